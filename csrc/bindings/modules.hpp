@@ -1,0 +1,12 @@
+// One bind_* function per core area; module.cpp calls them all.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace ctxengine::bindings {
+
+void bind_text(pybind11::module_& m);
+void bind_score(pybind11::module_& m);
+void bind_testing(pybind11::module_& m);
+
+}  // namespace ctxengine::bindings

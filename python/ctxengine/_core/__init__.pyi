@@ -1,0 +1,18 @@
+"""
+ctxengine native core (C++17)
+"""
+
+from __future__ import annotations
+
+import typing
+
+from . import score, text
+
+__all__: list[str] = ["resolve_threads", "score", "text"]
+
+def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
+    """
+    Threads a call with `threads=requested` uses (0 = all cores or CTXENGINE_NUM_THREADS).
+    """
+
+__version__: str = "0.1.0"

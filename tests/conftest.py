@@ -1,0 +1,27 @@
+"""Shared fixtures. Real-text corpora come from files every machine of this kind has (the Python
+standard library's sources and CJK test texts, Debian's translated message catalogs, and the
+Python docs when python3.11-doc is installed); see tests/corpus.py."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from ctxengine import cuda_available
+
+    if cuda_available():
+        return
+    skip_gpu = pytest.mark.skip(reason="no usable CUDA GPU on this machine")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
