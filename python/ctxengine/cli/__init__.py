@@ -1,19 +1,21 @@
 """The ``ctxengine`` command line: click commands over the public API.
 
+The group and the error policy live here; each command lives in its own module of this package.
 User mistakes print one line (``ctxengine: error: ...``) and exit with status 1; nothing in the
-API imports this module.
+API imports this package.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
 
-from . import __version__
-from .errors import Error, InternalError, NotBuiltError
+from .. import __version__
+from ..errors import Error, InternalError, NotBuiltError
+
+__all__ = ["fail", "main", "not_built"]
 
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 2
@@ -50,31 +52,17 @@ def main() -> None:
     """ctxengine: count, chunk, index, search and pack text into the exact prompt a model sees."""
 
 
-def _not_built(name: str, issue: str) -> Callable[..., None]:
-    def command(**_: Any) -> None:
-        raise NotBuiltError(f"`ctxengine {name}` is not built yet in this version ({issue})")
+def not_built(name: str, help_text: str, area: str) -> None:
+    """Register a placeholder command that says it is not built yet and exits with status 1."""
 
-    return command
-
-
-_PLANNED = {
-    "count": ("Count tokens per file and in total.", "tokenizers"),
-    "chunk": ("Split a file into token-bounded chunks (JSONL).", "chunking"),
-    "index": ("Build a search index from files and directories.", "retrieval"),
-    "search": ("Search an index.", "retrieval"),
-    "pack": ("Pack the best context for a query into a prompt within a token budget.", "packing"),
-    "haystack": ("Generate long-context test haystacks at exact token lengths.", "evaluation"),
-    "eval": ("Measure context recall of a retrieval pipeline over haystacks.", "evaluation"),
-    "bench": ("Run the benchmark suite against the peers.", "evaluation"),
-}
-
-for _name, (_help, _area) in _PLANNED.items():
-    main.command(
-        _name,
-        help=f"{_help} (not built yet)",
+    @main.command(
+        name,
+        help=f"{help_text} (not built yet)",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )(_not_built(_name, _area))
+    )
+    def command(**_: Any) -> None:
+        raise NotBuiltError(f"`ctxengine {name}` is not built yet in this version ({area})")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+# One module per command; importing it registers the command on `main`.
+from . import bench, chunk, count, eval, haystack, index, pack, search  # noqa: E402, F401

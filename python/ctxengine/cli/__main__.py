@@ -1,0 +1,5 @@
+"""`python -m ctxengine.cli` runs the command line."""
+
+from . import main
+
+main()
