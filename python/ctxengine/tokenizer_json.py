@@ -1,0 +1,740 @@
+"""HF ``tokenizer.json`` files: loaded with Python's json, checked, and run by the C++ core.
+
+A ``tokenizer.json`` describes a pipeline: added tokens, a normalizer, a pre-tokenizer, a model
+(BPE or WordPiece), a post-processor and a decoder. :func:`load_tokenizer_json` reads one, refuses
+what it cannot reproduce exactly (:class:`~ctxengine.UnsupportedError`, naming the file and the
+component) or what is malformed (:class:`~ctxengine.FormatError`), and builds the C++ pipeline
+(``csrc/tokenizer/hf_pipeline.hpp``). The ids are those of HF ``tokenizers``'
+``encode(text, add_special_tokens=False)``; docs/tokenizer_json.md says what is supported.
+
+Pre-tokenizer ``Split`` steps with a regular expression run through the ``regex`` module (the
+"general path", exact but slower); every other step runs in C++.
+
+>>> import json
+>>> spec = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {
+...     "[UNK]": 0, "hello": 1, "world": 2, "##s": 3, "!": 4}},
+...     "normalizer": {"type": "BertNormalizer", "lowercase": True},
+...     "pre_tokenizer": {"type": "BertPreTokenizer"}}
+>>> tok = TokenizerJson.from_str(json.dumps(spec), name="tiny")
+>>> tok.encode("Hello, worlds!").tolist()
+[1, 0, 2, 3, 4]
+>>> tok.count("hello world")
+2
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import regex
+
+from ._native import core
+from .errors import FormatError, InvalidInputError, UnsupportedError
+
+__all__ = ["TokenizerJson", "load_tokenizer_json"]
+
+_tj = core.tokenizer_json
+
+# GPT-2's pre-tokenizer pattern (HF ByteLevel with use_regex=true).
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+_BEHAVIORS = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"}
+
+
+def load_tokenizer_json(path: str | os.PathLike[str]) -> TokenizerJson:
+    """Load a HF ``tokenizer.json`` file (see :class:`TokenizerJson`)."""
+    return TokenizerJson.from_file(path)
+
+
+@dataclass(frozen=True)
+class _RegexStep:
+    """A pre-tokenizer step run by the `regex` module: split each piece on `pattern`."""
+
+    pattern: Any  # a compiled regex.Pattern
+    behavior: str
+    invert: bool
+    add_prefix_space: bool = False  # ByteLevel(use_regex=true)
+
+
+class TokenizerJson:
+    """A tokenizer from a HF ``tokenizer.json``: exact ids, counts, decoding and truncation.
+
+    Special tokens (the file's added tokens marked ``special``) follow tiktoken's policy: by
+    default a special token's text in the input raises ``ValueError``; ``allowed_special`` (a set
+    of strings, or ``"all"``) encodes them as their ids, and ``disallowed_special=()`` without
+    allowing them counts their text as plain text. Non-special added tokens are always matched,
+    as in HF. ``add_special_tokens=True`` adds the post-processor's tokens (BERT's [CLS] and
+    [SEP], Llama-3's BOS); the default leaves them out, like HF's
+    ``encode(text, add_special_tokens=False)``.
+    """
+
+    def __init__(self, spec: dict[str, Any], *, name: str) -> None:
+        self.name = name
+        self._pipe = _tj.Pipeline()
+        self._steps: list[_RegexStep | None] = []  # None: a native step
+        self._added: list[dict[str, Any]] = []
+        self._build(spec)
+        self._pipe.finalize()
+        specials = [bool(t["special"]) for t in self._added]
+        self._special_flags = np.array(specials, dtype=np.uint8)
+        self._all_on = np.ones(len(self._added), dtype=np.uint8)
+        self._plain = 1 - self._special_flags  # specials off, other added tokens on
+        self.special_tokens: dict[str, int] = {
+            t["content"]: int(t["id"]) for t in self._added if t["special"]
+        }
+        self.added_tokens: dict[str, int] = {t["content"]: int(t["id"]) for t in self._added}
+
+    # ---- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> TokenizerJson:
+        """Read and check a ``tokenizer.json``; errors name the file."""
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except FileNotFoundError:
+            raise
+        except IsADirectoryError:
+            raise InvalidInputError(f"{p} is a directory, not a tokenizer.json file") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return cls.from_str(text, name=str(p))
+
+    @classmethod
+    def from_str(cls, text: str, *, name: str = "tokenizer.json") -> TokenizerJson:
+        """Build from the JSON text of a ``tokenizer.json``; `name` is used in error messages."""
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FormatError(
+                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+                "the file may be truncated"
+            ) from None
+        if not isinstance(spec, dict):
+            raise FormatError(f"{name}: a tokenizer.json holds a JSON object at the top level")
+        try:
+            return cls(spec, name=name)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, (FormatError, UnsupportedError, InvalidInputError)):
+                raise
+            raise FormatError(f"{name}: malformed tokenizer.json ({_describe(exc)})") from None
+
+    def _fail(self, what: str) -> FormatError:
+        return FormatError(f"{self.name}: {what}")
+
+    def _unsupported(self, component: str, detail: str = "") -> UnsupportedError:
+        more = f" ({detail})" if detail else ""
+        return UnsupportedError(
+            f"{self.name}: {component} is not supported{more}; ctxengine reproduces HF "
+            "tokenizers exactly only for the components listed in docs/tokenizer_json.md"
+        )
+
+    def _build(self, spec: dict[str, Any]) -> None:
+        model = spec.get("model")
+        if not isinstance(model, dict):
+            raise self._fail("no 'model' object")
+        self._build_normalizer(spec.get("normalizer"))
+        byte_level = self._build_pre_tokenizer(spec.get("pre_tokenizer"))
+        self._build_model(model, byte_level)
+        self._build_added_tokens(spec.get("added_tokens") or [])
+        self._build_post_processor(spec.get("post_processor"))
+        self._build_decoder(spec.get("decoder"))
+
+    def _build_normalizer(self, node: Any) -> None:
+        for n in _flatten(node, "normalizers", self):
+            kind = _type(n, "normalizer", self)
+            if kind == "BertNormalizer":
+                lowercase = bool(n.get("lowercase", True))
+                strip = n.get("strip_accents")
+                self._pipe.add_normalizer(
+                    kind,
+                    clean_text=bool(n.get("clean_text", True)),
+                    handle_chinese_chars=bool(n.get("handle_chinese_chars", True)),
+                    strip_accents=lowercase if strip is None else bool(strip),
+                    lowercase=lowercase,
+                )
+            elif kind in ("Lowercase", "NFD", "NFKD", "NFC", "NFKC", "StripAccents"):
+                self._pipe.add_normalizer(kind)
+            elif kind == "Strip":
+                self._pipe.add_normalizer(
+                    kind, left=bool(n["strip_left"]), right=bool(n["strip_right"])
+                )
+            elif kind == "Replace":
+                pattern = n["pattern"]
+                if "String" not in pattern:
+                    raise self._unsupported("the Replace normalizer with a regex", str(pattern))
+                self._pipe.add_normalizer(
+                    kind, pattern=str(pattern["String"]), content=str(n["content"])
+                )
+            elif kind == "Prepend":
+                self._pipe.add_normalizer(kind, content=str(n["prepend"]))
+            else:
+                raise self._unsupported(f"the {kind} normalizer")
+
+    def _build_pre_tokenizer(self, node: Any) -> bool:
+        """Adds the steps; returns whether a ByteLevel step makes the vocabulary byte-level."""
+        byte_level = False
+        for n in _flatten(node, "pretokenizers", self):
+            kind = _type(n, "pre_tokenizer", self)
+            if byte_level:
+                raise self._unsupported(f"a {kind} pre-tokenizer after ByteLevel")
+            if kind in ("BertPreTokenizer", "WhitespaceSplit"):
+                self._pipe.add_pre_tokenizer(kind)
+                self._steps.append(None)
+            elif kind == "ByteLevel":
+                byte_level = True
+                prefix = bool(n.get("add_prefix_space", True))
+                if n.get("use_regex", True):
+                    step = _RegexStep(regex.compile(GPT2_PATTERN), "Isolated", False, prefix)
+                    self._pipe.add_pre_tokenizer("External")
+                    self._steps.append(step)
+                else:
+                    self._pipe.add_pre_tokenizer(kind, add_prefix_space=prefix)
+                    self._steps.append(None)
+            elif kind == "Split":
+                behavior = str(n["behavior"])
+                if behavior not in _BEHAVIORS:
+                    raise self._fail(f"unknown Split behavior {behavior!r}")
+                pattern = n["pattern"]
+                if "Regex" in pattern:
+                    source = str(pattern["Regex"])
+                elif "String" in pattern:
+                    source = regex.escape(str(pattern["String"]))
+                else:
+                    raise self._fail(f"a Split pattern needs 'String' or 'Regex': {pattern}")
+                try:
+                    compiled = regex.compile(source)
+                except regex.error as exc:
+                    raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
+                self._pipe.add_pre_tokenizer("External")
+                self._steps.append(_RegexStep(compiled, behavior, bool(n.get("invert", False))))
+            else:
+                raise self._unsupported(f"the {kind} pre-tokenizer")
+        return byte_level
+
+    def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
+        kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+        vocab = m.get("vocab")
+        if not isinstance(vocab, dict) or not vocab:
+            raise self._fail(f"the {kind} model has no 'vocab' object")
+        tokens = list(vocab)
+        try:
+            ids = np.array([vocab[t] for t in tokens], dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            raise self._fail("vocabulary ids must be integers") from None
+        if ids.min() < 0 or ids.max() >= 2**32 - 1:
+            raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
+        self._vocab_size = len(tokens)
+        self._model_vocab = vocab
+        if kind == "WordPiece":
+            unk = str(m.get("unk_token", "[UNK]"))
+            if unk not in vocab:
+                raise self._fail(f"the WordPiece unk_token {unk!r} is not in the vocabulary")
+            self._pipe.set_wordpiece(
+                tokens,
+                ids.astype(np.uint32),
+                unk_id=int(vocab[unk]),
+                continuing_subword_prefix=str(m.get("continuing_subword_prefix", "##")),
+                max_input_chars_per_word=int(m.get("max_input_chars_per_word", 100)),
+            )
+        elif kind == "BPE":
+            self._build_bpe(m, vocab, tokens, ids, byte_level)
+        else:
+            raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
+
+    def _build_bpe(
+        self, m: dict[str, Any], vocab: dict[str, int], tokens: list[str], ids: Any, bl: bool
+    ) -> None:
+        if m.get("dropout") not in (None, 0, 0.0):
+            raise self._unsupported("BPE dropout", "it makes tokenization random")
+        merges = m.get("merges")
+        if not isinstance(merges, list):
+            raise self._fail("the BPE model has no 'merges' list")
+        left = np.empty(len(merges), dtype=np.uint32)
+        right = np.empty(len(merges), dtype=np.uint32)
+        merged = np.empty(len(merges), dtype=np.uint32)
+        prefix = str(m.get("continuing_subword_prefix") or "")
+        for i, entry in enumerate(merges):
+            if isinstance(entry, str):
+                parts = entry.split(" ")
+            elif isinstance(entry, list):
+                parts = entry
+            else:
+                raise self._fail(f"merge {i} is neither 'a b' nor ['a', 'b']: {entry!r}")
+            if len(parts) != 2:
+                raise self._fail(f"merge {i} does not have two parts: {entry!r}")
+            a, b = parts
+            joined = a + (b[len(prefix) :] if prefix and b.startswith(prefix) else b)
+            try:
+                left[i], right[i], merged[i] = vocab[a], vocab[b], vocab[joined]
+            except KeyError as exc:
+                raise self._fail(f"merge {i} ({entry!r}) uses {exc} not in the vocab") from None
+        unk = m.get("unk_token")
+        if unk is not None and unk not in vocab:
+            raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
+
+        def raw(s: str) -> bytes:
+            if not bl:
+                return s.encode("utf-8")
+            return bytes(_BYTE_OF_CHAR[c] for c in s)
+
+        self._pipe.set_bpe(
+            tokens,
+            ids.astype(np.uint32),
+            left,
+            right,
+            merged,
+            byte_level=bl,
+            ignore_merges=bool(m.get("ignore_merges", False)),
+            byte_fallback=bool(m.get("byte_fallback", False)),
+            fuse_unk=bool(m.get("fuse_unk", False)),
+            unk_id=-1 if unk is None else int(vocab[unk]),
+            continuing_subword_prefix=raw(prefix),
+            end_of_word_suffix=raw(str(m.get("end_of_word_suffix") or "")),
+        )
+
+    def _build_added_tokens(self, added: Any) -> None:
+        if not isinstance(added, list):
+            raise self._fail("'added_tokens' must be a list")
+        for t in added:
+            if not isinstance(t, dict) or "content" not in t or "id" not in t:
+                raise self._fail(f"an added token needs 'content' and 'id': {t!r}")
+            content = str(t["content"])
+            if not content:
+                continue  # HF ignores empty added tokens
+            if t.get("single_word"):
+                raise self._unsupported(f"the single_word flag of added token {content!r}")
+            special = bool(t.get("special", False))
+            # HF gives a token already in the model's vocabulary that vocabulary's id.
+            model_id = self._model_vocab.get(content)
+            token_id = int(t["id"]) if model_id is None else int(model_id)
+            self._pipe.add_token(
+                content,
+                token_id,
+                special=special,
+                lstrip=bool(t.get("lstrip", False)),
+                rstrip=bool(t.get("rstrip", False)),
+                normalized=bool(t.get("normalized", not special)),
+            )
+            self._added.append({"content": content, "id": token_id, "special": special})
+
+    def _build_post_processor(self, node: Any) -> None:
+        prefix: list[int] = []
+        suffix: list[int] = []
+        for n in _flatten(node, "processors", self):
+            kind = _type(n, "post_processor", self)
+            if kind == "TemplateProcessing":
+                specials = n.get("special_tokens") or {}
+                seen_sequence = False
+                for item in n["single"]:
+                    if "Sequence" in item:
+                        seen_sequence = True
+                        continue
+                    name = item["SpecialToken"]["id"]
+                    if name not in specials:
+                        raise self._fail(
+                            f"post_processor token {name!r} has no special_tokens entry"
+                        )
+                    (suffix if seen_sequence else prefix).extend(
+                        int(i) for i in specials[name]["ids"]
+                    )
+            elif kind in ("BertProcessing", "RobertaProcessing"):
+                prefix.append(int(n["cls"][1]))
+                suffix.append(int(n["sep"][1]))
+            elif kind != "ByteLevel":  # ByteLevel only trims offsets
+                raise self._unsupported(f"the {kind} post-processor")
+        self.special_prefix: tuple[int, ...] = tuple(prefix)
+        self.special_suffix: tuple[int, ...] = tuple(suffix)
+        self._pipe.set_post_processor(np.array(prefix, np.uint32), np.array(suffix, np.uint32))
+
+    def _build_decoder(self, node: Any) -> None:
+        for n in _flatten(node, "decoders", self):
+            kind = _type(n, "decoder", self)
+            if kind == "ByteLevel" or kind in ("ByteFallback", "Fuse"):
+                self._pipe.add_decoder(kind)
+            elif kind == "WordPiece":
+                self._pipe.add_decoder(
+                    kind, text=str(n.get("prefix", "##")), cleanup=bool(n.get("cleanup", True))
+                )
+            elif kind == "BPEDecoder":
+                self._pipe.add_decoder(kind, text=str(n.get("suffix", "</w>")))
+            elif kind == "Strip":
+                self._pipe.add_decoder(
+                    kind, text=str(n["content"]), start=int(n["start"]), stop=int(n["stop"])
+                )
+            elif kind == "Replace":
+                pattern = n["pattern"]
+                if "String" not in pattern:
+                    raise self._unsupported("the Replace decoder with a regex", str(pattern))
+                self._pipe.add_decoder(kind, text=str(pattern["String"]), content=str(n["content"]))
+            else:
+                raise self._unsupported(f"the {kind} decoder")
+
+    # ---- the API -----------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids: the model's vocabulary plus added tokens outside it."""
+        ids = set(self.added_tokens.values())
+        return self._vocab_size + sum(1 for i in ids if self._pipe.token_string(i) is None)
+
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | Collection[str] = (),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
+        add_special_tokens: bool = False,
+    ) -> np.ndarray:
+        """Token ids of `text` (uint32), equal to HF tokenizers' for the same file.
+
+        >>> import json
+        >>> tok = TokenizerJson.from_str(json.dumps({"model": {"type": "WordPiece",
+        ...     "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "[SEP]": 2}},
+        ...     "added_tokens": [{"id": 2, "content": "[SEP]", "special": True}],
+        ...     "pre_tokenizer": {"type": "WhitespaceSplit"}}))
+        >>> tok.encode("a [SEP] a", allowed_special="all").tolist()
+        [1, 2, 1]
+        """
+        data, mask = self._prepare_call(text, allowed_special, disallowed_special)
+        if self._pipe.has_external_steps:
+            return self._encode_general(data, mask, add_special_tokens, False)
+        return self._pipe.encode(data, mask, add_special=add_special_tokens)
+
+    def encode_with_offsets(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | Collection[str] = (),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
+        add_special_tokens: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and, per token, the ``(start, end)`` str offsets of the text it came from."""
+        data, mask = self._prepare_call(text, allowed_special, disallowed_special)
+        if self._pipe.has_external_steps:
+            ids, off = self._encode_general(data, mask, add_special_tokens, True)
+        else:
+            ids, off = self._pipe.encode(data, mask, add_special=add_special_tokens, offsets=True)
+        flat = core.text.char_offsets(data, np.ascontiguousarray(off.reshape(-1)))
+        return ids, flat.reshape(-1, 2)
+
+    def count(
+        self,
+        text: str,
+        *,
+        allowed_special: Literal["all"] | Collection[str] = (),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
+        add_special_tokens: bool = False,
+    ) -> int:
+        """Number of tokens of `text` (``len(encode(text))`` without building the array)."""
+        data, mask = self._prepare_call(text, allowed_special, disallowed_special)
+        if self._pipe.has_external_steps:
+            return len(self._encode_general(data, mask, add_special_tokens, False))
+        return int(self._pipe.count(data, mask, add_special=add_special_tokens))
+
+    def count_many(
+        self,
+        texts: Iterable[str],
+        *,
+        threads: int | None = None,
+        allowed_special: Literal["all"] | Collection[str] = (),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
+        add_special_tokens: bool = False,
+    ) -> np.ndarray:
+        """Token counts of many texts (int64), on all cores unless `threads` says otherwise.
+
+        The result does not depend on the thread count. Files whose pre-tokenizer needs the
+        general (regex module) path are counted one text at a time.
+        """
+        if threads is not None and (isinstance(threads, bool) or threads < 1):
+            raise InvalidInputError(f"threads must be a positive integer or None, got {threads!r}")
+        items = list(texts)
+        datas = []
+        mask = self._plain
+        for t in items:
+            data, mask = self._prepare_call(t, allowed_special, disallowed_special)
+            datas.append(data)
+        if self._pipe.has_external_steps:
+            return np.array(
+                [len(self._encode_general(d, mask, add_special_tokens, False)) for d in datas],
+                dtype=np.int64,
+            )
+        return self._pipe.count_many(
+            datas, mask, add_special=add_special_tokens, threads=threads or 0
+        )
+
+    def decode(self, ids: Sequence[int] | np.ndarray, *, skip_special_tokens: bool = False) -> str:
+        """Text of token ids, through the file's decoder (HF's ``decode``).
+
+        Unknown ids are skipped, as HF does. For byte-level BPE files ``decode(encode(t)) == t``
+        for any text `t`; WordPiece files lowercase and split, so only the words come back.
+        """
+        arr = np.asarray(ids)
+        if arr.size and (arr.min() < 0 or arr.max() >= 2**32):
+            raise InvalidInputError("token ids must be in [0, 2**32)")
+        return str(self._pipe.decode(arr.astype(np.uint32), skip_special=skip_special_tokens))
+
+    def token_to_string(self, token_id: int) -> str | None:
+        """The token string of an id as written in the file (``"##ing"``, ``"Ġthe"``), or None."""
+        result = self._pipe.token_string(int(token_id))
+        return None if result is None else str(result)
+
+    def truncate(
+        self,
+        text: str,
+        max_tokens: int,
+        *,
+        side: Literal["end", "start", "middle"] = "end",
+        allowed_special: Literal["all"] | Collection[str] = (),
+        disallowed_special: Literal["all"] | Collection[str] = "all",
+    ) -> str:
+        """`text` cut to at most `max_tokens` tokens, dropping from the `side` given.
+
+        The cut falls on a token boundary of the original text; the result is re-counted and
+        cut further in the rare case where re-tokenizing it gives more tokens.
+        """
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 0:
+            raise InvalidInputError(
+                f"max_tokens must be a non-negative integer, got {max_tokens!r}"
+            )
+        if side not in ("end", "start", "middle"):
+            raise InvalidInputError(f"side must be 'end', 'start' or 'middle', got {side!r}")
+        opts: dict[str, Any] = {
+            "allowed_special": allowed_special,
+            "disallowed_special": disallowed_special,
+        }
+        ids, off = self.encode_with_offsets(text, **opts)
+        n = len(ids)
+        if n <= max_tokens:
+            return text
+        if max_tokens == 0:
+            return ""
+        starts, ends = off[:, 0], off[:, 1]
+
+        def head(k: int) -> str:
+            return text[: int(starts[k])] if k < n else text
+
+        def tail(k: int) -> str:  # the last k tokens
+            return text[int(ends[n - k - 1]) :] if k < n else text
+
+        if side == "end":
+            k = max_tokens
+            while k > 0 and self.count(head(k), **opts) > max_tokens:
+                k -= 1
+            return head(k) if k > 0 else ""
+        if side == "start":
+            k = max_tokens
+            while k > 0 and self.count(tail(k), **opts) > max_tokens:
+                k -= 1
+            return tail(k) if k > 0 else ""
+        h = (max_tokens + 1) // 2
+        t = max_tokens - h
+        while h + t > 0:
+            candidate = (head(h) if h else "") + (tail(t) if t else "")
+            if self.count(candidate, **opts) <= max_tokens:
+                return candidate
+            if h >= t:
+                h -= 1
+            else:
+                t -= 1
+        return ""
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _prepare_call(
+        self,
+        text: str,
+        allowed: Literal["all"] | Collection[str],
+        disallowed: Literal["all"] | Collection[str],
+    ) -> tuple[bytes, np.ndarray]:
+        if not isinstance(text, str):
+            raise InvalidInputError(f"text must be a str, got {type(text).__name__}")
+        data = _utf8(text)
+        if not self._added:
+            return data, self._all_on
+        if allowed == "all":
+            allowed_set = set(self.special_tokens)
+        else:
+            allowed_set = set(allowed)
+            unknown = allowed_set - set(self.special_tokens)
+            if unknown:
+                raise InvalidInputError(f"not special tokens of {self.name}: {sorted(unknown)}")
+        if disallowed == "all":
+            disallowed_set = set(self.special_tokens) - allowed_set
+        else:
+            disallowed_set = set(disallowed)
+        mask = np.array(
+            [(not t["special"]) or t["content"] in allowed_set for t in self._added],
+            dtype=np.uint8,
+        )
+        if disallowed_set:
+            check = np.array([t["content"] in disallowed_set for t in self._added], np.uint8)
+            pos, index = self._pipe.find_token(data, check)
+            if index >= 0:
+                token = self._added[index]["content"]
+                raise InvalidInputError(
+                    f"the text contains the special token {token!r} (at byte {pos}); pass "
+                    f"allowed_special={{{token!r}}} to encode it as a special token, or "
+                    "disallowed_special=() to treat it as plain text"
+                )
+        return data, mask
+
+    def _encode_general(
+        self, data: bytes, mask: np.ndarray, add_special: bool, offsets: bool
+    ) -> Any:
+        prepared = self._pipe.prepare(data, mask, alignment=offsets)
+        segs = prepared.segments
+        pieces = np.zeros((len(segs), 4), dtype=np.int64)
+        pieces[:, :3] = segs
+        text = prepared.text
+        for index, step in enumerate(self._steps):
+            if step is None:
+                pieces = self._pipe.run_step(index, prepared, pieces)
+            else:
+                pieces = _regex_step(step, text, pieces)
+        return self._pipe.encode_pieces(prepared, pieces, add_special=add_special, offsets=offsets)
+
+
+def _regex_step(step: _RegexStep, text: bytes, pieces: np.ndarray) -> np.ndarray:
+    """Split each text piece on `step.pattern` with HF's Split semantics (the general path)."""
+    out: list[tuple[int, int, int, int]] = []
+    for begin, end, token_id, space in pieces.tolist():
+        if token_id >= 0:
+            out.append((begin, end, token_id, space))
+            continue
+        s = text[begin:end].decode("utf-8")
+        lead = 1 if space else 0
+        if step.add_prefix_space and not space and not s.startswith(" "):
+            lead = 1
+        if lead:
+            s = " " + s
+        spans = _split_spans(s, step)
+        if not spans:
+            continue
+        # str offsets of s -> byte offsets of text (the virtual space is byte -1 of the piece)
+        if s.isascii():
+            for a, b in spans:
+                out.append((begin + max(a - lead, 0), begin + b - lead, -1, int(lead and a == 0)))
+            continue
+        char_bytes = np.fromiter((len(c.encode("utf-8")) for c in s), np.int64, len(s))
+        pos = np.concatenate(([0], np.cumsum(char_bytes)))
+        for a, b in spans:
+            out.append(
+                (
+                    begin + max(int(pos[a]) - lead, 0),
+                    begin + int(pos[b]) - lead,
+                    -1,
+                    int(lead and a == 0),
+                )
+            )
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
+
+
+def _split_spans(s: str, step: _RegexStep) -> list[tuple[int, int]]:
+    """HF NormalizedString::split over a pattern: the kept (start, end) spans, none empty."""
+    marks: list[tuple[int, int, bool]] = []
+    prev = 0
+    for m in step.pattern.finditer(s):
+        a, b = m.span()
+        if prev != a:
+            marks.append((prev, a, False))
+        marks.append((a, b, True))
+        prev = b
+    if prev != len(s):
+        marks.append((prev, len(s), False))
+    if step.invert:
+        marks = [(a, b, not is_match) for a, b, is_match in marks]
+    behavior = step.behavior
+    spans: list[list[int]] = []
+    if behavior == "Isolated":
+        spans = [[a, b] for a, b, _ in marks]
+    elif behavior == "Removed":
+        spans = [[a, b] for a, b, is_match in marks if not is_match]
+    elif behavior == "Contiguous":
+        previous = False
+        for a, b, is_match in marks:
+            if is_match == previous and spans:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+            previous = is_match
+    elif behavior == "MergedWithPrevious":
+        previous = False
+        for a, b, is_match in marks:
+            if is_match and not previous and spans:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+            previous = is_match
+    else:  # MergedWithNext
+        previous = False
+        for a, b, is_match in reversed(marks):
+            if is_match and not previous and spans:
+                spans[-1][0] = a
+            else:
+                spans.append([a, b])
+            previous = is_match
+        spans.reverse()
+    return [(a, b) for a, b in spans if a < b]
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be encoded; like tiktoken, they become U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
+def _byte_alphabet() -> dict[str, int]:
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    chars: dict[str, int] = {}
+    n = 0
+    for b in range(256):
+        if b in printable:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + n)] = b
+            n += 1
+    return chars
+
+
+_BYTE_OF_CHAR = _byte_alphabet()
+
+
+def _flatten(node: Any, key: str, owner: TokenizerJson) -> list[dict[str, Any]]:
+    """A component and its Sequence children, in order; [] for null."""
+    if node is None:
+        return []
+    if not isinstance(node, dict):
+        raise owner._fail(f"a component must be a JSON object or null, got {node!r}")
+    if node.get("type") == "Sequence":
+        children = node.get(key)
+        if not isinstance(children, list):
+            raise owner._fail(f"a Sequence needs a '{key}' list")
+        out: list[dict[str, Any]] = []
+        for child in children:
+            out.extend(_flatten(child, key, owner))
+        return out
+    return [node]
+
+
+def _type(node: dict[str, Any], component: str, owner: TokenizerJson) -> str:
+    kind = node.get("type")
+    if not isinstance(kind, str):
+        raise owner._fail(f"the {component} has no 'type': {node!r}")
+    return kind
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc}"
+    return str(exc) or type(exc).__name__
