@@ -19,7 +19,14 @@ import corpus
 import hf_files
 import hf_reference
 from ctxengine import FormatError, InvalidInputError, UnsupportedError
-from ctxengine.tokenizer_json import TokenizerJson, load_tokenizer_json
+from ctxengine.tokenizer_json import (
+    GPT2_PATTERN,
+    TokenizerJson,
+    _RegexStep,
+    _split_spans,
+    compile_pattern,
+    load_tokenizer_json,
+)
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -379,6 +386,35 @@ def test_bert_pre_tokenizer_on_all_code_points() -> None:
     got_strings = [data[b:e].decode("utf-8") for b, e, _, _ in got.tolist()]
     want = [s for s, _ in tokenizers.pre_tokenizers.BertPreTokenizer().pre_tokenize_str(text)]
     assert got_strings == want
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [hf_files.CL100K_PATTERN, hf_files.QWEN2_PATTERN, GPT2_PATTERN, r"[^\P{L}a-c]+|\p{N}"],
+)
+def test_general_path_splits_like_oniguruma_on_every_code_point(pattern: str) -> None:
+    # The `regex` module may carry another Unicode version than HF's Oniguruma (16.0); the
+    # general path replaces the characters it sees differently by stand-ins (_match_view).
+    step = _RegexStep(compile_pattern(pattern), "Isolated", False)
+    hf = tokenizers.pre_tokenizers.Split(tokenizers.Regex(pattern), behavior="isolated")
+    text = "'".join(ALL_CHARS[i : i + 2] for i in range(0, len(ALL_CHARS), 2))
+    ours = [text[a:b] for a, b in _split_spans(text, step)]
+    assert ours == [p for p, _ in hf.pre_tokenize_str(text)]
+
+
+@pytest.mark.parametrize(
+    "behavior", ["removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous"]
+)
+@pytest.mark.parametrize("invert", [False, True])
+def test_split_behaviors_equal_hf(behavior: str, invert: bool) -> None:
+    hf_name = "".join(w.capitalize() for w in behavior.split("_"))
+    step = _RegexStep(compile_pattern(r"\s+|[,.]"), hf_name, invert)
+    hf = tokenizers.pre_tokenizers.Split(
+        tokenizers.Regex(r"\s+|[,.]"), behavior=behavior, invert=invert
+    )
+    for text in ["a, b.  c", " ,x", "abc", "", ".. ,", "x y z "]:
+        ours = [text[a:b] for a, b in _split_spans(text, step)]
+        assert ours == [p for p, _ in hf.pre_tokenize_str(text)], text
 
 
 def test_unicode_tables_name_their_reference() -> None:

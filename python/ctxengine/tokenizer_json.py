@@ -28,6 +28,7 @@ import json
 import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -193,7 +194,7 @@ class TokenizerJson:
                 byte_level = True
                 prefix = bool(n.get("add_prefix_space", True))
                 if n.get("use_regex", True):
-                    step = _RegexStep(regex.compile(GPT2_PATTERN), "Isolated", False, prefix)
+                    step = _RegexStep(compile_pattern(GPT2_PATTERN), "Isolated", False, prefix)
                     self._pipe.add_pre_tokenizer("External")
                     self._steps.append(step)
                 else:
@@ -211,7 +212,7 @@ class TokenizerJson:
                 else:
                     raise self._fail(f"a Split pattern needs 'String' or 'Regex': {pattern}")
                 try:
-                    compiled = regex.compile(source)
+                    compiled = compile_pattern(source)
                 except regex.error as exc:
                     raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                 self._pipe.add_pre_tokenizer("External")
@@ -603,6 +604,72 @@ class TokenizerJson:
         return self._pipe.encode_pieces(prepared, pieces, add_special=add_special, offsets=offsets)
 
 
+# ---- the general path: HF's Oniguruma patterns run by the `regex` module -------------------------
+
+# General categories in the order of csrc/text/unicode.hpp's GeneralCategory.
+_CATEGORIES = (
+    "Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Zs Zl Zp Cc Cf Cs Co Cn"
+).split()
+
+
+def compile_pattern(pattern: str) -> Any:
+    """Compile an Oniguruma pattern of a tokenizer.json with the `regex` module.
+
+    The two engines share this syntax (classes, possessive quantifiers, look-around, inline
+    flags). Their Unicode versions may differ; :func:`_match_view` makes up for that.
+    """
+    return regex.compile(pattern)
+
+
+@cache
+def _unicode_stand_ins() -> tuple[Any, dict[int, int]]:
+    """What makes the `regex` module see Unicode 16.0, the version of HF's Oniguruma.
+
+    Returns a pattern that finds the characters whose general category differs between the
+    `regex` module's Unicode and ctxengine's Unicode 16.0 tables (characters assigned in a
+    later version, the odd re-categorized one), and a translation table that replaces each
+    with a stand-in of its Unicode 16.0 category. Patterns match by category, so they match
+    the stand-ins as Oniguruma matches the originals. (None, {}) when the versions agree.
+    """
+    cats = core.text.general_categories(np.arange(0x110000, dtype=np.uint32))
+    differ: list[int] = []
+    for index, name in enumerate(_CATEGORIES):
+        if name == "Cs":
+            continue
+        members = np.flatnonzero(cats == index)
+        text = "".join(map(chr, members.tolist()))
+        differ.extend(ord(m.group()) for m in regex.finditer(rf"\P{{{name}}}", text))
+    if not differ:
+        return None, {}
+    changed = np.zeros(0x110000, dtype=bool)
+    changed[differ] = True
+    stand_in: dict[int, int] = {}
+    for index, name in enumerate(_CATEGORIES):
+        stable = np.flatnonzero((cats == index) & ~changed)
+        stable = stable[stable >= 0x100]  # never an ASCII or Latin-1 character a pattern names
+        if name != "Cs" and stable.size:
+            stand_in[index] = int(stable[0])
+    table = {c: stand_in[int(cats[c])] for c in differ}
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], changed.view(np.int8), [0]))))
+    ranges = "".join(
+        f"\\U{lo:08X}-\\U{hi:08X}"
+        for lo, hi in zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True)
+    )
+    return regex.compile(f"[{ranges}]"), table
+
+
+def _match_view(s: str) -> str:
+    """`s` as a pattern should see it: `s` itself, unless it holds characters whose category
+    the `regex` module's Unicode version gives differently; those are replaced by stand-ins of
+    their Unicode 16.0 category (one character for one, so offsets do not move)."""
+    if s.isascii():
+        return s
+    finder, table = _unicode_stand_ins()
+    if finder is None or finder.search(s) is None:
+        return s
+    return s.translate(table)
+
+
 def _regex_step(step: _RegexStep, text: bytes, pieces: np.ndarray) -> np.ndarray:
     """Split each text piece on `step.pattern` with HF's Split semantics (the general path)."""
     out: list[tuple[int, int, int, int]] = []
@@ -642,7 +709,7 @@ def _split_spans(s: str, step: _RegexStep) -> list[tuple[int, int]]:
     """HF NormalizedString::split over a pattern: the kept (start, end) spans, none empty."""
     marks: list[tuple[int, int, bool]] = []
     prev = 0
-    for m in step.pattern.finditer(s):
+    for m in step.pattern.finditer(_match_view(s)):
         a, b = m.span()
         if prev != a:
             marks.append((prev, a, False))
