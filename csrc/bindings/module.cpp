@@ -19,5 +19,6 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_text(m);
   bindings::bind_score(m);
   bindings::bind_testing(m);
+  bindings::bind_tokenizer(m);
   bindings::bind_tokenizer_json(m);
 }
