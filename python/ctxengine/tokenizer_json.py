@@ -1,21 +1,22 @@
 """HF ``tokenizer.json`` files: loaded with Python's json, checked, and run by the C++ core.
 
-A ``tokenizer.json`` describes a pipeline: added tokens, a normalizer, a pre-tokenizer, a model
-(BPE or WordPiece), a post-processor and a decoder. :func:`load_tokenizer_json` reads one, refuses
-what it cannot reproduce exactly (:class:`~ctxengine.UnsupportedError`, naming the file and the
-component) or what is malformed (:class:`~ctxengine.FormatError`), and builds the C++ pipeline
-(``csrc/tokenizer/hf_pipeline.hpp``). The ids are those of HF ``tokenizers``'
-``encode(text, add_special_tokens=False)``; docs/tokenizer_json.md says what is supported.
+``get_tokenizer("path/to/tokenizer.json")`` returns a :class:`JsonTokenizer`, the
+:class:`~ctxengine.Tokenizer` API over a tokenizer.json pipeline: added tokens, a normalizer, a
+pre-tokenizer, a model (BPE or WordPiece), a post-processor and a decoder. Loading refuses what
+ctxengine cannot reproduce exactly (:class:`~ctxengine.UnsupportedError`, naming the file and
+the component) and what is malformed (:class:`~ctxengine.FormatError`). Ids equal HF
+``tokenizers``' ``encode(text, add_special_tokens=False)``; ``add_special_tokens=True`` adds the
+post-processor's tokens. docs/tokenizer_json.md lists what is supported.
 
-Pre-tokenizer ``Split`` steps with a regular expression run through the ``regex`` module (the
-"general path", exact but slower); every other step runs in C++.
+Pre-tokenizer ``Split`` steps whose regex has no native scanner run through the ``regex``
+module (the "general path": exact, slower); every other step runs in C++.
 
 >>> import json
 >>> spec = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {
 ...     "[UNK]": 0, "hello": 1, "world": 2, "##s": 3, "!": 4}},
 ...     "normalizer": {"type": "BertNormalizer", "lowercase": True},
 ...     "pre_tokenizer": {"type": "BertPreTokenizer"}}
->>> tok = TokenizerJson.from_str(json.dumps(spec), name="tiny")
+>>> tok = JsonTokenizer.from_str(json.dumps(spec), name="tiny")
 >>> tok.encode("Hello, worlds!").tolist()
 [1, 0, 2, 3, 4]
 >>> tok.count("hello world")
@@ -26,19 +27,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import regex
 
 from ._native import core
 from .errors import FormatError, InvalidInputError, UnsupportedError
+from .tokenizer import SpecialSet, Tokenizer, _as_ids
 
-__all__ = ["TokenizerJson", "load_tokenizer_json"]
+__all__ = ["JsonTokenizer", "load"]
 
 _tj = core.tokenizer_json
 
@@ -48,9 +51,211 @@ GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|
 _BEHAVIORS = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"}
 
 
-def load_tokenizer_json(path: str | os.PathLike[str]) -> TokenizerJson:
-    """Load a HF ``tokenizer.json`` file (see :class:`TokenizerJson`)."""
-    return TokenizerJson.from_file(path)
+def load(path: str | os.PathLike[str]) -> JsonTokenizer:
+    """Load a HF ``tokenizer.json`` file (uncached; :func:`ctxengine.get_tokenizer` caches)."""
+    return JsonTokenizer.from_file(path)
+
+
+class JsonTokenizer(Tokenizer):
+    """A :class:`~ctxengine.Tokenizer` over a HF ``tokenizer.json``.
+
+    Everything of Tokenizer works (tiktoken's special-token policy, ``count_many`` on all
+    cores, ``count_until``, ``truncate``, ``spans``). Special tokens are the file's added tokens
+    marked ``special``; its other added tokens are always matched, as in HF. In addition:
+    ``add_special_tokens=True`` on :meth:`encode` / :meth:`count` / :meth:`count_many` adds the
+    post-processor's tokens (BERT's [CLS] ... [SEP], Llama-3's BOS), and :meth:`decode` runs the
+    file's decoder (``skip_special_tokens`` as in HF).
+
+    >>> import json
+    >>> tok = JsonTokenizer.from_str(json.dumps({"model": {"type": "WordPiece",
+    ...     "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "[CLS]": 2, "[SEP]": 3}},
+    ...     "added_tokens": [{"id": 2, "content": "[CLS]", "special": True},
+    ...                      {"id": 3, "content": "[SEP]", "special": True}],
+    ...     "pre_tokenizer": {"type": "WhitespaceSplit"},
+    ...     "post_processor": {"type": "BertProcessing",
+    ...                        "cls": ["[CLS]", 2], "sep": ["[SEP]", 3]}}))
+    >>> tok.encode("a [SEP] a", allowed_special="all").tolist()
+    [1, 3, 1]
+    >>> tok.encode("a a", add_special_tokens=True).tolist()
+    [2, 1, 1, 3]
+    """
+
+    _core: _JsonCore
+
+    def __init__(self, native: _JsonCore) -> None:
+        super().__init__(native, pattern=native.pattern)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> JsonTokenizer:
+        """Read and check a ``tokenizer.json``; errors name the file."""
+        return cls(_JsonCore.from_file(path))
+
+    @classmethod
+    def from_str(cls, text: str, *, name: str = "tokenizer.json") -> JsonTokenizer:
+        """Build from the JSON text of a tokenizer.json; `name` is used in error messages."""
+        return cls(_JsonCore.from_str(text, name=name))
+
+    def __repr__(self) -> str:
+        return f"<JsonTokenizer {self.name!r}>"
+
+    @property
+    def added_tokens(self) -> dict[str, int]:
+        """Every added token (special or not): text -> id."""
+        return dict(self._core.added_tokens)
+
+    @property
+    def special_prefix(self) -> tuple[int, ...]:
+        """Ids the post-processor puts before a single sequence (e.g. BOS, [CLS])."""
+        return self._core.special_prefix
+
+    @property
+    def special_suffix(self) -> tuple[int, ...]:
+        """Ids the post-processor puts after a single sequence (e.g. [SEP])."""
+        return self._core.special_suffix
+
+    def _frame(self, ids: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [
+                np.array(self.special_prefix, np.uint32),
+                ids,
+                np.array(self.special_suffix, np.uint32),
+            ]
+        )
+
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        add_special_tokens: bool = False,
+    ) -> np.ndarray:
+        """Token ids, equal to HF's ``encode(text, add_special_tokens=...).ids`` (see
+        :meth:`Tokenizer.encode` for the special-token policy)."""
+        ids = super().encode(
+            text, allowed_special=allowed_special, disallowed_special=disallowed_special
+        )
+        return self._frame(ids) if add_special_tokens else ids
+
+    def count(
+        self,
+        text: str,
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = (),
+        add_special_tokens: bool = False,
+    ) -> int:
+        n = super().count(
+            text, allowed_special=allowed_special, disallowed_special=disallowed_special
+        )
+        return n + (len(self.special_prefix) + len(self.special_suffix)) * add_special_tokens
+
+    def count_many(
+        self,
+        texts: Iterable[str],
+        *,
+        threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = (),
+        add_special_tokens: bool = False,
+    ) -> np.ndarray:
+        counts = super().count_many(
+            texts,
+            threads=threads,
+            allowed_special=allowed_special,
+            disallowed_special=disallowed_special,
+        )
+        extra = (len(self.special_prefix) + len(self.special_suffix)) * add_special_tokens
+        return counts + extra if extra else counts
+
+    def decode(
+        self,
+        ids: Iterable[int] | npt.ArrayLike,
+        *,
+        errors: str = "replace",
+        skip_special_tokens: bool = False,
+    ) -> str:
+        """The text of the tokens through the file's decoder, as HF's ``decode``. Byte-level
+        BPE files give ``decode(encode(t)) == t``; WordPiece files lowercase and split words,
+        so only the words come back. Unknown ids are skipped, as HF does."""
+        arr = _as_ids(ids)
+        return self._core.decode_bytes(arr, skip_special_tokens).decode("utf-8", errors=errors)
+
+    def decode_bytes(self, ids: Iterable[int] | npt.ArrayLike) -> bytes:
+        return self._core.decode_bytes(_as_ids(ids))
+
+    def token_to_string(self, token_id: int) -> str | None:
+        """The token string of an id as written in the file (``"##ing"``, ``"Ġthe"``), or None."""
+        result = self._core._pipe.token_string(int(token_id))
+        return None if result is None else str(result)
+
+
+class _JsonSpans:
+    """Exact span counts of one text for a tokenizer.json: each count re-encodes the span
+    (O(span)), and fit / fit_start bisect over token starts, then characters, keeping the
+    invariant of the core's SpanCounter::fit. Correct for every pipeline; the prefix-sum
+    shortcut of tiktoken-family tokenizers is not implemented for tokenizer.json files."""
+
+    def __init__(self, core_: _JsonCore, text: str) -> None:
+        text.encode("utf-8")  # lone surrogates: UnicodeEncodeError, and the caller repairs
+        self._core = core_
+        self._text = text
+        self.total = core_.count(text, ())
+
+    def __len__(self) -> int:
+        return len(self._text)
+
+    def count(self, start: int, end: int) -> int:
+        return self._core.count(self._text[start:end], ())
+
+    def count_many(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        return np.array(
+            [self.count(int(a), int(b)) for a, b in zip(starts, ends, strict=True)], np.int64
+        )
+
+    def _token_starts(self, start: int, end: int) -> list[int]:
+        _, off = self._core.token_offsets(self._text[start:end], ())
+        return sorted({start + int(x) for x in off[:, 0]})
+
+    def fit(self, start: int, end: int, limit: int) -> int:
+        if self.count(start, end) <= limit:
+            return end
+        lo, hi = start, end  # count(start, lo) <= limit < count(start, hi)
+        marks = [x for x in self._token_starts(start, end) if lo < x < hi]
+        a, b = -1, len(marks)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if self.count(start, marks[mid]) <= limit:
+                a, lo = mid, marks[mid]
+            else:
+                b, hi = mid, marks[mid]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.count(start, mid) <= limit:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def fit_start(self, start: int, end: int, limit: int) -> int:
+        if self.count(start, end) <= limit:
+            return start
+        lo, hi = start, end  # count(lo, end) > limit >= count(hi, end)
+        marks = [x for x in self._token_starts(start, end) if lo < x < hi]
+        a, b = -1, len(marks)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if self.count(marks[mid], end) <= limit:
+                b, hi = mid, marks[mid]
+            else:
+                a, lo = mid, marks[mid]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.count(mid, end) <= limit:
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
 
 @dataclass(frozen=True)
@@ -63,29 +268,20 @@ class _RegexStep:
     add_prefix_space: bool = False  # ByteLevel(use_regex=true)
 
 
-class TokenizerJson:
-    """A tokenizer from a HF ``tokenizer.json``: exact ids, counts, decoding and truncation.
-
-    Special tokens (the file's added tokens marked ``special``) follow tiktoken's policy: by
-    default a special token's text in the input raises ``ValueError``; ``allowed_special`` (a set
-    of strings, or ``"all"``) encodes them as their ids, and ``disallowed_special=()`` without
-    allowing them counts their text as plain text. Non-special added tokens are always matched,
-    as in HF. ``add_special_tokens=True`` adds the post-processor's tokens (BERT's [CLS] and
-    [SEP], Llama-3's BOS); the default leaves them out, like HF's
-    ``encode(text, add_special_tokens=False)``.
-    """
+class _JsonCore:
+    """A checked tokenizer.json and its C++ pipeline, with the methods that
+    :class:`ctxengine.tokenizer.Tokenizer` calls on its native object (special tokens in
+    `allowed` are recognized, the others are plain text; the policy lives in Tokenizer)."""
 
     def __init__(self, spec: dict[str, Any], *, name: str) -> None:
         self.name = name
+        self.pattern = ""  # the Split regex when there is exactly one
         self._pipe = _tj.Pipeline()
         self._steps: list[_RegexStep | None] = []  # None: a native step
         self._added: list[dict[str, Any]] = []
         self._build(spec)
         self._pipe.finalize()
-        specials = [bool(t["special"]) for t in self._added]
-        self._special_flags = np.array(specials, dtype=np.uint8)
         self._all_on = np.ones(len(self._added), dtype=np.uint8)
-        self._plain = 1 - self._special_flags  # specials off, other added tokens on
         self.special_tokens: dict[str, int] = {
             t["content"]: int(t["id"]) for t in self._added if t["special"]
         }
@@ -94,7 +290,7 @@ class TokenizerJson:
     # ---- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> TokenizerJson:
+    def from_file(cls, path: str | os.PathLike[str]) -> _JsonCore:
         """Read and check a ``tokenizer.json``; errors name the file."""
         p = Path(path)
         try:
@@ -110,7 +306,7 @@ class TokenizerJson:
         return cls.from_str(text, name=str(p))
 
     @classmethod
-    def from_str(cls, text: str, *, name: str = "tokenizer.json") -> TokenizerJson:
+    def from_str(cls, text: str, *, name: str = "tokenizer.json") -> _JsonCore:
         """Build from the JSON text of a ``tokenizer.json``; `name` is used in error messages."""
         try:
             spec = json.loads(text)
@@ -217,6 +413,7 @@ class TokenizerJson:
                     raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                 self._pipe.add_pre_tokenizer("External")
                 self._steps.append(_RegexStep(compiled, behavior, bool(n.get("invert", False))))
+                self.pattern = source if not self.pattern else ""
             else:
                 raise self._unsupported(f"the {kind} pre-tokenizer")
         return byte_level
@@ -235,7 +432,7 @@ class TokenizerJson:
             raise self._fail("vocabulary ids must be integers") from None
         if ids.min() < 0 or ids.max() >= 2**32 - 1:
             raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
-        self._vocab_size = len(tokens)
+        self._max_id = int(ids.max())
         self._model_vocab = vocab
         if kind == "WordPiece":
             unk = str(m.get("unk_token", "[UNK]"))
@@ -379,218 +576,83 @@ class TokenizerJson:
             else:
                 raise self._unsupported(f"the {kind} decoder")
 
-    # ---- the API -----------------------------------------------------------------------------
+    # ---- the native protocol of ctxengine.tokenizer.Tokenizer ------------------------------
 
     @property
-    def vocab_size(self) -> int:
-        """Number of ids: the model's vocabulary plus added tokens outside it."""
-        ids = set(self.added_tokens.values())
-        return self._vocab_size + sum(1 for i in ids if self._pipe.token_string(i) is None)
+    def n_vocab(self) -> int:
+        """One more than the largest id (model vocabulary and added tokens)."""
+        largest = max([self._max_id, *self.added_tokens.values()])
+        return int(largest) + 1
 
-    def encode(
-        self,
-        text: str,
-        *,
-        allowed_special: Literal["all"] | Collection[str] = (),
-        disallowed_special: Literal["all"] | Collection[str] = "all",
-        add_special_tokens: bool = False,
-    ) -> np.ndarray:
-        """Token ids of `text` (uint32), equal to HF tokenizers' for the same file.
+    def _mask(self, allowed: Collection[str]) -> np.ndarray:
+        if not self._added:
+            return self._all_on
+        allowed_set = set(allowed)
+        return np.array(
+            [(not t["special"]) or t["content"] in allowed_set for t in self._added], np.uint8
+        )
 
-        >>> import json
-        >>> tok = TokenizerJson.from_str(json.dumps({"model": {"type": "WordPiece",
-        ...     "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "[SEP]": 2}},
-        ...     "added_tokens": [{"id": 2, "content": "[SEP]", "special": True}],
-        ...     "pre_tokenizer": {"type": "WhitespaceSplit"}}))
-        >>> tok.encode("a [SEP] a", allowed_special="all").tolist()
-        [1, 2, 1]
-        """
-        data, mask = self._prepare_call(text, allowed_special, disallowed_special)
+    def encode(self, text: str, allowed: Collection[str]) -> np.ndarray:
+        """Ids of `text` with the special tokens in `allowed` recognized (others are text)."""
+        data = _utf8(text)
+        mask = self._mask(allowed)
         if self._pipe.has_external_steps:
-            return self._encode_general(data, mask, add_special_tokens, False)
-        return self._pipe.encode(data, mask, add_special=add_special_tokens)
+            return self._encode_general(data, mask, False)  # type: ignore[no-any-return]
+        return self._pipe.encode(data, mask, add_special=False)  # type: ignore[no-any-return]
 
-    def encode_with_offsets(
-        self,
-        text: str,
-        *,
-        allowed_special: Literal["all"] | Collection[str] = (),
-        disallowed_special: Literal["all"] | Collection[str] = "all",
-        add_special_tokens: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def token_offsets(self, text: str, allowed: Collection[str]) -> tuple[np.ndarray, np.ndarray]:
         """Ids and, per token, the ``(start, end)`` str offsets of the text it came from."""
-        data, mask = self._prepare_call(text, allowed_special, disallowed_special)
+        data = _utf8(text)
+        mask = self._mask(allowed)
         if self._pipe.has_external_steps:
-            ids, off = self._encode_general(data, mask, add_special_tokens, True)
+            ids, off = self._encode_general(data, mask, True)
         else:
-            ids, off = self._pipe.encode(data, mask, add_special=add_special_tokens, offsets=True)
+            ids, off = self._pipe.encode(data, mask, add_special=False, offsets=True)
         flat = core.text.char_offsets(data, np.ascontiguousarray(off.reshape(-1)))
         return ids, flat.reshape(-1, 2)
 
-    def count(
-        self,
-        text: str,
-        *,
-        allowed_special: Literal["all"] | Collection[str] = (),
-        disallowed_special: Literal["all"] | Collection[str] = "all",
-        add_special_tokens: bool = False,
-    ) -> int:
-        """Number of tokens of `text` (``len(encode(text))`` without building the array)."""
-        data, mask = self._prepare_call(text, allowed_special, disallowed_special)
-        if self._pipe.has_external_steps:
-            return len(self._encode_general(data, mask, add_special_tokens, False))
-        return int(self._pipe.count(data, mask, add_special=add_special_tokens))
+    def encode_with_offsets(self, text: str, allowed: Collection[str]) -> tuple[Any, Any]:
+        ids, off = self.token_offsets(text, allowed)
+        return ids, np.ascontiguousarray(off[:, 0])
 
-    def count_many(
-        self,
-        texts: Iterable[str],
-        *,
-        threads: int | None = None,
-        allowed_special: Literal["all"] | Collection[str] = (),
-        disallowed_special: Literal["all"] | Collection[str] = "all",
-        add_special_tokens: bool = False,
-    ) -> np.ndarray:
-        """Token counts of many texts (int64), on all cores unless `threads` says otherwise.
-
-        The result does not depend on the thread count. Files whose pre-tokenizer needs the
-        general (regex module) path are counted one text at a time.
-        """
-        if threads is not None and (isinstance(threads, bool) or threads < 1):
-            raise InvalidInputError(f"threads must be a positive integer or None, got {threads!r}")
-        items = list(texts)
-        datas = []
-        mask = self._plain
-        for t in items:
-            data, mask = self._prepare_call(t, allowed_special, disallowed_special)
-            datas.append(data)
-        if self._pipe.has_external_steps:
-            return np.array(
-                [len(self._encode_general(d, mask, add_special_tokens, False)) for d in datas],
-                dtype=np.int64,
-            )
-        return self._pipe.count_many(
-            datas, mask, add_special=add_special_tokens, threads=threads or 0
-        )
-
-    def decode(self, ids: Sequence[int] | np.ndarray, *, skip_special_tokens: bool = False) -> str:
-        """Text of token ids, through the file's decoder (HF's ``decode``).
-
-        Unknown ids are skipped, as HF does. For byte-level BPE files ``decode(encode(t)) == t``
-        for any text `t`; WordPiece files lowercase and split, so only the words come back.
-        """
-        arr = np.asarray(ids)
-        if arr.size and (arr.min() < 0 or arr.max() >= 2**32):
-            raise InvalidInputError("token ids must be in [0, 2**32)")
-        return str(self._pipe.decode(arr.astype(np.uint32), skip_special=skip_special_tokens))
-
-    def token_to_string(self, token_id: int) -> str | None:
-        """The token string of an id as written in the file (``"##ing"``, ``"Ġthe"``), or None."""
-        result = self._pipe.token_string(int(token_id))
-        return None if result is None else str(result)
-
-    def truncate(
-        self,
-        text: str,
-        max_tokens: int,
-        *,
-        side: Literal["end", "start", "middle"] = "end",
-        allowed_special: Literal["all"] | Collection[str] = (),
-        disallowed_special: Literal["all"] | Collection[str] = "all",
-    ) -> str:
-        """`text` cut to at most `max_tokens` tokens, dropping from the `side` given.
-
-        The cut falls on a token boundary of the original text; the result is re-counted and
-        cut further in the rare case where re-tokenizing it gives more tokens.
-        """
-        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 0:
-            raise InvalidInputError(
-                f"max_tokens must be a non-negative integer, got {max_tokens!r}"
-            )
-        if side not in ("end", "start", "middle"):
-            raise InvalidInputError(f"side must be 'end', 'start' or 'middle', got {side!r}")
-        opts: dict[str, Any] = {
-            "allowed_special": allowed_special,
-            "disallowed_special": disallowed_special,
-        }
-        ids, off = self.encode_with_offsets(text, **opts)
-        n = len(ids)
-        if n <= max_tokens:
-            return text
-        if max_tokens == 0:
-            return ""
-        starts, ends = off[:, 0], off[:, 1]
-
-        def head(k: int) -> str:
-            return text[: int(starts[k])] if k < n else text
-
-        def tail(k: int) -> str:  # the last k tokens
-            return text[int(ends[n - k - 1]) :] if k < n else text
-
-        if side == "end":
-            k = max_tokens
-            while k > 0 and self.count(head(k), **opts) > max_tokens:
-                k -= 1
-            return head(k) if k > 0 else ""
-        if side == "start":
-            k = max_tokens
-            while k > 0 and self.count(tail(k), **opts) > max_tokens:
-                k -= 1
-            return tail(k) if k > 0 else ""
-        h = (max_tokens + 1) // 2
-        t = max_tokens - h
-        while h + t > 0:
-            candidate = (head(h) if h else "") + (tail(t) if t else "")
-            if self.count(candidate, **opts) <= max_tokens:
-                return candidate
-            if h >= t:
-                h -= 1
-            else:
-                t -= 1
-        return ""
-
-    # ---- internals ---------------------------------------------------------------------------
-
-    def _prepare_call(
-        self,
-        text: str,
-        allowed: Literal["all"] | Collection[str],
-        disallowed: Literal["all"] | Collection[str],
-    ) -> tuple[bytes, np.ndarray]:
-        if not isinstance(text, str):
-            raise InvalidInputError(f"text must be a str, got {type(text).__name__}")
+    def count(self, text: str, allowed: Collection[str]) -> int:
         data = _utf8(text)
-        if not self._added:
-            return data, self._all_on
-        if allowed == "all":
-            allowed_set = set(self.special_tokens)
-        else:
-            allowed_set = set(allowed)
-            unknown = allowed_set - set(self.special_tokens)
-            if unknown:
-                raise InvalidInputError(f"not special tokens of {self.name}: {sorted(unknown)}")
-        if disallowed == "all":
-            disallowed_set = set(self.special_tokens) - allowed_set
-        else:
-            disallowed_set = set(disallowed)
-        mask = np.array(
-            [(not t["special"]) or t["content"] in allowed_set for t in self._added],
-            dtype=np.uint8,
-        )
-        if disallowed_set:
-            check = np.array([t["content"] in disallowed_set for t in self._added], np.uint8)
-            pos, index = self._pipe.find_token(data, check)
-            if index >= 0:
-                token = self._added[index]["content"]
-                raise InvalidInputError(
-                    f"the text contains the special token {token!r} (at byte {pos}); pass "
-                    f"allowed_special={{{token!r}}} to encode it as a special token, or "
-                    "disallowed_special=() to treat it as plain text"
-                )
-        return data, mask
+        mask = self._mask(allowed)
+        if self._pipe.has_external_steps:
+            return len(self._encode_general(data, mask, False))
+        return int(self._pipe.count(data, mask, add_special=False))
 
-    def _encode_general(
-        self, data: bytes, mask: np.ndarray, add_special: bool, offsets: bool
-    ) -> Any:
+    def count_many(self, texts: list[str], allowed: Collection[str], threads: int) -> np.ndarray:
+        mask = self._mask(allowed)
+        datas = [_utf8(t) for t in texts]
+        if self._pipe.has_external_steps:
+            counts = [len(self._encode_general(d, mask, False)) for d in datas]
+            return np.array(counts, dtype=np.int64)
+        return self._pipe.count_many(datas, mask, add_special=False, threads=threads)  # type: ignore[no-any-return]
+
+    def decode_bytes(self, ids: np.ndarray, skip_special: bool = False) -> bytes:
+        return str(self._pipe.decode(ids, skip_special=skip_special)).encode("utf-8")
+
+    def find_special(self, text: str, known: Collection[str]) -> tuple[int, str] | None:
+        """The first special token of `known` in `text`, as (str offset, token), or None."""
+        wanted = set(known)
+        check = np.array([t["content"] in wanted for t in self._added], np.uint8)
+        data = _utf8(text)
+        pos, index = self._pipe.find_token(data, check)
+        if index < 0:
+            return None
+        start = int(core.text.char_offsets(data, np.array([pos], dtype=np.int64))[0])
+        return start, str(self._added[index]["content"])
+
+    def spans(self, text: str) -> _JsonSpans:
+        return _JsonSpans(self, text)
+
+    def count_until(self, text: str, limit: int) -> tuple[int, int]:
+        spans = _JsonSpans(self, text)
+        end = spans.fit(0, len(text), limit)
+        return spans.count(0, end), end
+
+    def _encode_general(self, data: bytes, mask: np.ndarray, offsets: bool) -> Any:
         prepared = self._pipe.prepare(data, mask, alignment=offsets)
         segs = prepared.segments
         pieces = np.zeros((len(segs), 4), dtype=np.int64)
@@ -601,7 +663,7 @@ class TokenizerJson:
                 pieces = self._pipe.run_step(index, prepared, pieces)
             else:
                 pieces = _regex_step(step, text, pieces)
-        return self._pipe.encode_pieces(prepared, pieces, add_special=add_special, offsets=offsets)
+        return self._pipe.encode_pieces(prepared, pieces, add_special=False, offsets=offsets)
 
 
 # ---- the general path: HF's Oniguruma patterns run by the `regex` module -------------------------
@@ -754,11 +816,9 @@ def _split_spans(s: str, step: _RegexStep) -> list[tuple[int, int]]:
 
 
 def _utf8(text: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates cannot be encoded; like tiktoken, they become U+FFFD.
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+    # A str with lone surrogates raises UnicodeEncodeError here; Tokenizer repairs it as
+    # tiktoken does and calls again.
+    return text.encode("utf-8")
 
 
 def _byte_alphabet() -> dict[str, int]:
@@ -777,7 +837,7 @@ def _byte_alphabet() -> dict[str, int]:
 _BYTE_OF_CHAR = _byte_alphabet()
 
 
-def _flatten(node: Any, key: str, owner: TokenizerJson) -> list[dict[str, Any]]:
+def _flatten(node: Any, key: str, owner: _JsonCore) -> list[dict[str, Any]]:
     """A component and its Sequence children, in order; [] for null."""
     if node is None:
         return []
@@ -794,7 +854,7 @@ def _flatten(node: Any, key: str, owner: TokenizerJson) -> list[dict[str, Any]]:
     return [node]
 
 
-def _type(node: dict[str, Any], component: str, owner: TokenizerJson) -> str:
+def _type(node: dict[str, Any], component: str, owner: _JsonCore) -> str:
     kind = node.get("type")
     if not isinstance(kind, str):
         raise owner._fail(f"the {component} has no 'type': {node!r}")
