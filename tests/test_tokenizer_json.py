@@ -22,6 +22,7 @@ from ctxengine import FormatError, InvalidInputError, UnsupportedError
 from ctxengine.tokenizer_json import (
     GPT2_PATTERN,
     JsonTokenizer,
+    _JsonCore,
     _RegexStep,
     _split_spans,
     compile_pattern,
@@ -104,23 +105,35 @@ def cl100k(cl100k_json: Path) -> tuple[JsonTokenizer, Any]:
 
 @pytest.fixture(
     scope="module",
-    params=["gpt2-prefix-space", "llama3-ignore-merges", "qwen2-nfc-string-merges"],
+    params=[
+        "gpt2-prefix-space",
+        "gpt2-general-path",
+        "llama3-ignore-merges",
+        "llama3-general-path",
+        "qwen2-nfc-string-merges",
+    ],
 )
 def bpe_variant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Smaller byte-level BPE files (ranks < 20000) in other styles."""
+    """Smaller byte-level BPE files (ranks < 20000) in other styles; "general-path" ones run
+    their regex through the `regex` module instead of the native scanner."""
     options: dict[str, Any] = {"max_rank": 20000}
-    if request.param == "gpt2-prefix-space":
+    if request.param.startswith("gpt2"):
         options.update(pattern=None, gpt2_regex=True, add_prefix_space=True)
-    elif request.param == "llama3-ignore-merges":
+    elif request.param.startswith("llama3"):
         options.update(ignore_merges=True)
     else:
         options.update(
             pattern=hf_files.QWEN2_PATTERN, merges_as_strings=True, normalizer={"type": "NFC"}
         )
-    path = hf_files.write(
-        hf_files.byte_level_bpe(**options), tmp_path_factory.mktemp(request.param) / "t.json"
-    )
-    return load(path), hf_files.oracle(path)
+    spec = hf_files.byte_level_bpe(**options)
+    path = hf_files.write(spec, tmp_path_factory.mktemp(request.param) / "t.json")
+    if request.param.endswith("general-path"):
+        ours = JsonTokenizer(_JsonCore(spec, name=str(path), scanners=False))
+        assert ours._core._pipe.has_external_steps
+    else:
+        ours = load(path)
+        assert not ours._core._pipe.has_external_steps
+    return ours, hf_files.oracle(path)
 
 
 # ---- WordPiece (BERT) ---------------------------------------------------------------------------
@@ -416,6 +429,36 @@ def test_split_behaviors_equal_hf(behavior: str, invert: bool) -> None:
     for text in ["a, b.  c", " ,x", "abc", "", ".. ,", "x y z "]:
         ours = [text[a:b] for a, b in _split_spans(text, step)]
         assert ours == [p for p, _ in hf.pre_tokenize_str(text)], text
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"type": "Split", "pattern": {"Regex": hf_files.CL100K_PATTERN}, "behavior": "Isolated",
+         "invert": False},
+        {"type": "Split", "pattern": {"Regex": hf_files.QWEN2_PATTERN}, "behavior": "Isolated",
+         "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+    ],
+)  # fmt: skip
+def test_native_scanners_split_like_oniguruma_on_every_code_point(node: dict[str, Any]) -> None:
+    spec = {"pre_tokenizer": node, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}
+    ours = JsonTokenizer.from_str(json.dumps(spec))
+    assert not ours._core._pipe.has_external_steps  # a scanner runs the pattern
+    text = "'".join(ALL_CHARS[i : i + 2] for i in range(0, len(ALL_CHARS), 2))
+    data = text.encode("utf-8")
+    prepared = ours._core._pipe.prepare(data, ours._core._all_on, alignment=False)
+    pieces = np.zeros((len(prepared.segments), 4), dtype=np.int64)
+    pieces[:, :3] = prepared.segments
+    got = ours._core._pipe.run_step(0, prepared, pieces)
+    ref = tokenizers.Tokenizer.from_str(json.dumps({"version": "1.0", **spec})).pre_tokenizer
+    want = [p for p, _ in ref.pre_tokenize_str(text)]
+    if node["type"] == "ByteLevel":  # HF shows ByteLevel pieces in the byte alphabet
+        alphabet = hf_files.byte_alphabet()
+        pieces_bytes = [(b" " if sp else b"") + data[b:e] for b, e, _, sp in got.tolist()]
+        assert ["".join(alphabet[x] for x in p) for p in pieces_bytes] == want
+    else:
+        assert [data[b:e].decode("utf-8") for b, e, _, _ in got.tolist()] == want
 
 
 def test_unicode_tables_name_their_reference() -> None:

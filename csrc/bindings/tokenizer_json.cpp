@@ -81,6 +81,7 @@ hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
   static const std::map<std::string, K> kinds = {{"BertPreTokenizer", K::Bert},
                                                  {"WhitespaceSplit", K::WhitespaceSplit},
                                                  {"ByteLevel", K::ByteLevel},
+                                                 {"Scanner", K::Scanner},
                                                  {"External", K::External}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
@@ -170,10 +171,17 @@ void bind_tokenizer_json(py::module_& root) {
           py::arg("pattern") = "", py::arg("content") = "")
       .def(
           "add_pre_tokenizer",
-          [](Pipeline& p, const std::string& kind, bool add_prefix_space) {
-            p.pre_tokenizer.push_back({pre_tokenizer_kind(kind), add_prefix_space});
+          [](Pipeline& p, const std::string& kind, bool add_prefix_space,
+             const std::string& scanner) {
+            hf::PreTokenizerStep step{pre_tokenizer_kind(kind), add_prefix_space,
+                                      pretokenizer_from_name(scanner)};
+            CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
+                            step.scanner != Pretokenizer::Custom,
+                        "unknown scanner '" + scanner + "'");
+            p.pre_tokenizer.push_back(step);
           },
-          py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false)
+          py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false,
+          py::arg("scanner") = "custom")
       .def(
           "set_wordpiece",
           [](Pipeline& p, const std::vector<std::string>& tokens, const U32& ids, uint32_t unk_id,

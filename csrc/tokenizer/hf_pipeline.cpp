@@ -132,12 +132,30 @@ std::vector<Piece> Pipeline::run_step(std::size_t step, const std::string& text,
       out.push_back(pc);
       continue;
     }
+    const bool add_space =
+        st.add_prefix_space && !pc.space && (pc.begin == pc.end || s[pc.begin] != ' ');
     if (st.kind == Kind::ByteLevel) {
       Piece q = pc;
-      if (st.add_prefix_space && !pc.space && (pc.begin == pc.end || s[pc.begin] != ' ')) {
-        q.space = true;
-      }
+      q.space = pc.space || add_space;
       out.push_back(q);
+      continue;
+    }
+    if (st.kind == Kind::Scanner) {
+      // The pieces of the pattern tile the text (Isolated); a virtual leading space is
+      // scanned as part of the text, as HF prepends it before running the regex.
+      if (!pc.space && !add_space) {
+        for_each_piece(st.scanner, s, pc.begin, pc.end, [&](std::size_t b, std::size_t e) {
+          out.push_back({static_cast<uint32_t>(b), static_cast<uint32_t>(e), -1, false});
+        });
+        continue;
+      }
+      std::string spaced(" ");
+      spaced.append(text, pc.begin, pc.end - pc.begin);
+      const auto* t = reinterpret_cast<const unsigned char*>(spaced.data());
+      for_each_piece(st.scanner, t, 0, spaced.size(), [&](std::size_t b, std::size_t e) {
+        const auto at = [&](std::size_t x) { return pc.begin + static_cast<uint32_t>(x) - 1; };
+        out.push_back({b == 0 ? pc.begin : at(b), at(e), -1, b == 0});
+      });
       continue;
     }
     // Bert / WhitespaceSplit: whitespace removed; Bert also isolates punctuation. A virtual

@@ -15,6 +15,7 @@
 #include "tokenizer/hf_decoder.hpp"
 #include "tokenizer/hf_model.hpp"
 #include "tokenizer/normalizer.hpp"
+#include "tokenizer/pretokenizer.hpp"
 
 namespace ctxengine::hf {
 
@@ -23,10 +24,12 @@ struct PreTokenizerStep {
     Bert,             // whitespace removed, punctuation (kBertPunct) isolated
     WhitespaceSplit,  // whitespace removed
     ByteLevel,        // ByteLevel without its regex: a virtual leading space if asked
+    Scanner,          // Split(Isolated) / ByteLevel(use_regex) on a pattern with a scanner
     External,         // run by the Python layer
   };
   Kind kind = Kind::External;
-  bool add_prefix_space = false;
+  bool add_prefix_space = false;                // ByteLevel, Scanner (ByteLevel's own regex)
+  Pretokenizer scanner = Pretokenizer::Custom;  // Scanner
 };
 
 // A pre-token: normalized bytes [begin, end), with a virtual leading space (ByteLevel's

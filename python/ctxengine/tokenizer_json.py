@@ -273,9 +273,10 @@ class _JsonCore:
     :class:`ctxengine.tokenizer.Tokenizer` calls on its native object (special tokens in
     `allowed` are recognized, the others are plain text; the policy lives in Tokenizer)."""
 
-    def __init__(self, spec: dict[str, Any], *, name: str) -> None:
+    def __init__(self, spec: dict[str, Any], *, name: str, scanners: bool = True) -> None:
         self.name = name
         self.pattern = ""  # the Split regex when there is exactly one
+        self._scanners = scanners  # False: every regex step takes the general path (tests)
         self._pipe = _tj.Pipeline()
         self._steps: list[_RegexStep | None] = []  # None: a native step
         self._added: list[dict[str, Any]] = []
@@ -389,7 +390,12 @@ class _JsonCore:
             elif kind == "ByteLevel":
                 byte_level = True
                 prefix = bool(n.get("add_prefix_space", True))
-                if n.get("use_regex", True):
+                if n.get("use_regex", True) and self._scanners:
+                    self._pipe.add_pre_tokenizer(
+                        "Scanner", add_prefix_space=prefix, scanner="r50k_base"
+                    )
+                    self._steps.append(None)
+                elif n.get("use_regex", True):
                     step = _RegexStep(compile_pattern(GPT2_PATTERN), "Isolated", False, prefix)
                     self._pipe.add_pre_tokenizer("External")
                     self._steps.append(step)
@@ -411,8 +417,14 @@ class _JsonCore:
                     compiled = compile_pattern(source)
                 except regex.error as exc:
                     raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
-                self._pipe.add_pre_tokenizer("External")
-                self._steps.append(_RegexStep(compiled, behavior, bool(n.get("invert", False))))
+                invert = bool(n.get("invert", False))
+                scanner = core.tokenizer.identify_pattern(source)
+                if self._scanners and behavior == "Isolated" and not invert and scanner != "custom":
+                    self._pipe.add_pre_tokenizer("Scanner", scanner=scanner)
+                    self._steps.append(None)
+                else:
+                    self._pipe.add_pre_tokenizer("External")
+                    self._steps.append(_RegexStep(compiled, behavior, invert))
                 self.pattern = source if not self.pattern else ""
             else:
                 raise self._unsupported(f"the {kind} pre-tokenizer")

@@ -55,7 +55,9 @@ class Pipeline:
         pattern: str = "",
         content: str = "",
     ) -> None: ...
-    def add_pre_tokenizer(self, kind: str, *, add_prefix_space: bool = False) -> None: ...
+    def add_pre_tokenizer(
+        self, kind: str, *, add_prefix_space: bool = False, scanner: str = "custom"
+    ) -> None: ...
     def add_token(
         self,
         content: str,
