@@ -1,11 +1,11 @@
 // HF tokenizers' BPE, step for step (models/bpe/model.rs merge_word and word.rs merge_all):
 // the initial symbols, byte fallback and unknown-token fusing, then a min-heap of candidate
 // merges ordered by (priority, position) whose stale entries are skipped when the pair at
-// that position no longer produces the same merged id. Results are cached per thread.
+// that position no longer produces the same merged id. Results of pre-tokens shorter than
+// 256 bytes are cached per thread and per model (HF caches them too: words repeat).
 #include "tokenizer/hf_bpe.hpp"
 
 #include <algorithm>
-#include <queue>
 
 #include "common/error.hpp"
 #include "text/utf8.hpp"
@@ -64,7 +64,7 @@ int byte_of_char(uint32_t cp) noexcept {
 HfBpe::HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>& ids,
              const std::vector<uint32_t>& left, const std::vector<uint32_t>& right,
              const std::vector<uint32_t>& merged, BpeOptions options)
-    : opt_(std::move(options)) {
+    : opt_(std::move(options)), serial_(next_model_serial()) {
   CTX_REQUIRE(tokens.size() == ids.size(), "tokens and ids differ in length");
   CTX_REQUIRE(left.size() == right.size() && left.size() == merged.size(),
               "merge arrays differ in length");
@@ -204,23 +204,28 @@ void HfBpe::merge_word(std::string_view w, Scratch& scratch, std::vector<uint32_
     prev[k] = k == 0 ? kNone : static_cast<uint32_t>(k - 1);
     next[k] = k + 1 == m ? kNone : static_cast<uint32_t>(k + 1);
   }
-  // (rank, pos, merged) in a min-heap on (rank, pos).
-  struct Cand {
-    uint32_t rank, pos, merged;
-    bool operator>(const Cand& o) const noexcept {
-      return rank != o.rank ? rank > o.rank : pos > o.pos;
-    }
+  // (rank, pos, merged) in a min-heap on (rank, pos), packed as (rank << 32 | pos, merged).
+  std::vector<std::pair<uint64_t, uint32_t>>& heap = scratch.heap;
+  heap.clear();
+  const auto later = [](const std::pair<uint64_t, uint32_t>& a,
+                        const std::pair<uint64_t, uint32_t>& b) { return a.first > b.first; };
+  const auto push = [&](uint32_t r, uint32_t pos, uint32_t mg) {
+    heap.push_back({(static_cast<uint64_t>(r) << 32) | pos, mg});
+    std::push_heap(heap.begin(), heap.end(), later);
   };
-  std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> queue;
   uint32_t rank, merged;
   for (std::size_t k = 0; k + 1 < m; ++k) {
     if (find_merge(sym[k], sym[k + 1], &rank, &merged)) {
-      queue.push({rank, static_cast<uint32_t>(k), merged});
+      heap.push_back({(static_cast<uint64_t>(rank) << 32) | k, merged});
     }
   }
-  while (!queue.empty()) {
-    const Cand top = queue.top();
-    queue.pop();
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const struct {
+      uint32_t pos, merged;
+    } top = {static_cast<uint32_t>(heap.back().first), heap.back().second};
+    heap.pop_back();
     const uint32_t p = top.pos;
     if (len[p] == 0 || next[p] == kNone) continue;
     const uint32_t r = next[p];
@@ -231,10 +236,10 @@ void HfBpe::merge_word(std::string_view w, Scratch& scratch, std::vector<uint32_
     next[p] = next[r];
     if (next[r] != kNone) prev[next[r]] = p;
     if (prev[p] != kNone && find_merge(sym[prev[p]], sym[p], &rank, &merged)) {
-      queue.push({rank, prev[p], merged});
+      push(rank, prev[p], merged);
     }
     if (next[p] != kNone && find_merge(sym[p], sym[next[p]], &rank, &merged)) {
-      queue.push({rank, p, merged});
+      push(rank, p, merged);
     }
   }
   for (std::size_t k = 0; k < m; k = next[k] == kNone ? m : next[k]) {
@@ -254,15 +259,21 @@ void HfBpe::tokenize(std::string_view piece, Scratch& scratch, std::vector<uint3
       return;
     }
   }
-  auto it = scratch.cache.find(std::string(piece));
-  if (it == scratch.cache.end()) {
-    if (scratch.cache.size() >= Scratch::kCacheLimit) scratch.cache.clear();
-    Scratch::Entry entry;
-    merge_word(piece, scratch, entry.ids, entry.lens);
-    it = scratch.cache.emplace(std::string(piece), std::move(entry)).first;
+  if (piece.size() >= PieceCache::kMaxPiece) {
+    std::vector<uint32_t> local_lens;
+    merge_word(piece, scratch, ids, lens != nullptr ? *lens : local_lens);
+    return;
   }
-  ids.insert(ids.end(), it->second.ids.begin(), it->second.ids.end());
-  if (lens != nullptr) lens->insert(lens->end(), it->second.lens.begin(), it->second.lens.end());
+  PieceCache& cache = PieceCache::of(serial_);
+  if (cache.find(piece, ids, lens)) return;
+  std::vector<uint32_t>& merged_ids = scratch.merged_ids;
+  std::vector<uint32_t>& merged_lens = scratch.merged_lens;
+  merged_ids.clear();
+  merged_lens.clear();
+  merge_word(piece, scratch, merged_ids, merged_lens);
+  cache.add(piece, merged_ids, merged_lens);
+  ids.insert(ids.end(), merged_ids.begin(), merged_ids.end());
+  if (lens != nullptr) lens->insert(lens->end(), merged_lens.begin(), merged_lens.end());
 }
 
 }  // namespace ctxengine::hf

@@ -49,6 +49,7 @@ class HfBpe final : public Model {
   std::size_t merge_mask_ = 0;
   uint32_t byte_tokens_[256];  // id of "<0xXX>" for byte_fallback, or kMissing
   BpeOptions opt_;
+  uint64_t serial_;  // unique per model in this process: the key of the per-thread cache
 };
 
 // GPT-2's byte alphabet: the code point standing for each byte, and its inverse (-1 for a code

@@ -1,26 +1,45 @@
 // The interface of the models of a tokenizer.json (WordPiece, BPE): one pre-token in, token ids
-// out. Models are immutable after construction and shared by threads; per-thread state (merge
-// buffers, the piece cache) lives in a Scratch the caller owns.
+// out. Models are immutable after construction and shared by threads; per-call buffers live in
+// a Scratch the caller owns.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "tokenizer/vocab_map.hpp"
 
 namespace ctxengine::hf {
 
 struct Scratch {
-  // Cache of pre-token -> (ids, token byte lengths), cleared when it grows past kCacheLimit.
-  struct Entry {
-    std::vector<uint32_t> ids, lens;
-  };
-  static constexpr std::size_t kCacheLimit = 1 << 16;
-  std::unordered_map<std::string, Entry> cache;
   std::string key;
-  std::vector<uint32_t> u32a, u32b, u32c, u32d;
+  std::vector<uint32_t> u32a, u32b, u32c, u32d, merged_ids, merged_lens;
+  std::vector<std::pair<uint64_t, uint32_t>> heap;
+};
+
+// A number unique to each model built in this process (the key of the per-thread caches).
+uint64_t next_model_serial() noexcept;
+
+// Per-thread cache of the tokens of recent pre-tokens of one model: words repeat heavily, so
+// most pre-tokens are looked up, not tokenized (HF caches them too). Holds pre-tokens shorter
+// than kMaxPiece bytes; starts over when it holds kLimit of them or another model uses it.
+class PieceCache {
+ public:
+  static constexpr std::size_t kMaxPiece = 256;
+  static constexpr std::size_t kLimit = 1 << 16;
+  static PieceCache& of(uint64_t model_serial);
+  // Appends the cached ids (and lengths) of `piece`; false when it is not cached.
+  bool find(std::string_view piece, std::vector<uint32_t>& ids, std::vector<uint32_t>* lens) const;
+  void add(std::string_view piece, const std::vector<uint32_t>& ids,
+           const std::vector<uint32_t>& lens);
+
+ private:
+  void clear();
+  uint64_t serial_ = 0;
+  VocabMap index_;                           // piece -> entry
+  std::vector<uint32_t> data_, at_, count_;  // entry e: ids then lengths at data_[at_[e]]
 };
 
 class Model {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
@@ -13,6 +14,21 @@
 #include "tokenizer/hf_unicode.hpp"
 
 namespace ctxengine::hf {
+namespace {
+
+bool is_ascii(std::string_view s) noexcept {
+  uint64_t acc = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    acc |= w;
+  }
+  for (; i < s.size(); ++i) acc |= static_cast<unsigned char>(s[i]);
+  return (acc & 0x8080808080808080ull) == 0;
+}
+
+}  // namespace
 
 void Pipeline::finalize() {
   raw_ = TokenMatcher();
@@ -93,6 +109,8 @@ Prepared Pipeline::prepare(std::string_view text, const TokenMask& mask, bool al
           i += len;
         }
       }
+    } else if (!alignment && is_ascii(part) && normalizer.apply_ascii(part, p.text)) {
+      // the ASCII fast path appended the normalized text
     } else {
       nt.assign(part, seg.begin);
       normalizer.apply(nt);

@@ -304,6 +304,80 @@ void Normalizer::apply(NormalizedText& t) const {
   }
 }
 
+bool Normalizer::apply_ascii(std::string_view ascii, std::string& out) const {
+  using Kind = NormalizerStep::Kind;
+  auto is_ascii = [](const std::vector<uint32_t>& cps) {
+    return std::all_of(cps.begin(), cps.end(), [](uint32_t c) { return c < 0x80; });
+  };
+  for (const NormalizerStep& st : steps_) {
+    if ((st.kind == Kind::Replace || st.kind == Kind::Prepend) &&
+        !(is_ascii(st.pattern) && is_ascii(st.content))) {
+      return false;
+    }
+  }
+  std::string t(ascii);
+  auto lower = [](std::string& x) {
+    for (char& c : x) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  };
+  for (const NormalizerStep& st : steps_) {
+    switch (st.kind) {
+      case Kind::Bert:
+        // No Chinese characters, accents or multi-character lowercase in ASCII.
+        if (st.clean_text) {
+          std::size_t w = 0;
+          for (char c : t) {
+            const auto u = static_cast<unsigned char>(c);
+            if (flags(u) & kBertDrop) continue;
+            t[w++] = is_whitespace(u) ? ' ' : c;
+          }
+          t.resize(w);
+        }
+        if (st.lowercase) lower(t);
+        break;
+      case Kind::Lowercase:
+        lower(t);
+        break;
+      case Kind::Strip: {
+        std::size_t lo = 0, hi = t.size();
+        while (st.left && lo < hi && is_whitespace(static_cast<unsigned char>(t[lo]))) ++lo;
+        while (st.right && hi > lo && is_whitespace(static_cast<unsigned char>(t[hi - 1]))) --hi;
+        t = t.substr(lo, hi - lo);
+        break;
+      }
+      case Kind::Replace: {
+        std::string from, to, r;
+        for (uint32_t c : st.pattern) from.push_back(static_cast<char>(c));
+        for (uint32_t c : st.content) to.push_back(static_cast<char>(c));
+        if (from.empty()) break;
+        std::size_t pos = 0;
+        for (std::size_t hit; (hit = t.find(from, pos)) != std::string::npos;) {
+          r.append(t, pos, hit - pos);
+          r += to;
+          pos = hit + from.size();
+        }
+        r.append(t, pos, std::string::npos);
+        t = std::move(r);
+        break;
+      }
+      case Kind::Prepend:
+        if (!t.empty()) {
+          std::string p;
+          for (uint32_t c : st.content) p.push_back(static_cast<char>(c));
+          t.insert(0, p);
+        }
+        break;
+      case Kind::Nfd:
+      case Kind::Nfkd:
+      case Kind::Nfc:
+      case Kind::Nfkc:
+      case Kind::StripAccents:
+        break;  // the identity on ASCII
+    }
+  }
+  out += t;
+  return true;
+}
+
 std::string Normalizer::apply(std::string_view utf8) const {
   CTX_REQUIRE(find_invalid_utf8(utf8) == npos, "text is not valid UTF-8");
   NormalizedText t;

@@ -47,6 +47,9 @@ class Normalizer {
   void apply(NormalizedText& text) const;
   // Normalizes a whole UTF-8 string (no alignment), for added-token contents and tests.
   std::string apply(std::string_view utf8) const;
+  // The fast path for ASCII text without alignment: appends the normalized text to `out` and
+  // returns true, or returns false (out unchanged) when a step needs the general path.
+  bool apply_ascii(std::string_view ascii, std::string& out) const;
 
  private:
   std::vector<NormalizerStep> steps_;

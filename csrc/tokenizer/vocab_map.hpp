@@ -3,6 +3,7 @@
 // into probing candidate substrings.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -31,6 +32,11 @@ class VocabMap {
     }
   }
   std::size_t size() const noexcept { return size_; }
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    arena_.clear();
+    size_ = 0;
+  }
 
   static uint64_t hash(std::string_view key) noexcept {
     // FNV-1a over 8-byte words, then a final avalanche (splitmix64).

@@ -16,7 +16,8 @@ WordPiece::WordPiece(const std::vector<std::string>& tokens, const std::vector<u
                      std::size_t max_input_chars_per_word)
     : unk_id_(unk_id),
       prefix_(std::move(continuing_subword_prefix)),
-      max_chars_(max_input_chars_per_word) {
+      max_chars_(max_input_chars_per_word),
+      serial_(next_model_serial()) {
   CTX_REQUIRE(tokens.size() == ids.size(), "tokens and ids differ in length");
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     vocab_.insert(tokens[i], ids[i]);
@@ -41,6 +42,21 @@ bool WordPiece::token_of(uint32_t id, std::string& out) const {
 void WordPiece::tokenize(std::string_view piece, Scratch& scratch, std::vector<uint32_t>& ids,
                          std::vector<uint32_t>* lens) const {
   if (piece.empty()) return;
+  if (piece.size() >= PieceCache::kMaxPiece) return tokenize_uncached(piece, scratch, ids, lens);
+  PieceCache& cache = PieceCache::of(serial_);
+  if (cache.find(piece, ids, lens)) return;
+  scratch.merged_ids.clear();
+  scratch.merged_lens.clear();
+  tokenize_uncached(piece, scratch, scratch.merged_ids, &scratch.merged_lens);
+  cache.add(piece, scratch.merged_ids, scratch.merged_lens);
+  ids.insert(ids.end(), scratch.merged_ids.begin(), scratch.merged_ids.end());
+  if (lens != nullptr) {
+    lens->insert(lens->end(), scratch.merged_lens.begin(), scratch.merged_lens.end());
+  }
+}
+
+void WordPiece::tokenize_uncached(std::string_view piece, Scratch& scratch,
+                                  std::vector<uint32_t>& ids, std::vector<uint32_t>* lens) const {
   const auto* s = reinterpret_cast<const unsigned char*>(piece.data());
   const std::size_t n = piece.size();
   auto unknown = [&] {

@@ -29,6 +29,10 @@ class WordPiece final : public Model {
   std::string prefix_;
   std::size_t max_chars_;
   std::size_t max_len_ = 0;  // longest vocabulary entry in bytes
+  uint64_t serial_;          // the key of the per-thread piece cache
+
+  void tokenize_uncached(std::string_view piece, Scratch& scratch, std::vector<uint32_t>& ids,
+                         std::vector<uint32_t>* lens) const;
 };
 
 }  // namespace ctxengine::hf
