@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import itertools
 import json
 from functools import cache
 from pathlib import Path
@@ -175,3 +176,76 @@ def oracle(path: Path) -> Any:
     tok.no_truncation()
     tok.no_padding()
     return tok
+
+
+def sentencepiece_style_bpe(training_text: str, n_merges: int = 300) -> dict[str, Any]:
+    """A Llama-2 / Mistral style tokenizer.json: SentencePiece BPE spelled with a Prepend and a
+    Replace normalizer, no pre-tokenizer, character symbols with byte fallback and a fused
+    unknown token, and the Replace / ByteFallback / Fuse / Strip decoder. The merges are learnt
+    here from `training_text` by plain BPE training (most frequent pair first)."""
+    from collections import Counter
+
+    words = Counter(("▁" + w) for w in training_text.split(" ") if w)
+    chars = Counter(c for w, n in words.items() for c in w for _ in range(n))
+    specials = ["<unk>", "<s>", "</s>"]
+    vocab: dict[str, int] = {t: i for i, t in enumerate(specials)}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    for c, n in sorted(chars.items(), key=lambda x: (-x[1], x[0])):
+        if n >= 3:  # rare characters are left to the byte fallback
+            vocab.setdefault(c, len(vocab))
+    split = {w: [c for c in w] for w in words}
+    merges: list[list[str]] = []
+    for _ in range(n_merges):
+        pairs: Counter[tuple[str, str]] = Counter()
+        for w, n in words.items():
+            s = split[w]
+            for a, b in itertools.pairwise(s):
+                if a in vocab and b in vocab:
+                    pairs[(a, b)] += n
+        if not pairs:
+            break
+        (a, b), _ = max(pairs.items(), key=lambda x: (x[1], x[0]))
+        merges.append([a, b])
+        vocab.setdefault(a + b, len(vocab))
+        for w in words:
+            s, out, i = split[w], [], 0
+            while i < len(s):
+                if i + 1 < len(s) and s[i] == a and s[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(s[i])
+                    i += 1
+            split[w] = out
+    added = [
+        {"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+         "normalized": False, "special": True}
+        for i, t in enumerate(specials)
+    ]  # fmt: skip
+    return {
+        "version": "1.0",
+        "added_tokens": added,
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "▁"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "▁"},
+        ]},
+        "pre_tokenizer": None,
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"Sequence": {"id": "A", "type_id": 0}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}},
+        },
+        "decoder": {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0},
+        ]},
+        "model": {
+            "type": "BPE", "dropout": None, "unk_token": "<unk>",
+            "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": True,
+            "byte_fallback": True, "ignore_merges": False, "vocab": vocab, "merges": merges,
+        },
+    }  # fmt: skip

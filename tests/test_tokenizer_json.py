@@ -291,6 +291,34 @@ def test_lone_surrogates_become_replacement_characters(cl100k: tuple[JsonTokeniz
     assert ours.encode("a\ud800b").tolist() == ours.encode("a\ufffdb").tolist()
 
 
+@pytest.fixture(scope="module")
+def sentencepiece(tmp_path_factory: pytest.TempPathFactory) -> tuple[JsonTokenizer, Any]:
+    training = "\n".join(corpus_texts()[:8])[:40_000]
+    spec = hf_files.sentencepiece_style_bpe(training, n_merges=150)
+    path = hf_files.write(spec, tmp_path_factory.mktemp("spm") / "tokenizer.json")
+    return load(path), hf_files.oracle(path)
+
+
+def test_sentencepiece_style_bpe_equals_hf(sentencepiece: tuple[JsonTokenizer, Any]) -> None:
+    ours, ref = sentencepiece
+    for text in [*EDGE_CASES, *corpus_texts()[::9]]:
+        assert_same_ids(ours, ref, text)
+        assert_same_ids(ours, ref, text, add_special_tokens=True)
+        ids = ref.encode(text).ids
+        assert ours.decode(ids) == ref.decode(ids, skip_special_tokens=False)
+
+
+@settings(max_examples=40)
+@given(text=TEXT)
+def test_sentencepiece_style_bpe_hypothesis(
+    sentencepiece: tuple[JsonTokenizer, Any], text: str
+) -> None:
+    ours, ref = sentencepiece
+    assert_same_ids(ours, ref, text)
+    ids = ref.encode(text, add_special_tokens=False).ids
+    assert ours.decode(ids) == ref.decode(ids, skip_special_tokens=False)
+
+
 # ---- offsets and truncation ---------------------------------------------------------------------
 
 
@@ -621,3 +649,13 @@ def test_spans_and_count_until_are_exact(
     start = spans.fit_start(0, len(text), limit)
     assert tok.count(text[start:]) <= limit
     assert start == 0 or tok.count(text[start - 1 :]) > limit
+
+
+def test_models_used_in_turn_on_one_thread_keep_their_own_cache(
+    cl100k: tuple[JsonTokenizer, Any], bpe_variant: tuple[JsonTokenizer, Any]
+) -> None:
+    # The piece caches are per thread and per model; alternating models must never mix them.
+    texts = [t for t in corpus_texts()[:6]] + EDGE_CASES
+    for text in texts:
+        for ours, ref in (cl100k, bpe_variant):
+            assert_same_ids(ours, ref, text)
