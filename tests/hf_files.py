@@ -178,29 +178,27 @@ def oracle(path: Path) -> Any:
     return tok
 
 
-def sentencepiece_style_bpe(training_text: str, n_merges: int = 300) -> dict[str, Any]:
-    """A Llama-2 / Mistral style tokenizer.json: SentencePiece BPE spelled with a Prepend and a
-    Replace normalizer, no pre-tokenizer, character symbols with byte fallback and a fused
-    unknown token, and the Replace / ByteFallback / Fuse / Strip decoder. The merges are learnt
-    here from `training_text` by plain BPE training (most frequent pair first)."""
+@cache
+def _train_sentencepiece_style(
+    training_text: str, n_merges: int
+) -> tuple[dict[str, int], list[list[str]]]:
+    """Plain BPE training over words that start with "▁" (most frequent pair first)."""
     from collections import Counter
 
     words = Counter(("▁" + w) for w in training_text.split(" ") if w)
     chars = Counter(c for w, n in words.items() for c in w for _ in range(n))
-    specials = ["<unk>", "<s>", "</s>"]
-    vocab: dict[str, int] = {t: i for i, t in enumerate(specials)}
+    vocab: dict[str, int] = {t: i for i, t in enumerate(["<unk>", "<s>", "</s>"])}
     for b in range(256):
         vocab[f"<0x{b:02X}>"] = len(vocab)
     for c, n in sorted(chars.items(), key=lambda x: (-x[1], x[0])):
         if n >= 3:  # rare characters are left to the byte fallback
             vocab.setdefault(c, len(vocab))
-    split = {w: [c for c in w] for w in words}
+    split = {w: list(w) for w in words}
     merges: list[list[str]] = []
     for _ in range(n_merges):
         pairs: Counter[tuple[str, str]] = Counter()
         for w, n in words.items():
-            s = split[w]
-            for a, b in itertools.pairwise(s):
+            for a, b in itertools.pairwise(split[w]):
                 if a in vocab and b in vocab:
                     pairs[(a, b)] += n
         if not pairs:
@@ -218,12 +216,24 @@ def sentencepiece_style_bpe(training_text: str, n_merges: int = 300) -> dict[str
                     out.append(s[i])
                     i += 1
             split[w] = out
+    return vocab, merges
+
+
+def sentencepiece_style_bpe(
+    training_text: str, n_merges: int = 300, metaspace: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A Llama-2 / Mistral style tokenizer.json: SentencePiece BPE spelled with a Prepend and a
+    Replace normalizer, no pre-tokenizer, character symbols with byte fallback and a fused
+    unknown token, and the Replace / ByteFallback / Fuse / Strip decoder; or, with `metaspace`
+    (the options of a Metaspace node), the Metaspace pre-tokenizer and decoder instead of the
+    normalizers and the Replace step. The merges are learnt from `training_text`."""
+    vocab, merges = _train_sentencepiece_style(training_text, n_merges)
     added = [
         {"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
          "normalized": False, "special": True}
-        for i, t in enumerate(specials)
+        for i, t in enumerate(["<unk>", "<s>", "</s>"])
     ]  # fmt: skip
-    return {
+    spec: dict[str, Any] = {
         "version": "1.0",
         "added_tokens": added,
         "normalizer": {"type": "Sequence", "normalizers": [
@@ -246,6 +256,15 @@ def sentencepiece_style_bpe(training_text: str, n_merges: int = 300) -> dict[str
         "model": {
             "type": "BPE", "dropout": None, "unk_token": "<unk>",
             "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": True,
-            "byte_fallback": True, "ignore_merges": False, "vocab": vocab, "merges": merges,
+            "byte_fallback": True, "ignore_merges": False, "vocab": dict(vocab),
+            "merges": merges,
         },
     }  # fmt: skip
+    if metaspace is not None:
+        node = {"type": "Metaspace", "replacement": "▁", **metaspace}
+        spec["normalizer"] = None
+        spec["pre_tokenizer"] = node
+        spec["decoder"] = {"type": "Sequence", "decoders": [
+            node, {"type": "ByteFallback"}, {"type": "Fuse"},
+        ]}  # fmt: skip
+    return spec

@@ -291,17 +291,31 @@ def test_lone_surrogates_become_replacement_characters(cl100k: tuple[JsonTokeniz
     assert ours.encode("a\ud800b").tolist() == ours.encode("a\ufffdb").tolist()
 
 
-@pytest.fixture(scope="module")
-def sentencepiece(tmp_path_factory: pytest.TempPathFactory) -> tuple[JsonTokenizer, Any]:
+@pytest.fixture(
+    scope="module",
+    params=[
+        None,
+        {"prepend_scheme": "always", "split": True},
+        {"prepend_scheme": "first", "split": False},
+        {"prepend_scheme": "never", "split": True},
+        {"add_prefix_space": True},
+    ],
+    ids=["prepend-replace", "metaspace-always-split", "metaspace-first", "metaspace-never",
+         "metaspace-old-style"],
+)  # fmt: skip
+def sentencepiece(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[JsonTokenizer, Any]:
     training = "\n".join(corpus_texts()[:8])[:40_000]
-    spec = hf_files.sentencepiece_style_bpe(training, n_merges=150)
+    spec = hf_files.sentencepiece_style_bpe(training, n_merges=150, metaspace=request.param)
     path = hf_files.write(spec, tmp_path_factory.mktemp("spm") / "tokenizer.json")
     return load(path), hf_files.oracle(path)
 
 
 def test_sentencepiece_style_bpe_equals_hf(sentencepiece: tuple[JsonTokenizer, Any]) -> None:
     ours, ref = sentencepiece
-    for text in [*EDGE_CASES, *corpus_texts()[::9]]:
+    around_specials = ["<s>hello</s> world", " <s> x", "a<s>", "▁already ▁marked", "  two"]
+    for text in [*EDGE_CASES, *around_specials, *corpus_texts()[::9]]:
         assert_same_ids(ours, ref, text)
         assert_same_ids(ours, ref, text, add_special_tokens=True)
         ids = ref.encode(text).ids
@@ -585,11 +599,11 @@ def test_bad_files_raise_clear_errors(
     [
         ("normalizer", {"type": "Precompiled", "precompiled_charsmap": "AA=="}, "Precompiled"),
         ("normalizer", {"type": "Replace", "pattern": {"Regex": "a+"}, "content": "b"}, "regex"),
-        ("pre_tokenizer", {"type": "Metaspace", "replacement": "▁"}, "Metaspace"),
+        ("pre_tokenizer", {"type": "UnicodeScripts"}, "UnicodeScripts"),
         ("pre_tokenizer", {"type": "Split", "pattern": {"Regex": "(?<x"}, "behavior": "Isolated",
                            "invert": False}, "Split pattern"),
         ("post_processor", {"type": "Unknown"}, "Unknown post-processor"),
-        ("decoder", {"type": "Metaspace"}, "Metaspace decoder"),
+        ("decoder", {"type": "CTC"}, "CTC decoder"),
         ("added_tokens", [{"id": 2, "content": "x", "single_word": True}], "single_word"),
     ],
 )  # fmt: skip

@@ -64,13 +64,10 @@ hf::NormalizerStep::Kind normalizer_kind(const std::string& name) {
 
 hf::DecoderStep::Kind decoder_kind(const std::string& name) {
   using K = hf::DecoderStep::Kind;
-  static const std::map<std::string, K> kinds = {{"ByteLevel", K::ByteLevel},
-                                                 {"WordPiece", K::WordPiece},
-                                                 {"BPEDecoder", K::BpeSuffix},
-                                                 {"ByteFallback", K::ByteFallback},
-                                                 {"Fuse", K::Fuse},
-                                                 {"Strip", K::Strip},
-                                                 {"Replace", K::Replace}};
+  static const std::map<std::string, K> kinds = {
+      {"ByteLevel", K::ByteLevel},       {"WordPiece", K::WordPiece}, {"BPEDecoder", K::BpeSuffix},
+      {"ByteFallback", K::ByteFallback}, {"Fuse", K::Fuse},           {"Strip", K::Strip},
+      {"Replace", K::Replace},           {"Metaspace", K::Metaspace}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported decoder " + name);
   return it->second;
@@ -78,11 +75,10 @@ hf::DecoderStep::Kind decoder_kind(const std::string& name) {
 
 hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
   using K = hf::PreTokenizerStep::Kind;
-  static const std::map<std::string, K> kinds = {{"BertPreTokenizer", K::Bert},
-                                                 {"WhitespaceSplit", K::WhitespaceSplit},
-                                                 {"ByteLevel", K::ByteLevel},
-                                                 {"Scanner", K::Scanner},
-                                                 {"External", K::External}};
+  static const std::map<std::string, K> kinds = {
+      {"BertPreTokenizer", K::Bert}, {"WhitespaceSplit", K::WhitespaceSplit},
+      {"ByteLevel", K::ByteLevel},   {"Scanner", K::Scanner},
+      {"Metaspace", K::Metaspace},   {"External", K::External}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
   return it->second;
@@ -94,7 +90,7 @@ std::vector<hf::Piece> pieces_of(const I64& a) {
   const int64_t* d = a.data();
   for (std::size_t i = 0; i < out.size(); ++i) {
     out[i] = {static_cast<uint32_t>(d[4 * i]), static_cast<uint32_t>(d[4 * i + 1]), d[4 * i + 2],
-              d[4 * i + 3] != 0};
+              (d[4 * i + 3] & 1) != 0, (d[4 * i + 3] & 2) != 0};
   }
   return out;
 }
@@ -103,7 +99,7 @@ py::array_t<int64_t> pieces_array(const std::vector<hf::Piece>& pieces) {
   std::vector<int64_t> out;
   out.reserve(pieces.size() * 4);
   for (const hf::Piece& p : pieces) {
-    out.insert(out.end(), {p.begin, p.end, p.id, p.space ? 1 : 0});
+    out.insert(out.end(), {p.begin, p.end, p.id, (p.space ? 1 : 0) | (p.meta ? 2 : 0)});
   }
   return to_array(std::move(out), 4);
 }
@@ -172,16 +168,27 @@ void bind_tokenizer_json(py::module_& root) {
       .def(
           "add_pre_tokenizer",
           [](Pipeline& p, const std::string& kind, bool add_prefix_space,
-             const std::string& scanner) {
+             const std::string& scanner, const std::string& prepend_scheme, bool split,
+             const std::string& replacement) {
+            using Prepend = hf::PreTokenizerStep::Prepend;
             hf::PreTokenizerStep step{pre_tokenizer_kind(kind), add_prefix_space,
                                       pretokenizer_from_name(scanner)};
+            CTX_REQUIRE(prepend_scheme == "always" || prepend_scheme == "first" ||
+                            prepend_scheme == "never",
+                        "prepend_scheme must be always, first or never");
+            step.prepend = prepend_scheme == "always"  ? Prepend::Always
+                           : prepend_scheme == "first" ? Prepend::First
+                                                       : Prepend::Never;
+            step.split = split;
+            if (step.kind == hf::PreTokenizerStep::Kind::Metaspace) p.metaspace = replacement;
             CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
                             step.scanner != Pretokenizer::Custom,
                         "unknown scanner '" + scanner + "'");
             p.pre_tokenizer.push_back(step);
           },
           py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false,
-          py::arg("scanner") = "custom")
+          py::arg("scanner") = "custom", py::arg("prepend_scheme") = "always",
+          py::arg("split") = true, py::arg("replacement") = "\xE2\x96\x81")
       .def(
           "set_wordpiece",
           [](Pipeline& p, const std::vector<std::string>& tokens, const U32& ids, uint32_t unk_id,

@@ -213,6 +213,13 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
       case Kind::Replace:
         for (std::string& t : tokens) replace_all(t, s.text, s.content);
         break;
+      case Kind::Metaspace:
+        // HF: the replacement becomes a space, except in the first token when a prefix was
+        // prepended at encoding (prepend_scheme != never), where it disappears.
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+          replace_all(tokens[i], s.text, i == 0 && s.cleanup ? "" : " ");
+        }
+        break;
     }
   }
   std::string out;

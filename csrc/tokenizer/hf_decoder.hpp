@@ -11,11 +11,20 @@
 namespace ctxengine::hf {
 
 struct DecoderStep {
-  enum class Kind { ByteLevel, WordPiece, BpeSuffix, ByteFallback, Fuse, Strip, Replace };
+  enum class Kind {
+    ByteLevel,
+    WordPiece,
+    BpeSuffix,
+    ByteFallback,
+    Fuse,
+    Strip,
+    Replace,
+    Metaspace
+  };
   Kind kind = Kind::Fuse;
-  std::string text;     // WordPiece prefix, BPE suffix, Replace pattern, Strip content (1 char)
+  std::string text;     // WordPiece prefix, BPE suffix, Replace pattern, Strip content, replacement
   std::string content;  // Replace content
-  bool cleanup = false;
+  bool cleanup = false;  // WordPiece cleanup; Metaspace: the first token loses its replacements
   std::size_t start = 0, stop = 0;  // Strip
 };
 

@@ -150,6 +150,36 @@ std::vector<Piece> Pipeline::run_step(std::size_t step, const std::string& text,
       out.push_back(pc);
       continue;
     }
+    if (st.kind == Kind::Metaspace) {
+      // HF: replace ' ' by the replacement, prepend it (always, or only at the start of the
+      // text) unless the piece starts with it, then split before every replacement.
+      const std::string& r = metaspace;
+      auto delimiter_at = [&](uint32_t i) -> uint32_t {  // byte length of a delimiter at i
+        if (s[i] == ' ') return 1;
+        return text.compare(i, r.size(), r) == 0 ? static_cast<uint32_t>(r.size()) : 0;
+      };
+      const bool starts = pc.begin < pc.end && delimiter_at(pc.begin) != 0;
+      const bool prepend =
+          !starts && (st.prepend == PreTokenizerStep::Prepend::Always ||
+                      (st.prepend == PreTokenizerStep::Prepend::First && pc.begin == 0));
+      if (!st.split) {
+        out.push_back({pc.begin, pc.end, -1, prepend, true});
+        continue;
+      }
+      uint32_t word = pc.begin;
+      bool virtual_prefix = prepend;
+      for (uint32_t i = pc.begin; i < pc.end;) {
+        const uint32_t d = delimiter_at(i);
+        if (d != 0 && i > word) {
+          out.push_back({word, i, -1, virtual_prefix, true});
+          virtual_prefix = false;
+          word = i;
+        }
+        i += d != 0 ? d : static_cast<uint32_t>(utf8_length(s[i]));
+      }
+      if (word < pc.end || virtual_prefix) out.push_back({word, pc.end, -1, virtual_prefix, true});
+      continue;
+    }
     const bool add_space =
         st.add_prefix_space && !pc.space && (pc.begin == pc.end || s[pc.begin] != ' ');
     if (st.kind == Kind::ByteLevel) {
@@ -207,6 +237,34 @@ void Pipeline::pre_tokenize(const std::string& text, const Segment& seg,
   out.insert(out.end(), pieces.begin(), pieces.end());
 }
 
+std::string_view Pipeline::model_input(const std::string& text, const Piece& pc, std::string& buf,
+                                       std::vector<int64_t>* from) const {
+  const std::string_view piece(text.data() + pc.begin, pc.end - pc.begin);
+  if (from != nullptr) from->clear();
+  if (!pc.space && !pc.meta) {
+    if (from != nullptr) {
+      for (uint32_t i = pc.begin; i < pc.end; ++i) from->push_back(i);
+    }
+    return piece;
+  }
+  buf.clear();
+  const std::string prefix = pc.meta ? metaspace : std::string(" ");
+  if (pc.space) {
+    buf += prefix;
+    if (from != nullptr) from->insert(from->end(), prefix.size(), -1);
+  }
+  for (uint32_t i = 0; i < piece.size(); ++i) {
+    if (pc.meta && piece[i] == ' ') {
+      buf += metaspace;
+      if (from != nullptr) from->insert(from->end(), metaspace.size(), pc.begin + i);
+    } else {
+      buf.push_back(piece[i]);
+      if (from != nullptr) from->push_back(pc.begin + i);
+    }
+  }
+  return buf;
+}
+
 void Pipeline::run_model(const std::string& text, const std::vector<Piece>& pieces,
                          Scratch& scratch, std::vector<uint32_t>& ids, std::vector<uint32_t>* lens,
                          std::vector<uint32_t>* per_piece) const {
@@ -219,12 +277,7 @@ void Pipeline::run_model(const std::string& text, const std::vector<Piece>& piec
       if (per_piece != nullptr) per_piece->push_back(1);
       continue;
     }
-    std::string_view piece(text.data() + pc.begin, pc.end - pc.begin);
-    if (pc.space) {
-      spaced.assign(1, ' ');
-      spaced.append(piece);
-      piece = spaced;
-    }
+    const std::string_view piece = model_input(text, pc, spaced, nullptr);
     if (!piece.empty()) model->tokenize(piece, scratch, ids, lens);
     if (per_piece != nullptr) per_piece->push_back(static_cast<uint32_t>(ids.size() - before));
   }
@@ -269,16 +322,36 @@ void Pipeline::encode_pieces(const Prepared& p, const std::vector<Piece>& pieces
     offsets->push_back(zero);
   }
   std::size_t t = 0;
+  std::string buf;
+  std::vector<int64_t> from;
   for (std::size_t q = 0; q < pieces.size(); ++q) {
     const Piece& pc = pieces[q];
-    const std::size_t space = pc.space ? 1 : 0;
-    const std::size_t piece_len = pc.end - pc.begin + space;
-    std::size_t at = 0;  // within the (spaced) piece
-    for (uint32_t k = 0; k < per_piece[q]; ++k, ++t) {
-      const std::size_t lo = std::min(at, piece_len), hi = std::min(at + lens[t], piece_len);
+    if (pc.id >= 0) {
       uint32_t b, e;
-      src(pc.begin + static_cast<uint32_t>(lo > 0 ? lo - space : 0),
-          pc.begin + static_cast<uint32_t>(hi > space ? hi - space : 0), &b, &e);
+      src(pc.begin, pc.end, &b, &e);
+      offsets->push_back(b);
+      offsets->push_back(e);
+      ++t;
+      continue;
+    }
+    // Token k covers bytes [at, at + len) of the model's input; its original range runs from
+    // the source of its first real (not virtual) byte to that of its last.
+    model_input(p.text, pc, buf, &from);
+    std::size_t at = 0;
+    for (uint32_t k = 0; k < per_piece[q]; ++k, ++t) {
+      const std::size_t hi = std::min(at + lens[t], from.size());
+      int64_t lo_b = -1, hi_b = -1;
+      for (std::size_t i = std::min(at, hi); i < hi; ++i) {
+        if (from[i] < 0) continue;
+        if (lo_b < 0) lo_b = from[i];
+        hi_b = from[i];
+      }
+      uint32_t b, e;
+      if (lo_b < 0) {
+        src(pc.begin, pc.begin, &b, &e);
+      } else {
+        src(static_cast<uint32_t>(lo_b), static_cast<uint32_t>(hi_b) + 1, &b, &e);
+      }
       offsets->push_back(b);
       offsets->push_back(e);
       at += lens[t];

@@ -25,19 +25,25 @@ struct PreTokenizerStep {
     WhitespaceSplit,  // whitespace removed
     ByteLevel,        // ByteLevel without its regex: a virtual leading space if asked
     Scanner,          // Split(Isolated) / ByteLevel(use_regex) on a pattern with a scanner
+    Metaspace,        // spaces become the replacement, prepended and split before if asked
     External,         // run by the Python layer
   };
   Kind kind = Kind::External;
   bool add_prefix_space = false;                // ByteLevel, Scanner (ByteLevel's own regex)
   Pretokenizer scanner = Pretokenizer::Custom;  // Scanner
+  enum class Prepend { Always, First, Never };  // Metaspace's prepend_scheme
+  Prepend prepend = Prepend::Always;            // Metaspace
+  bool split = true;                            // Metaspace
 };
 
-// A pre-token: normalized bytes [begin, end), with a virtual leading space (ByteLevel's
-// add_prefix_space), or an added token's id.
+// A pre-token: normalized bytes [begin, end), or an added token's id. `space`: a virtual
+// leading space (ByteLevel's add_prefix_space) or, for a Metaspace piece, a virtual leading
+// replacement; `meta`: the piece's spaces read as the Metaspace replacement.
 struct Piece {
   uint32_t begin = 0, end = 0;
   int64_t id = -1;  // >= 0: an added token
   bool space = false;
+  bool meta = false;
 };
 
 // The text after added-token extraction and normalization: the normalized UTF-8 of all
@@ -58,6 +64,7 @@ class Pipeline {
   std::unique_ptr<Model> model;
   Decoder decoder;
   std::vector<uint32_t> prefix_ids, suffix_ids;  // the post-processor's tokens (one sequence)
+  std::string metaspace = "\xE2\x96\x81";        // Metaspace's replacement (U+2581 by default)
 
   // Adds an added token (call before finalize()).
   void add_token(AddedToken token) { added_.push_back(std::move(token)); }
@@ -97,6 +104,10 @@ class Pipeline {
   void split_segments(std::string_view text, const TokenMatcher& matcher, const TokenMask& mask,
                       std::vector<Segment>& out) const;
   void pre_tokenize(const std::string& text, const Segment& seg, std::vector<Piece>& out) const;
+  // The bytes the model sees for a text piece (its virtual prefix and Metaspace replacements
+  // applied), and with `from` the normalized byte each came from (-1 for a virtual prefix).
+  std::string_view model_input(const std::string& text, const Piece& pc, std::string& buf,
+                               std::vector<int64_t>* from) const;
   void run_model(const std::string& text, const std::vector<Piece>& pieces, Scratch& scratch,
                  std::vector<uint32_t>& ids, std::vector<uint32_t>* lens,
                  std::vector<uint32_t>* per_piece) const;

@@ -379,11 +379,12 @@ class _JsonCore:
 
     def _build_pre_tokenizer(self, node: Any) -> bool:
         """Adds the steps; returns whether a ByteLevel step makes the vocabulary byte-level."""
-        byte_level = False
+        byte_level = metaspace = False
         for n in _flatten(node, "pretokenizers", self):
             kind = _type(n, "pre_tokenizer", self)
-            if byte_level:
-                raise self._unsupported(f"a {kind} pre-tokenizer after ByteLevel")
+            if byte_level or metaspace:
+                before = "ByteLevel" if byte_level else "Metaspace"
+                raise self._unsupported(f"a {kind} pre-tokenizer after {before}")
             if kind in ("BertPreTokenizer", "WhitespaceSplit"):
                 self._pipe.add_pre_tokenizer(kind)
                 self._steps.append(None)
@@ -402,6 +403,15 @@ class _JsonCore:
                 else:
                     self._pipe.add_pre_tokenizer(kind, add_prefix_space=prefix)
                     self._steps.append(None)
+            elif kind == "Metaspace":
+                metaspace = True
+                self._pipe.add_pre_tokenizer(
+                    kind,
+                    prepend_scheme=_prepend_scheme(n),
+                    split=bool(n.get("split", True)),
+                    replacement=_replacement(n, self),
+                )
+                self._steps.append(None)
             elif kind == "Split":
                 behavior = str(n["behavior"])
                 if behavior not in _BEHAVIORS:
@@ -579,6 +589,10 @@ class _JsonCore:
             elif kind == "Strip":
                 self._pipe.add_decoder(
                     kind, text=str(n["content"]), start=int(n["start"]), stop=int(n["stop"])
+                )
+            elif kind == "Metaspace":
+                self._pipe.add_decoder(
+                    kind, text=_replacement(n, self), cleanup=_prepend_scheme(n) != "never"
                 )
             elif kind == "Replace":
                 pattern = n["pattern"]
@@ -871,6 +885,21 @@ def _type(node: dict[str, Any], component: str, owner: _JsonCore) -> str:
     if not isinstance(kind, str):
         raise owner._fail(f"the {component} has no 'type': {node!r}")
     return kind
+
+
+def _prepend_scheme(node: dict[str, Any]) -> str:
+    """Metaspace's prepend_scheme; files written before it existed say add_prefix_space."""
+    scheme = node.get("prepend_scheme")
+    if scheme is None:
+        return "always" if node.get("add_prefix_space", True) else "never"
+    return str(scheme)
+
+
+def _replacement(node: dict[str, Any], owner: _JsonCore) -> str:
+    replacement = str(node.get("replacement", "\u2581"))
+    if len(replacement) != 1:
+        raise owner._fail(f"a Metaspace replacement must be one character: {replacement!r}")
+    return replacement
 
 
 def _describe(exc: BaseException) -> str:

@@ -56,7 +56,14 @@ class Pipeline:
         content: str = "",
     ) -> None: ...
     def add_pre_tokenizer(
-        self, kind: str, *, add_prefix_space: bool = False, scanner: str = "custom"
+        self,
+        kind: str,
+        *,
+        add_prefix_space: bool = False,
+        scanner: str = "custom",
+        prepend_scheme: str = "always",
+        split: bool = True,
+        replacement: str = "▁",
     ) -> None: ...
     def add_token(
         self,
