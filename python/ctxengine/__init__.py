@@ -25,6 +25,7 @@ from .errors import (
     UnsupportedError,
 )
 from .scoring import inner_product_topk
+from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
@@ -36,9 +37,12 @@ __all__ = [
     "InvalidInputError",
     "NotBuiltError",
     "NotFoundError",
+    "SpanCounter",
     "StorageError",
+    "Tokenizer",
     "UnsupportedError",
     "__version__",
     "cuda_available",
+    "get_tokenizer",
     "inner_product_topk",
 ]
