@@ -10,7 +10,8 @@ library, which does not use one Unicode version but several, through the Rust cr
 normalization (NFD/NFC/NFKD/NFKC, canonical ordering, StripAccents' combining marks) from
 `unicode-normalization-alignments` (Unicode 9.0), BertNormalizer's and BertPreTokenizer's
 control / nonspacing-mark / punctuation classes from `unicode_categories` (Unicode 8.0), and
-lowercasing from the Rust standard library it was compiled with (Unicode 17.0 for 0.23). No pinned
+lowercasing and the Digits pre-tokenizer's char::is_numeric from the Rust standard library it
+was compiled with (Unicode 17.0 for 0.23). No pinned
 Python package carries those old tables, so they are read off the pinned reference library
 itself (`tokenizers`, the version in HF_TOKENIZERS_VERSION), one code point at a time; the
 decomposition and combining-class data are Unicode 16.0 (unicodedata2) restricted to the
@@ -108,6 +109,7 @@ HF_BERT_DROP = 1  # BertNormalizer(clean_text) removes it (NUL, U+FFFD, Cc/Cf/Co
 HF_BERT_MN = 2  # BertNormalizer(strip_accents) removes it after NFD (Mn of Unicode 8.0)
 HF_BERT_PUNCT = 4  # BertPreTokenizer isolates it (ASCII punctuation or P* of Unicode 8.0)
 HF_MARK = 8  # StripAccents removes it (M* of Unicode 9.0)
+HF_NUMERIC = 16  # the Digits pre-tokenizer splits it off (Rust's char::is_numeric)
 
 
 def load_tokenizers():
@@ -149,6 +151,7 @@ def build_hf_tables(ud, tk) -> dict[str, object]:
         clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False
     )
     bert_pre = pre_tokenizers.BertPreTokenizer()
+    digits = pre_tokenizers.Digits(individual_digits=True)
 
     flags = [0] * 0x110000
     ccc = [0] * 0x110000
@@ -168,6 +171,8 @@ def build_hf_tables(ud, tk) -> dict[str, object]:
             flags[cp] |= HF_MARK
         if len(bert_pre.pre_tokenize_str("a" + ch + "a")) == 3:
             flags[cp] |= HF_BERT_PUNCT
+        if len(digits.pre_tokenize_str("a" + ch + "a")) == 3:
+            flags[cp] |= HF_NUMERIC
         if not is_hangul_syllable(cp):
             if d != ch:
                 canonical.append((cp, [ord(c) for c in d]))

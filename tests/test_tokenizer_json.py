@@ -23,6 +23,7 @@ from ctxengine.tokenizer_json import (
     GPT2_PATTERN,
     JsonTokenizer,
     _JsonCore,
+    _regex_step,
     _RegexStep,
     _split_spans,
     compile_pattern,
@@ -503,6 +504,50 @@ def test_native_scanners_split_like_oniguruma_on_every_code_point(node: dict[str
         assert [data[b:e].decode("utf-8") for b, e, _, _ in got.tolist()] == want
 
 
+def run_pre_tokenizer(tok: JsonTokenizer, text: str) -> list[str]:
+    """The pre-tokens of `text` (no added tokens, no normalizer), by the pipeline's steps."""
+    core = tok._core
+    data = text.encode("utf-8")
+    prepared = core._pipe.prepare(data, core._all_on, alignment=False)
+    pieces = np.zeros((len(prepared.segments), 4), dtype=np.int64)
+    pieces[:, :3] = prepared.segments
+    for index, step in enumerate(core._steps):
+        if step is None:
+            pieces = core._pipe.run_step(index, prepared, pieces)
+        else:
+            pieces = _regex_step(step, prepared.text, pieces)
+    return [data[b:e].decode("utf-8") for b, e, _, _ in pieces.tolist()]
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"type": "Digits", "individual_digits": True},
+        {"type": "Digits", "individual_digits": False},
+        {"type": "Whitespace"},
+        *[{"type": "Punctuation", "behavior": b} for b in sorted(
+            ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"])],
+        {"type": "WhitespaceSplit"},
+        {"type": "Sequence", "pretokenizers": [
+            {"type": "Whitespace"}, {"type": "Digits", "individual_digits": True},
+            {"type": "Punctuation", "behavior": "Isolated"}]},
+    ],
+    ids=lambda n: json.dumps(n)[:70],
+)  # fmt: skip
+def test_pre_tokenizers_equal_hf_on_every_code_point(node: dict[str, Any]) -> None:
+    spec = {"pre_tokenizer": node, "model": GOOD_MODEL}
+    ours = JsonTokenizer.from_str(json.dumps(spec))
+    ref = tokenizers.Tokenizer.from_str(
+        json.dumps({"version": "1.0", **spec, "model": {**GOOD_MODEL,
+                    "continuing_subword_prefix": "##", "max_input_chars_per_word": 100}})
+    ).pre_tokenizer  # fmt: skip
+    samples = ["12,3.4 ab!? 5 6  x--y", "١٢٣ ⅷ ½ ², ¡hola!", *EDGE_CASES]
+    if node["type"] != "Sequence":  # every code point, once per kind of step
+        samples.append(" a".join(ALL_CHARS[i : i + 3] for i in range(0, len(ALL_CHARS), 3)))
+    for sample in samples:
+        assert run_pre_tokenizer(ours, sample) == [p for p, _ in ref.pre_tokenize_str(sample)]
+
+
 def test_unicode_tables_name_their_reference() -> None:
     from ctxengine._native import core
 
@@ -600,6 +645,8 @@ def test_bad_files_raise_clear_errors(
         ("normalizer", {"type": "Precompiled", "precompiled_charsmap": "AA=="}, "Precompiled"),
         ("normalizer", {"type": "Replace", "pattern": {"Regex": "a+"}, "content": "b"}, "regex"),
         ("pre_tokenizer", {"type": "UnicodeScripts"}, "UnicodeScripts"),
+        ("pre_tokenizer", {"type": "Sequence", "pretokenizers": [
+            {"type": "ByteLevel"}, {"type": "Digits"}]}, "Digits pre-tokenizer after ByteLevel"),
         ("pre_tokenizer", {"type": "Split", "pattern": {"Regex": "(?<x"}, "behavior": "Isolated",
                            "invert": False}, "Split pattern"),
         ("post_processor", {"type": "Unknown"}, "Unknown post-processor"),

@@ -78,7 +78,8 @@ hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
   static const std::map<std::string, K> kinds = {
       {"BertPreTokenizer", K::Bert}, {"WhitespaceSplit", K::WhitespaceSplit},
       {"ByteLevel", K::ByteLevel},   {"Scanner", K::Scanner},
-      {"Metaspace", K::Metaspace},   {"External", K::External}};
+      {"Metaspace", K::Metaspace},   {"External", K::External},
+      {"Digits", K::CharSplit},      {"Punctuation", K::CharSplit}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
   return it->second;
@@ -169,7 +170,14 @@ void bind_tokenizer_json(py::module_& root) {
           "add_pre_tokenizer",
           [](Pipeline& p, const std::string& kind, bool add_prefix_space,
              const std::string& scanner, const std::string& prepend_scheme, bool split,
-             const std::string& replacement) {
+             const std::string& replacement, const std::string& behavior) {
+            using Behavior = hf::PreTokenizerStep::Behavior;
+            static const std::map<std::string, Behavior> behaviors = {
+                {"Removed", Behavior::Removed},
+                {"Isolated", Behavior::Isolated},
+                {"MergedWithPrevious", Behavior::MergedWithPrevious},
+                {"MergedWithNext", Behavior::MergedWithNext},
+                {"Contiguous", Behavior::Contiguous}};
             using Prepend = hf::PreTokenizerStep::Prepend;
             hf::PreTokenizerStep step{pre_tokenizer_kind(kind), add_prefix_space,
                                       pretokenizer_from_name(scanner)};
@@ -181,6 +189,11 @@ void bind_tokenizer_json(py::module_& root) {
                                                        : Prepend::Never;
             step.split = split;
             if (step.kind == hf::PreTokenizerStep::Kind::Metaspace) p.metaspace = replacement;
+            auto b = behaviors.find(behavior);
+            CTX_REQUIRE(b != behaviors.end(), "unknown split behavior '" + behavior + "'");
+            step.behavior = b->second;
+            if (kind == "Digits") step.char_flag = hf::kNumeric;
+            if (kind == "Punctuation") step.char_flag = hf::kBertPunct;
             CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
                             step.scanner != Pretokenizer::Custom,
                         "unknown scanner '" + scanner + "'");
@@ -188,7 +201,8 @@ void bind_tokenizer_json(py::module_& root) {
           },
           py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false,
           py::arg("scanner") = "custom", py::arg("prepend_scheme") = "always",
-          py::arg("split") = true, py::arg("replacement") = "\xE2\x96\x81")
+          py::arg("split") = true, py::arg("replacement") = "\xE2\x96\x81",
+          py::arg("behavior") = "Isolated")
       .def(
           "set_wordpiece",
           [](Pipeline& p, const std::vector<std::string>& tokens, const U32& ids, uint32_t unk_id,

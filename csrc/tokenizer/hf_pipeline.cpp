@@ -28,6 +28,77 @@ bool is_ascii(std::string_view s) noexcept {
   return (acc & 0x8080808080808080ull) == 0;
 }
 
+// HF's NormalizedString::split for a character predicate: each delimiter character is one
+// match, the runs between them are non-matches, and `behavior` decides what is kept and
+// joined. Appends the kept (non-empty) spans of text[begin, end).
+void split_on_chars(const unsigned char* s, uint32_t begin, uint32_t end, uint8_t flag,
+                    PreTokenizerStep::Behavior behavior, std::vector<Piece>& out) {
+  using B = PreTokenizerStep::Behavior;
+  struct Mark {
+    uint32_t b, e;
+    bool match;
+  };
+  std::vector<Mark> marks;
+  uint32_t last = begin;
+  for (uint32_t i = begin; i < end;) {
+    uint32_t cp;
+    const auto len = static_cast<uint32_t>(decode_utf8(s, i, &cp));
+    if (flags(cp) & flag) {
+      if (last < i) marks.push_back({last, i, false});
+      marks.push_back({i, i + len, true});
+      last = i + len;
+    }
+    i += len;
+  }
+  if (last < end) marks.push_back({last, end, false});
+  std::vector<Mark> kept;
+  bool previous = false;
+  switch (behavior) {
+    case B::Isolated:
+      kept = marks;
+      break;
+    case B::Removed:
+      for (const Mark& m : marks) {
+        if (!m.match) kept.push_back(m);
+      }
+      break;
+    case B::Contiguous:
+      for (const Mark& m : marks) {
+        if (m.match == previous && !kept.empty()) {
+          kept.back().e = m.e;
+        } else {
+          kept.push_back(m);
+        }
+        previous = m.match;
+      }
+      break;
+    case B::MergedWithPrevious:
+      for (const Mark& m : marks) {
+        if (m.match && !previous && !kept.empty()) {
+          kept.back().e = m.e;
+        } else {
+          kept.push_back(m);
+        }
+        previous = m.match;
+      }
+      break;
+    case B::MergedWithNext:
+      for (auto it = marks.rbegin(); it != marks.rend(); ++it) {
+        if (it->match && !previous && !kept.empty()) {
+          kept.back().b = it->b;
+        } else {
+          kept.push_back(*it);
+        }
+        previous = it->match;
+      }
+      std::reverse(kept.begin(), kept.end());
+      break;
+  }
+  for (const Mark& m : kept) {
+    if (m.b < m.e) out.push_back({m.b, m.e, -1, false, false});
+  }
+}
+
 }  // namespace
 
 void Pipeline::finalize() {
@@ -148,6 +219,14 @@ std::vector<Piece> Pipeline::run_step(std::size_t step, const std::string& text,
   for (const Piece& pc : pieces) {
     if (pc.id >= 0) {
       out.push_back(pc);
+      continue;
+    }
+    if (st.kind == Kind::CharSplit) {
+      if (pc.space || pc.meta) {  // the loader puts these steps before ByteLevel and Metaspace
+        out.push_back(pc);
+        continue;
+      }
+      split_on_chars(s, pc.begin, pc.end, st.char_flag, st.behavior, out);
       continue;
     }
     if (st.kind == Kind::Metaspace) {

@@ -26,6 +26,7 @@ struct PreTokenizerStep {
     ByteLevel,        // ByteLevel without its regex: a virtual leading space if asked
     Scanner,          // Split(Isolated) / ByteLevel(use_regex) on a pattern with a scanner
     Metaspace,        // spaces become the replacement, prepended and split before if asked
+    CharSplit,        // split on characters with flag `char_flag` (Digits, Punctuation)
     External,         // run by the Python layer
   };
   Kind kind = Kind::External;
@@ -34,6 +35,10 @@ struct PreTokenizerStep {
   enum class Prepend { Always, First, Never };  // Metaspace's prepend_scheme
   Prepend prepend = Prepend::Always;            // Metaspace
   bool split = true;                            // Metaspace
+  // CharSplit: HF's SplitDelimiterBehavior and the hf_unicode.hpp flag of the delimiters.
+  enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
+  Behavior behavior = Behavior::Isolated;
+  uint8_t char_flag = 0;
 };
 
 // A pre-token: normalized bytes [begin, end), or an added token's id. `space`: a virtual

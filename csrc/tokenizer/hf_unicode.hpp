@@ -19,6 +19,7 @@ enum : uint8_t {
   kBertMn = 2,     // BertNormalizer(strip_accents) removes it after NFD: Mn (Unicode 8.0)
   kBertPunct = 4,  // BertPreTokenizer isolates it: ASCII punctuation or P* (Unicode 8.0)
   kMark = 8,       // the StripAccents normalizer removes it: M* (Unicode 9.0)
+  kNumeric = 16,   // the Digits pre-tokenizer splits it off: Rust's char::is_numeric
 };
 
 namespace detail {

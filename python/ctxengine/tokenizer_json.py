@@ -403,6 +403,21 @@ class _JsonCore:
                 else:
                     self._pipe.add_pre_tokenizer(kind, add_prefix_space=prefix)
                     self._steps.append(None)
+            elif kind == "Digits":
+                behavior = "Isolated" if n.get("individual_digits", False) else "Contiguous"
+                self._pipe.add_pre_tokenizer(kind, behavior=behavior)
+                self._steps.append(None)
+            elif kind == "Punctuation":
+                behavior = str(n.get("behavior", "Isolated"))
+                if behavior not in _BEHAVIORS:
+                    raise self._fail(f"unknown Punctuation behavior {behavior!r}")
+                self._pipe.add_pre_tokenizer(kind, behavior=behavior)
+                self._steps.append(None)
+            elif kind == "Whitespace":
+                # HF: the matches of \w+|[^\w\s]+ (Rust regex), the rest removed.
+                step = _RegexStep(compile_pattern(r"\w+|[^\w\s]+"), "Removed", True)
+                self._pipe.add_pre_tokenizer("External")
+                self._steps.append(step)
             elif kind == "Metaspace":
                 metaspace = True
                 self._pipe.add_pre_tokenizer(

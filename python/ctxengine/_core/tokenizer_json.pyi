@@ -64,6 +64,7 @@ class Pipeline:
         prepend_scheme: str = "always",
         split: bool = True,
         replacement: str = "▁",
+        behavior: str = "Isolated",
     ) -> None: ...
     def add_token(
         self,
