@@ -214,14 +214,26 @@ class _JsonSpans:
         )
 
     def _token_starts(self, start: int, end: int) -> list[int]:
+        """Where each token of text[start:end] starts, in token order (str offsets)."""
         _, off = self._core.token_offsets(self._text[start:end], ())
-        return sorted({start + int(x) for x in off[:, 0]})
+        return [start + int(x) for x in off[:, 0]]
 
     def fit(self, start: int, end: int, limit: int) -> int:
         if self.count(start, end) <= limit:
             return end
         lo, hi = start, end  # count(start, lo) <= limit < count(start, hi)
-        marks = [x for x in self._token_starts(start, end) if lo < x < hi]
+        starts = self._token_starts(start, end)
+        # First guess: the text before the first token past the limit; it nearly always fits
+        # and one more character nearly always does not.
+        if limit < len(starts) and lo < starts[limit] < hi:
+            guess = starts[limit]
+            if self.count(start, guess) <= limit:
+                lo = guess
+                if self.count(start, guess + 1) > limit:
+                    return guess
+            else:
+                hi = guess
+        marks = sorted({x for x in starts if lo < x < hi})
         a, b = -1, len(marks)
         while b - a > 1:
             mid = (a + b) // 2
@@ -241,7 +253,16 @@ class _JsonSpans:
         if self.count(start, end) <= limit:
             return start
         lo, hi = start, end  # count(lo, end) > limit >= count(hi, end)
-        marks = [x for x in self._token_starts(start, end) if lo < x < hi]
+        starts = self._token_starts(start, end)
+        if 0 < limit <= len(starts) and lo < starts[len(starts) - limit] < hi:
+            guess = starts[len(starts) - limit]  # where the last `limit` tokens start
+            if self.count(guess, end) <= limit:
+                hi = guess
+                if self.count(guess - 1, end) > limit:
+                    return guess
+            else:
+                lo = guess
+        marks = sorted({x for x in starts if lo < x < hi})
         a, b = -1, len(marks)
         while b - a > 1:
             mid = (a + b) // 2
