@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import corpus
 import hf_files
 import hf_reference
-from ctxengine import FormatError, InvalidInputError, UnsupportedError
+from ctxengine import FormatError, InvalidInputError, NotFoundError, UnsupportedError
 from ctxengine.tokenizer_json import (
     GPT2_PATTERN,
     JsonTokenizer,
@@ -662,7 +662,7 @@ def test_unsupported_components_are_named(component: str, node: Any, match: str)
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(NotFoundError, match=r"nope\.json"):
         load(tmp_path / "nope.json")
     with pytest.raises(InvalidInputError, match="directory"):
         load(tmp_path)
