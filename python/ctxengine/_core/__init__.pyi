@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import typing
 
-from . import score, text, tokenizer
+from . import score, text, tokenizer, tokenizer_json
 
-__all__: list[str] = ["resolve_threads", "score", "text", "tokenizer"]
+__all__: list[str] = ["resolve_threads", "score", "text", "tokenizer", "tokenizer_json"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
