@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from ._native import core as _core
+from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
 from .cuda import cuda_available
 from .errors import (
     BudgetError,
@@ -30,6 +31,8 @@ __version__: str = _core.__version__
 
 __all__ = [
     "BudgetError",
+    "Chunk",
+    "Chunks",
     "Error",
     "FormatError",
     "InternalError",
@@ -39,6 +42,9 @@ __all__ = [
     "StorageError",
     "UnsupportedError",
     "__version__",
+    "chunk",
+    "chunk_many",
+    "chunk_stream",
     "cuda_available",
     "inner_product_topk",
 ]
