@@ -169,11 +169,9 @@ SentenceEnd sentence_end_at(const TextWindow& w, uint64_t pos) {
     return out;
   }
   if (!ws_at(w, q, &len)) return out;  // "3.14", "a.b", "!=": no space, no sentence end
-  if (stop) {
-    out.is_end = true;
-    return out;
-  }
   // UAX #29 SB8: no break when the next letter, past spaces, digits and punctuation, is lowercase.
+  // UAX #29 applies it after a period only; here after "?" and "!" too, which keeps a quoted
+  // question with its sentence ('"Really?" she asked.').
   for (uint64_t t = q; t < lim; t += len) {
     const uint32_t cp = char_at(w, t, &len);
     const GeneralCategory cat = general_category(cp);
@@ -183,22 +181,23 @@ SentenceEnd sentence_end_at(const TextWindow& w, uint64_t pos) {
     }
     if (terminator_kind(cp) != TerminatorKind::None) break;
   }
-  if (ellipsis || periods > 1) {
+  if (stop || ellipsis || periods > 1) {
     out.is_end = true;
     return out;
   }
-  // A single period: look at the word before it.
-  const uint64_t lo = std::max<uint64_t>(w.base, pos > kLookbehind ? pos - kLookbehind : 0);
+  // A single period: look at the word before it (letters, digits and inner periods), within
+  // the look-behind; a longer word is no abbreviation.
+  const uint64_t lo = pos > kLookbehind ? pos - kLookbehind : 0;
   uint64_t a = pos;
-  while (a > lo) {
+  while (a > 0) {
     const uint64_t prev = prev_char_start(w, a);
     const uint32_t cp = char_at(w, prev, &len);
     if (!(cp == '.' || is_letter(cp) || is_number(cp))) break;
+    if (prev < lo) {
+      out.is_end = true;
+      return out;
+    }
     a = prev;
-  }
-  if (a == lo && lo > 0) {  // a word longer than the look-behind: not an abbreviation
-    out.is_end = true;
-    return out;
   }
   if (a < pos) {
     const std::string_view word(reinterpret_cast<const char*>(w.ptr(a)), pos - a);

@@ -2,9 +2,10 @@
 // a period does not end a sentence before a lowercase word (UAX #29 SB8), inside a number
 // ("3.14", no space follows), after a known abbreviation ("Dr.", "e.g."), after an initial
 // ("J. R. R. Tolkien") or after a line-leading list number ("1. Install"); "!" and "?" end a
-// sentence when a space follows; CJK and fullwidth terminators (。！？．) end one with no
-// space after them; closing quotes and brackets after the terminator belong to the sentence.
-// tests/test_sentences.py holds a plain Python twin of these rules and hand-labelled sentences.
+// sentence when a space and no lowercase word follow; CJK and fullwidth terminators (。！？．) end
+// one with no space after them; closing quotes and brackets after the terminator belong to the
+// sentence. tests/test_sentences.py holds a plain Python twin of these rules and hand-labelled
+// sentences.
 #pragma once
 
 #include <cstdint>
