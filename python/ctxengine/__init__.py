@@ -26,6 +26,7 @@ from .errors import (
     UnsupportedError,
 )
 from .scoring import inner_product_topk
+from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
@@ -39,12 +40,15 @@ __all__ = [
     "InvalidInputError",
     "NotBuiltError",
     "NotFoundError",
+    "SpanCounter",
     "StorageError",
+    "Tokenizer",
     "UnsupportedError",
     "__version__",
     "chunk",
     "chunk_many",
     "chunk_stream",
     "cuda_available",
+    "get_tokenizer",
     "inner_product_topk",
 ]

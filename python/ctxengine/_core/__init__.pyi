@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import typing
 
-from . import chunking, score, text
+from . import chunking, score, text, tokenizer
 
-__all__: list[str] = ["chunking", "resolve_threads", "score", "text"]
+__all__: list[str] = ["chunking", "resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
