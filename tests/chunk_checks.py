@@ -24,6 +24,11 @@ WHITE_SPACE = frozenset(
 )
 
 
+def repaired(text: str) -> str:
+    """tiktoken's repair of a str that is not valid UTF-8 (what every tokenizer counts)."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def is_blank(s: str) -> bool:
     return all(c in WHITE_SPACE for c in s)
 

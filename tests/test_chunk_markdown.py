@@ -103,18 +103,20 @@ def test_headings_agree_with_markdown_it() -> None:
 
 
 @pytest.mark.parametrize(
-    ("part", "max_tokens", "overlap"), [(0, 64, 0), (1, 200, 0), (2, 120, 30), (0, 512, 50)]
+    ("part", "max_tokens", "overlap"), [(0, 64, 0), (1, 200, 0), (1, 120, 30), (0, 512, 50)]
 )
 def test_readmes_keep_fences_and_tables_whole(part: int, max_tokens: int, overlap: int) -> None:
-    for _name, text in readmes()[part::3]:  # a third of the READMEs per case keeps it quick
-        chunks = ctxengine.chunk(text, max_tokens, tokenizer=CL100K, by="markdown", overlap=overlap)
+    for _name, text in readmes()[part::2]:  # half the READMEs per case keeps it quick
+        chunks = ctxengine.chunk(
+            text, max_tokens, tokenizer="cl100k_base", by="markdown", overlap=overlap
+        )
         check_chunks(text, chunks, max_tokens, CL100K, overlap=overlap)
         check_markdown(text, chunks, max_tokens)
 
 
 def test_a_heading_starts_its_chunk_and_keeps_its_text() -> None:
     text = "# Guide\n\n" + "Intro sentence here. " * 30 + "\n\n## Usage\n\n" + "Run it. " * 40
-    chunks = ctxengine.chunk(text, 60, tokenizer=CL100K, by="markdown")
+    chunks = ctxengine.chunk(text, 60, tokenizer="cl100k_base", by="markdown")
     assert chunks[0].startswith("# Guide\n\nIntro")  # not "# Guide" alone
     usage = [i for i, c in enumerate(chunks) if c.startswith("## Usage\n\nRun it.")]
     assert len(usage) == 1
@@ -125,7 +127,7 @@ def test_a_heading_starts_its_chunk_and_keeps_its_text() -> None:
 def test_a_fence_that_does_not_fit_splits_at_its_lines() -> None:
     code = "\n".join(f"x{i} = compute({i}, {i * 2})" for i in range(200))
     text = "Before.\n\n```python\n" + code + "\n```\n\nAfter."
-    chunks = ctxengine.chunk(text, 100, tokenizer=CL100K, by="markdown")
+    chunks = ctxengine.chunk(text, 100, tokenizer="cl100k_base", by="markdown")
     check_chunks(text, chunks, 100, CL100K)
     for piece in chunks[1:-1]:
         for line in piece.splitlines():
@@ -157,6 +159,8 @@ def markdown_documents(draw: st.DrawFn) -> str:
 @settings(max_examples=40)
 @given(text=markdown_documents(), max_tokens=st.integers(12, 150), overlap=st.integers(0, 10))
 def test_generated_markdown(text: str, max_tokens: int, overlap: int) -> None:
-    chunks = ctxengine.chunk(text, max_tokens, tokenizer=CL100K, by="markdown", overlap=overlap)
+    chunks = ctxengine.chunk(
+        text, max_tokens, tokenizer="cl100k_base", by="markdown", overlap=overlap
+    )
     check_chunks(text, chunks, max_tokens, CL100K, overlap=overlap)
     check_markdown(text, chunks, max_tokens)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import corpus
 import ctxengine
-from chunk_checks import check_chunks
+from chunk_checks import check_chunks, repaired
 from ctxengine import InvalidInputError, UnsupportedError, _core
 from tiktoken_oracle import counter
 
@@ -45,8 +45,8 @@ def streamed(data: bytes, max_tokens: int, block_size: int, **kwargs: object) ->
 def test_stream_equals_whole_text_on_real_text(by: str, block_size: int) -> None:
     docs = corpus.english_prose(6) + corpus.cjk_texts()[:3] + corpus.message_catalogs(30, 1)[:3]
     text = "\n\n".join(t for _, t in docs)[:80_000]
-    want = ctxengine.chunk(text, 100, tokenizer=CL100K, by=by, overlap=15)
-    got = streamed(text.encode(), 100, block_size, tokenizer=CL100K, by=by, overlap=15)
+    want = ctxengine.chunk(text, 100, tokenizer="cl100k_base", by=by, overlap=15)
+    got = streamed(text.encode(), 100, block_size, tokenizer="cl100k_base", by=by, overlap=15)
     assert got == as_tuples(want)
 
 
@@ -87,7 +87,7 @@ def test_stream_equals_whole_text_on_generated_text(
     text: str, by: str, block_size: int, max_tokens: int, overlap: int, trim: bool
 ) -> None:
     kwargs = {"tokenizer": words, "by": by, "overlap": overlap, "trim": trim}
-    clean = ctxengine.chunking._replace_surrogates(text)
+    clean = repaired(text)
     want = ctxengine.chunk(clean, max_tokens, **kwargs)  # type: ignore[arg-type]
     got = streamed(clean.encode(), max_tokens, block_size, **kwargs)
     assert got == as_tuples(want)
@@ -96,7 +96,8 @@ def test_stream_equals_whole_text_on_generated_text(
 def test_stream_memory_is_bounded() -> None:
     line = "Some words here, and a sentence. " * 3 + "\n"
     block = line * 10_000  # ~1 MB per block, 8 MB in all
-    stream = _core.chunking.ChunkStream(words, 64, 8, "recursive", "", "", True)
+    native = ctxengine.get_tokenizer("cl100k_base")._core
+    stream = _core.chunking.ChunkStream(native, 64, 8, "recursive", "", "", True)
     peak, last_end = 0, 0
     for i in range(9):
         (_, ends, *_rest), _texts = stream.feed(block if i < 8 else "", i == 8)
@@ -110,10 +111,10 @@ def test_stream_from_a_path_guesses_the_code_language(tmp_path: Path) -> None:
     source = "\n\n".join(t for _, t in corpus.stdlib_sources(3))
     path = tmp_path / "module.py"
     path.write_text(source, encoding="utf-8")
-    got = [c.text for c in ctxengine.chunk_stream(path, 80, tokenizer=CL100K, by="code")]
-    want = ctxengine.chunk(source, 80, tokenizer=CL100K, by="code", language="python")
+    got = [c.text for c in ctxengine.chunk_stream(path, 80, by="code")]
+    want = ctxengine.chunk(source, 80, by="code", language="python")
     assert got == list(want)
-    generic = ctxengine.chunk(source, 80, tokenizer=CL100K, by="code", language="yaml")
+    generic = ctxengine.chunk(source, 80, by="code", language="yaml")
     assert got != list(generic)  # the guess changed the levels
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import corpus
 import ctxengine
-from chunk_checks import WHITE_SPACE
+from chunk_checks import WHITE_SPACE, repaired
 from ctxengine import _core
 
 LOOKAHEAD, LOOKBEHIND = 4096, 64  # bytes, as csrc/chunking/boundary.hpp
@@ -215,7 +215,7 @@ SENTENCE_PIECES = [
 @settings(max_examples=300)
 @given(st.lists(st.sampled_from(SENTENCE_PIECES) | st.text(max_size=3), max_size=40))
 def test_scanner_matches_reference_on_generated_text(pieces: list[str]) -> None:
-    text = ctxengine.chunking._replace_surrogates("".join(pieces))
+    text = repaired("".join(pieces))
     assert native_boundaries(text) == sentence_boundaries(text)
 
 

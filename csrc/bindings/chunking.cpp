@@ -1,7 +1,8 @@
 // Bindings of chunking (csrc/chunking): convert, release the GIL, call, wrap.
 //
-// The token counter is a Python callable count(str) -> int: the bindings wrap it as a
-// SpanCounter that takes the GIL only while it calls back into Python.
+// The tokenizer is either a native BpeTokenizer (its span counters and token offsets) or any
+// Python callable count(str) -> int, wrapped as a SpanCounter that takes the GIL only while it
+// calls back into Python.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -15,6 +16,7 @@
 #include "chunking/callback_counter.hpp"
 #include "chunking/chunk.hpp"
 #include "common/error.hpp"
+#include "tokenizer/bpe_tokenizer.hpp"
 
 namespace py = pybind11;
 
@@ -32,6 +34,7 @@ Int64s to_array(std::vector<int64_t>&& v) {
 
 // The str's UTF-8 form, which CPython caches in the object (no copy for ASCII text).
 std::string_view utf8_view(const py::handle& s) {
+  if (!PyUnicode_Check(s.ptr())) throw py::type_error("expected a str");
   Py_ssize_t size;
   const char* data = PyUnicode_AsUTF8AndSize(s.ptr(), &size);
   if (!data) throw py::error_already_set();
@@ -50,19 +53,34 @@ std::size_t checked_count(const py::object& result) {
   return static_cast<std::size_t>(value);
 }
 
-// Counters over a Python callable; the callable is shared by the counters and released with
-// the GIL held (the factory dies in the binding, after the GIL is back).
-CounterFactory callable_counters(const py::object& fn) {
-  auto shared = std::shared_ptr<py::object>(new py::object(fn), [](py::object* p) {
+// A native tokenizer's counters and offsets, or counters over a Python callable. The callable
+// is shared by the counters and released with the GIL held.
+ChunkTokenizer chunk_tokenizer(const py::object& tokenizer) {
+  if (py::isinstance<BpeTokenizer>(tokenizer)) {
+    auto tok = tokenizer.cast<std::shared_ptr<BpeTokenizer>>();
+    return ChunkTokenizer{[tok](std::string_view text) { return tok->span_counter(text); },
+                          [tok](std::string_view text, std::vector<int64_t>& starts) {
+                            std::vector<uint32_t> ids;
+                            std::vector<std::size_t> bytes;
+                            tok->encode_with_offsets(text, nullptr, ids, bytes);
+                            starts.assign(bytes.begin(), bytes.end());
+                          }};
+  }
+  if (!PyCallable_Check(tokenizer.ptr()))
+    throw_error(ErrorKind::InvalidArgument,
+                "the tokenizer must be a native tokenizer or a callable count(str) -> int");
+  auto shared = std::shared_ptr<py::object>(new py::object(tokenizer), [](py::object* p) {
     py::gil_scoped_acquire gil;
     delete p;
   });
-  return [shared](std::string_view text) -> std::unique_ptr<SpanCounter> {
-    return std::make_unique<FunctionSpanCounter>(text, [shared](std::string_view s) {
-      py::gil_scoped_acquire gil;
-      return checked_count((*shared)(py::str(s.data(), s.size())));
-    });
-  };
+  return ChunkTokenizer{[shared](std::string_view text) -> std::unique_ptr<SpanCounter> {
+                          return std::make_unique<FunctionSpanCounter>(
+                              text, [shared](std::string_view s) {
+                                py::gil_scoped_acquire gil;
+                                return checked_count((*shared)(py::str(s.data(), s.size())));
+                              });
+                        },
+                        nullptr};
 }
 
 ChunkRequest make_request(std::size_t max_tokens, std::size_t overlap, std::string_view mode,
@@ -77,23 +95,18 @@ ChunkRequest make_request(std::size_t max_tokens, std::size_t overlap, std::stri
   return request;
 }
 
-py::list heading_list(const std::vector<Heading>& headings) {
-  py::list out;
-  for (const Heading& h : headings)
-    out.append(py::make_tuple(py::str(h.title.data(), h.title.size()), h.level, h.parent));
-  return out;
-}
-
 py::tuple wrap(Chunks&& c) {
-  py::list headings = heading_list(c.headings);
+  py::list headings;
+  for (const Heading& h : c.headings)
+    headings.append(py::make_tuple(py::str(h.title.data(), h.title.size()), h.level, h.parent));
   return py::make_tuple(to_array(std::move(c.starts)), to_array(std::move(c.ends)),
                         to_array(std::move(c.tokens)), to_array(std::move(c.heading)), headings);
 }
 
 class PyChunkStream {
  public:
-  PyChunkStream(const py::object& counter, const ChunkRequest& request)
-      : stream_(request, callable_counters(counter)) {}
+  PyChunkStream(const py::object& tokenizer, const ChunkRequest& request)
+      : stream_(request, chunk_tokenizer(tokenizer).counters) {}
 
   py::tuple feed(const py::str& data, bool eof) {
     const std::string_view view = utf8_view(data);
@@ -120,60 +133,42 @@ void bind_chunking(py::module_& root) {
   py::module_ m = root.def_submodule("chunking", "Token-bounded chunking");
   m.def(
       "chunk_text",
-      [](const py::str& text, const py::object& counter, std::size_t max_tokens,
+      [](const py::str& text, const py::object& tokenizer, std::size_t max_tokens,
          std::size_t overlap, std::string_view mode, std::string_view language,
-         std::string_view path, bool trim) {
+         std::string_view path, bool trim, std::size_t threads) {
         const ChunkRequest request = make_request(max_tokens, overlap, mode, language, path, trim);
         const std::string_view view = utf8_view(text);
-        const CounterFactory counters = callable_counters(counter);
+        const ChunkTokenizer tok = chunk_tokenizer(tokenizer);
         Chunks chunks;
         {
           py::gil_scoped_release release;
-          chunks = chunk_text(view, *counters(view), request);
+          chunks = chunk_any(view, tok, request, threads);
         }
         return wrap(std::move(chunks));
       },
-      py::arg("text"), py::arg("counter"), py::arg("max_tokens"), py::arg("overlap"),
+      py::arg("text"), py::arg("tokenizer"), py::arg("max_tokens"), py::arg("overlap"),
       py::arg("mode"), py::arg("language"), py::arg("path"), py::arg("trim"),
+      py::arg("threads") = 0,
       "Chunks one text. Returns (starts, ends, tokens, heading, headings) in str offsets.");
   m.def(
-      "chunk_token_windows",
-      [](const py::str& text, const py::object& counter, const Int64s& token_starts,
-         std::size_t max_tokens, std::size_t overlap) {
-        const ChunkRequest request = make_request(max_tokens, overlap, "tokens", "", "", false);
-        const std::string_view view = utf8_view(text);
-        const CounterFactory counters = callable_counters(counter);
-        const int64_t* starts = token_starts.data();
-        const auto n = static_cast<std::size_t>(token_starts.size());
-        Chunks chunks;
-        {
-          py::gil_scoped_release release;
-          chunks = chunk_token_windows(view, *counters(view), starts, n, request);
-        }
-        return wrap(std::move(chunks));
-      },
-      py::arg("text"), py::arg("counter"), py::arg("token_starts").noconvert(),
-      py::arg("max_tokens"), py::arg("overlap"),
-      "Fixed windows of max_tokens tokens; token_starts are the tokens' UTF-8 byte offsets.");
-  m.def(
       "chunk_many",
-      [](const py::list& texts, const py::object& counter, std::size_t max_tokens,
+      [](const py::list& texts, const py::object& tokenizer, std::size_t max_tokens,
          std::size_t overlap, std::string_view mode, std::string_view language,
          std::string_view path, bool trim, std::size_t threads) {
         const ChunkRequest request = make_request(max_tokens, overlap, mode, language, path, trim);
         std::vector<std::string_view> views;
         views.reserve(texts.size());
         for (const py::handle& t : texts) views.push_back(utf8_view(t));
-        const CounterFactory counters = callable_counters(counter);
+        const ChunkTokenizer tok = chunk_tokenizer(tokenizer);
         ChunkBatch batch;
         {
           py::gil_scoped_release release;
-          batch = chunk_many(views, counters, request, threads);
+          batch = chunk_many(views, tok, request, threads);
         }
         return py::make_tuple(wrap(std::move(batch.chunks)),
                               to_array(std::move(batch.doc_offsets)));
       },
-      py::arg("texts"), py::arg("counter"), py::arg("max_tokens"), py::arg("overlap"),
+      py::arg("texts"), py::arg("tokenizer"), py::arg("max_tokens"), py::arg("overlap"),
       py::arg("mode"), py::arg("language"), py::arg("path"), py::arg("trim"),
       py::arg("threads") = 0,
       "Chunks many texts on all cores. Returns (chunks as chunk_text, doc_offsets).");
@@ -208,13 +203,13 @@ void bind_chunking(py::module_& root) {
       py::arg("language"), py::arg("path") = "",
       "How a language (or else a file name) nests: python, braces or indent.");
   py::class_<PyChunkStream>(m, "ChunkStream", "Chunks text fed block by block.")
-      .def(py::init([](const py::object& counter, std::size_t max_tokens, std::size_t overlap,
+      .def(py::init([](const py::object& tokenizer, std::size_t max_tokens, std::size_t overlap,
                        std::string_view mode, std::string_view language, std::string_view path,
                        bool trim) {
              return new PyChunkStream(
-                 counter, make_request(max_tokens, overlap, mode, language, path, trim));
+                 tokenizer, make_request(max_tokens, overlap, mode, language, path, trim));
            }),
-           py::arg("counter"), py::arg("max_tokens"), py::arg("overlap"), py::arg("mode"),
+           py::arg("tokenizer"), py::arg("max_tokens"), py::arg("overlap"), py::arg("mode"),
            py::arg("language"), py::arg("path"), py::arg("trim"))
       .def("feed", &PyChunkStream::feed, py::arg("data"), py::arg("eof"),
            "Appends text; returns the chunks now final: (arrays, new headings), texts.")

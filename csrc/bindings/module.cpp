@@ -19,9 +19,6 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_text(m);
   bindings::bind_score(m);
   bindings::bind_testing(m);
-<<<<<<< HEAD
-  bindings::bind_chunking(m);
-=======
   bindings::bind_tokenizer(m);
->>>>>>> main
+  bindings::bind_chunking(m);
 }

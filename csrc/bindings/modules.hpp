@@ -8,10 +8,7 @@ namespace ctxengine::bindings {
 void bind_text(pybind11::module_& m);
 void bind_score(pybind11::module_& m);
 void bind_testing(pybind11::module_& m);
-<<<<<<< HEAD
-void bind_chunking(pybind11::module_& m);
-=======
 void bind_tokenizer(pybind11::module_& m);
->>>>>>> main
+void bind_chunking(pybind11::module_& m);
 
 }  // namespace ctxengine::bindings

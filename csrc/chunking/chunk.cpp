@@ -82,25 +82,32 @@ void scan_boundaries(std::string_view text, const ChunkRequest& request,
   }
 }
 
-Chunks chunk_text(std::string_view text, const SpanCounter& counter, const ChunkRequest& request) {
-  CTX_REQUIRE(request.mode != ChunkMode::Tokens,
-              "by='tokens' needs the text's token offsets (chunk_token_windows)");
+// The chunker over a text whose boundaries are scanned.
+Chunks chunk_scanned(std::string_view text, const SpanCounter& counter,
+                     const BoundaryScanner& scanner, const std::vector<Boundary>& boundaries,
+                     const ChunkRequest& request) {
   check_counter(text, counter);
   Chunker chunker(request.options);
   const TextWindow w{text, 0, true};
-  auto scanner = make_scanner(request.mode, request.language);
-  std::vector<Boundary> boundaries;
-  scanner->scan(w, w.end(), boundaries);
-
   Chunks out;
   ChunkRecord rec;
   while (chunker.next(w, counter, boundaries, w.end(), &rec) == Chunker::Step::Chunk) add(out, rec);
-  if (const std::vector<Heading>* headings = scanner->headings()) {
+  if (const std::vector<Heading>* headings = scanner.headings()) {
     assign_headings(out, *headings, 0, 0);
     out.headings = *headings;
   }
   if (request.char_offsets) to_char_offsets(text, 0, 0, out, 0);
   return out;
+}
+
+Chunks chunk_text(std::string_view text, const SpanCounter& counter, const ChunkRequest& request) {
+  CTX_REQUIRE(request.mode != ChunkMode::Tokens,
+              "by='tokens' needs the text's token offsets (chunk_token_windows)");
+  Chunker check(request.options);
+  auto scanner = make_scanner(request.mode, request.language);
+  std::vector<Boundary> boundaries;
+  scanner->scan(TextWindow{text, 0, true}, text.size(), boundaries);
+  return chunk_scanned(text, counter, *scanner, boundaries, request);
 }
 
 Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
@@ -158,15 +165,41 @@ Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
   return out;
 }
 
-ChunkBatch chunk_many(const std::vector<std::string_view>& texts, const CounterFactory& counters,
+Chunks chunk_any(std::string_view text, const ChunkTokenizer& tokenizer,
+                 const ChunkRequest& request, std::size_t threads) {
+  Chunker check(request.options);
+  const bool tokens = request.mode == ChunkMode::Tokens;
+  if (tokens && !tokenizer.token_starts)
+    throw_error(ErrorKind::Unsupported,
+                "by='tokens' needs the tokenizer's token offsets: use a built-in tokenizer (a "
+                "name such as 'cl100k_base', or a ctxengine.Tokenizer), not a count callable");
+  // The counter's pass over the text and the boundary scan (or the encoding, for token
+  // windows) are independent: run them side by side.
+  std::unique_ptr<SpanCounter> counter;
+  auto scanner = make_scanner(tokens ? ChunkMode::Recursive : request.mode, request.language);
+  std::vector<Boundary> boundaries;
+  std::vector<int64_t> starts;
+  parallel_for(2, 1, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t task = begin; task < end; ++task) {
+      if (task == 0)
+        counter = tokenizer.counters(text);
+      else if (tokens)
+        tokenizer.token_starts(text, starts);
+      else
+        scanner->scan(TextWindow{text, 0, true}, text.size(), boundaries);
+    }
+  });
+  if (tokens) return chunk_token_windows(text, *counter, starts.data(), starts.size(), request);
+  return chunk_scanned(text, *counter, *scanner, boundaries, request);
+}
+
+ChunkBatch chunk_many(const std::vector<std::string_view>& texts, const ChunkTokenizer& tokenizer,
                       const ChunkRequest& request, std::size_t threads) {
   Chunker check(request.options);  // fail fast on bad options, before any thread starts
   std::vector<Chunks> per_doc(texts.size());
   parallel_for(texts.size(), 1, threads, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t d = begin; d < end; ++d) {
-      const auto counter = counters(texts[d]);
-      per_doc[d] = chunk_text(texts[d], *counter, request);
-    }
+    for (std::size_t d = begin; d < end; ++d)
+      per_doc[d] = chunk_any(texts[d], tokenizer, request, 1);
   });
   ChunkBatch batch;
   Chunks& all = batch.chunks;

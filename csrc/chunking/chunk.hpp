@@ -34,6 +34,14 @@ struct Chunks {
 
 // Builds the counter of one text; must be callable from several threads at once.
 using CounterFactory = std::function<std::unique_ptr<SpanCounter>(std::string_view)>;
+// The byte offset where each token of a text's encoding starts (by="tokens").
+using TokenStartsFn = std::function<void(std::string_view, std::vector<int64_t>&)>;
+
+// What chunking needs from a tokenizer: span counters, and token offsets when it has them.
+struct ChunkTokenizer {
+  CounterFactory counters;
+  TokenStartsFn token_starts;  // empty for tokenizers that only count (by="tokens" needs it)
+};
 
 // The code language for by="code": `language` when given (else from the file name `path`).
 CodeLanguage resolve_code_language(std::string_view language, std::string_view path);
@@ -54,6 +62,12 @@ Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
                            const int64_t* token_starts, std::size_t n_tokens,
                            const ChunkRequest& request);
 
+// Chunks one text in any mode (by="tokens" asks the tokenizer for token offsets), building the
+// counter and scanning the boundaries side by side on up to `threads` threads (0 = all cores;
+// at most two are used). The result does not depend on the thread count.
+Chunks chunk_any(std::string_view text, const ChunkTokenizer& tokenizer,
+                 const ChunkRequest& request, std::size_t threads);
+
 // Chunks many texts, one per task on up to `threads` threads (0 = all cores). Results do not
 // depend on the thread count. Flattened: document d's chunks are [doc_offsets[d],
 // doc_offsets[d + 1]); heading indices point into the shared `chunks.headings`.
@@ -61,7 +75,7 @@ struct ChunkBatch {
   Chunks chunks;
   std::vector<int64_t> doc_offsets;
 };
-ChunkBatch chunk_many(const std::vector<std::string_view>& texts, const CounterFactory& counters,
+ChunkBatch chunk_many(const std::vector<std::string_view>& texts, const ChunkTokenizer& tokenizer,
                       const ChunkRequest& request, std::size_t threads);
 
 // Chunks a stream fed in blocks of whole UTF-8 characters, holding only the text still needed

@@ -93,9 +93,18 @@ class ProseScanner final : public BoundaryScanner {
     uint64_t p = pos_;
     while (p < limit) {
       if (!in_ws_) {
+        // Skip what cannot matter: plain bytes, and single spaces between words (unless a
+        // sentence just ended, whose following space carries the boundary).
         const unsigned char* s = w.ptr(p);
         const unsigned char* e = w.ptr(limit);
-        while (s < e && !kInteresting[*s]) ++s;
+        for (;;) {
+          while (s < e && !kInteresting[*s]) ++s;
+          if (s + 1 < e && *s == ' ' && !kInteresting[s[1]] && !sentence_end_) {
+            s += 2;
+            continue;
+          }
+          break;
+        }
         p = w.base + static_cast<uint64_t>(s - w.ptr(w.base));
         if (p >= limit) break;
       }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO, overload
@@ -17,7 +18,7 @@ from typing import Any, BinaryIO, TextIO, overload
 import numpy as np
 
 from ._native import core
-from .errors import InvalidInputError, NotBuiltError, UnsupportedError
+from .errors import InvalidInputError, UnsupportedError
 
 __all__ = ["MODES", "Chunk", "Chunks", "chunk", "chunk_many", "chunk_stream"]
 
@@ -158,6 +159,7 @@ def chunk(
     by: str = "recursive",
     language: str | None = None,
     trim: bool | None = None,
+    threads: int | None = None,
 ) -> Chunks:
     """Split `text` into chunks of at most `max_tokens` tokens.
 
@@ -183,7 +185,9 @@ def chunk(
 
     `tokenizer` is a tokenizer name (``"cl100k_base"``, ``"o200k_base"``), a
     :class:`ctxengine.Tokenizer`, or any callable ``count(str) -> int`` (such as
-    ``lambda s: len(hf_tokenizer.encode(s).ids)``), which must be deterministic.
+    ``lambda s: len(hf_tokenizer.encode(s).ids)``), which must be deterministic. The
+    tokenizer's pass over the text and the boundary scan run side by side on up to two of
+    `threads` (None = all cores); the result does not depend on it.
 
     >>> words = lambda s: len(s.split())
     >>> list(chunk("Alpha beta.\\n\\nGamma delta epsilon.", 3, tokenizer=words))
@@ -192,14 +196,14 @@ def chunk(
     ['a b c d', 'c d e f']
     """
     text = _check_text(text)
-    counter, native = _resolve_tokenizer(tokenizer)
+    native = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
-    if mode == "tokens":
-        return _token_windows(text, counter, native, max_tokens, overlap)
-    clean = _replace_surrogates(text)
-    return _wrap(
-        text, _native.chunk_text(clean, counter, max_tokens, overlap, mode, language, "", trim)
+    nthreads = _check_threads(threads)
+    fixed = _Repaired(text)
+    result = _native.chunk_text(
+        fixed.text, native, max_tokens, overlap, mode, language, "", trim, nthreads
     )
+    return _wrap(text, result, fixed)
 
 
 def chunk_many(
@@ -222,31 +226,28 @@ def chunk_many(
     [['a b', 'c'], ['d e']]
     """
     docs = [_check_text(t) for t in texts]
-    counter, native = _resolve_tokenizer(tokenizer)
+    native = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
-    if threads is not None and (isinstance(threads, bool) or threads < 1):
-        raise InvalidInputError(f"threads must be a positive integer or None, got {threads!r}")
-    if mode == "tokens":
-        return [_token_windows(t, counter, native, max_tokens, overlap) for t in docs]
-    clean = [_replace_surrogates(t) for t in docs]
+    nthreads = _check_threads(threads)
+    fixed = [_Repaired(t) for t in docs]
     result, offsets = _native.chunk_many(
-        clean, counter, max_tokens, overlap, mode, language, "", trim, threads or 0
+        [f.text for f in fixed],
+        native,
+        max_tokens,
+        overlap,
+        mode,
+        language,
+        "",
+        trim,
+        nthreads,
     )
     starts, ends, tokens, heading, table = result
     headings = _Headings(table) if table else None
     out = []
     for d, text in enumerate(docs):
         a, b = int(offsets[d]), int(offsets[d + 1])
-        out.append(
-            Chunks(
-                text,
-                starts[a:b],
-                ends[a:b],
-                tokens[a:b],
-                heading[a:b] if headings else None,
-                headings,
-            )
-        )
+        part: tuple[Any, ...] = (starts[a:b], ends[a:b], tokens[a:b], heading[a:b], [])
+        out.append(_wrap(text, part, fixed[d], headings))
     return out
 
 
@@ -281,7 +282,7 @@ def chunk_stream(
         raise InvalidInputError(f"errors must be 'strict' or 'replace', got {errors!r}")
     if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
         raise InvalidInputError(f"block_size must be a positive integer, got {block_size!r}")
-    counter, _ = _resolve_tokenizer(tokenizer)
+    native = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     if mode == "tokens":
         raise UnsupportedError(
@@ -292,19 +293,19 @@ def chunk_stream(
         path = os.fspath(source)
         with open(path, "rb") as f:
             yield from _stream(
-                f, path, counter, max_tokens, overlap, mode, language, trim, errors, block_size
+                f, path, native, max_tokens, overlap, mode, language, trim, errors, block_size
             )
     else:
         name = str(getattr(source, "name", "<stream>"))
         yield from _stream(
-            source, name, counter, max_tokens, overlap, mode, language, trim, errors, block_size
+            source, name, native, max_tokens, overlap, mode, language, trim, errors, block_size
         )
 
 
 def _stream(
     f: BinaryIO | TextIO,
     name: str,
-    counter: CountFn,
+    native: Any,
     max_tokens: int,
     overlap: int,
     mode: str,
@@ -313,7 +314,7 @@ def _stream(
     errors: str,
     block_size: int,
 ) -> Iterator[Chunk]:
-    stream = _native.ChunkStream(counter, max_tokens, overlap, mode, language, name, trim)
+    stream = _native.ChunkStream(native, max_tokens, overlap, mode, language, name, trim)
     headings = _Headings([])
     decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
     consumed = 0  # bytes read so far
@@ -333,8 +334,9 @@ def _stream(
                     f"file or pass errors='replace' to read bad bytes as U+FFFD"
                 ) from None
             consumed += len(data)
-        # A text-mode source may hold lone surrogates (surrogateescape): they become U+FFFD.
-        result, texts = stream.feed(_replace_surrogates(text), eof)
+        # A text-mode source may hold surrogates (surrogateescape): they are repaired as
+        # tiktoken repairs them, and offsets refer to the repaired text.
+        result, texts = stream.feed(_Repaired(text).text, eof)
         starts, ends, tokens, heading, table = result
         headings.extend(table)
         has_headings = len(heading) > 0
@@ -392,53 +394,63 @@ def _check_options(
     return by, language or "", bool(trim)
 
 
-def _resolve_tokenizer(tokenizer: Any) -> tuple[CountFn, Any]:
-    """The count callable for `tokenizer`, and the native tokenizer when there is one."""
+def _check_threads(threads: Any) -> int:
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise InvalidInputError(f"threads must be a positive integer or None, got {threads!r}")
+    return int(threads)
+
+
+def _resolve_tokenizer(tokenizer: Any) -> Any:
+    """What the native chunker takes: a native tokenizer, or a count callable."""
+    from .tokenizer import Tokenizer, get_tokenizer
+
     if isinstance(tokenizer, str):
-        try:
-            from . import get_tokenizer  # type: ignore[attr-defined]
-        except ImportError:
-            raise NotBuiltError(
-                f"the built-in tokenizers (such as {tokenizer!r}) are not built yet in this "
-                "version; pass tokenizer=<callable count(str) -> int>"
-            ) from None
         tokenizer = get_tokenizer(tokenizer)
+    if isinstance(tokenizer, Tokenizer):
+        return tokenizer._core
     if callable(tokenizer):
-        return tokenizer, None
-    count = getattr(tokenizer, "count", None)
-    if callable(count):
-        return count, tokenizer
+        return tokenizer
     raise InvalidInputError(
         "tokenizer must be a tokenizer name, a ctxengine Tokenizer or a callable "
         f"count(str) -> int; got {type(tokenizer).__name__}"
     )
 
 
-def _replace_surrogates(text: str) -> str:
-    """`text` with each lone surrogate replaced by U+FFFD (one code point for one, so offsets
-    stay valid), as tiktoken does before it encodes."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
+class _Repaired:
+    """A str as the tokenizers see it: tiktoken's repair of text that is not valid UTF-8
+    (surrogate pairs joined into the character they encode, lone surrogates as U+FFFD), with
+    the map of offsets back to the original."""
+
+    __slots__ = ("_pairs", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._pairs: np.ndarray | None = None
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            if len(self.text) != len(text):  # joined pairs: repaired offsets of each pair
+                starts = [m.start() for m in _PAIR.finditer(text)]
+                self._pairs = np.array(starts, dtype=np.int64) - np.arange(len(starts))
+
+    def original(self, offsets: np.ndarray) -> np.ndarray:
+        if self._pairs is None:
+            return offsets
+        return offsets + np.searchsorted(self._pairs, offsets, side="left")
 
 
-def _wrap(text: str, result: tuple[Any, ...]) -> Chunks:
-    starts, ends, tokens, heading, table = result
-    headings = _Headings(table) if table else None
-    return Chunks(text, starts, ends, tokens, heading if headings else None, headings)
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
-def _token_windows(
-    text: str, counter: CountFn, native: Any, max_tokens: int, overlap: int
+def _wrap(
+    text: str, result: Any, fixed: _Repaired | None = None, headings: _Headings | None = None
 ) -> Chunks:
-    offsets = getattr(native, "token_byte_offsets", None)
-    if offsets is None:
-        raise UnsupportedError(
-            "by='tokens' needs the tokenizer's token offsets: use a built-in tokenizer name "
-            "(such as 'cl100k_base') rather than a count callable"
-        )
-    clean = _replace_surrogates(text)
-    starts = np.ascontiguousarray(offsets(clean), dtype=np.int64)
-    return _wrap(text, _native.chunk_token_windows(clean, counter, starts, max_tokens, overlap))
+    starts, ends, tokens, heading, table = result
+    if fixed is not None:
+        starts, ends = fixed.original(starts), fixed.original(ends)
+    if headings is None and table:
+        headings = _Headings(table)
+    return Chunks(text, starts, ends, tokens, heading if headings else None, headings)

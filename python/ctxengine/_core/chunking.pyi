@@ -9,14 +9,7 @@ import typing
 import numpy
 import numpy.typing
 
-__all__: list[str] = [
-    "ChunkStream",
-    "boundaries",
-    "chunk_many",
-    "chunk_text",
-    "chunk_token_windows",
-    "code_family",
-]
+__all__: list[str] = ["ChunkStream", "boundaries", "chunk_many", "chunk_text", "code_family"]
 
 class ChunkStream:
     """
@@ -24,7 +17,7 @@ class ChunkStream:
     """
     def __init__(
         self,
-        counter: typing.Any,
+        tokenizer: typing.Any,
         max_tokens: typing.SupportsInt | typing.SupportsIndex,
         overlap: typing.SupportsInt | typing.SupportsIndex,
         mode: str,
@@ -48,7 +41,7 @@ def boundaries(
 
 def chunk_many(
     texts: list,
-    counter: typing.Any,
+    tokenizer: typing.Any,
     max_tokens: typing.SupportsInt | typing.SupportsIndex,
     overlap: typing.SupportsInt | typing.SupportsIndex,
     mode: str,
@@ -63,27 +56,17 @@ def chunk_many(
 
 def chunk_text(
     text: str,
-    counter: typing.Any,
+    tokenizer: typing.Any,
     max_tokens: typing.SupportsInt | typing.SupportsIndex,
     overlap: typing.SupportsInt | typing.SupportsIndex,
     mode: str,
     language: str,
     path: str,
     trim: bool,
+    threads: typing.SupportsInt | typing.SupportsIndex = 0,
 ) -> tuple:
     """
     Chunks one text. Returns (starts, ends, tokens, heading, headings) in str offsets.
-    """
-
-def chunk_token_windows(
-    text: str,
-    counter: typing.Any,
-    token_starts: numpy.typing.NDArray[numpy.int64],
-    max_tokens: typing.SupportsInt | typing.SupportsIndex,
-    overlap: typing.SupportsInt | typing.SupportsIndex,
-) -> tuple:
-    """
-    Fixed windows of max_tokens tokens; token_starts are the tokens' UTF-8 byte offsets.
     """
 
 def code_family(language: str, path: str = "") -> str:
