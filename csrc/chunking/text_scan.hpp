@@ -119,9 +119,8 @@ inline bool is_word_boundary(const TextWindow& w, uint64_t pos) {
 inline const unsigned char* skip_plain(const unsigned char* s, const unsigned char* e) {
   constexpr uint64_t k01 = 0x0101010101010101ull, k7f = 0x7F7F7F7F7F7F7F7Full,
                      k80 = 0x8080808080808080ull;
-  auto zero = [](uint64_t x) {
-    return ~(((x & k7f) + k7f) | x | k7f);
-  };                                // 0x80 where x's byte is 0
+  // 0x80 in each byte of x that is zero, 0 elsewhere.
+  auto zero = [](uint64_t x) { return ~(((x & k7f) + k7f) | x | k7f); };
   auto matters = [&](uint64_t x) {  // non-ASCII, < 0x20, '.', '!', '?'
     const uint64_t control = ~((x & k7f) + 0x60 * k01) & ~x & k80;
     return (x & k80) | control | zero(x ^ ('.' * k01)) | zero(x ^ ('!' * k01)) |
