@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_testing(m);
   bindings::bind_tokenizer(m);
   bindings::bind_tokenizer_json(m);
+  bindings::bind_chunking(m);
 }

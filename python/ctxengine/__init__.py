@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from ._native import core as _core
+from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
 from .cuda import cuda_available
 from .errors import (
     BudgetError,
@@ -31,6 +32,8 @@ __version__: str = _core.__version__
 
 __all__ = [
     "BudgetError",
+    "Chunk",
+    "Chunks",
     "Error",
     "FormatError",
     "InternalError",
@@ -42,6 +45,9 @@ __all__ = [
     "Tokenizer",
     "UnsupportedError",
     "__version__",
+    "chunk",
+    "chunk_many",
+    "chunk_stream",
     "cuda_available",
     "get_tokenizer",
     "inner_product_topk",

@@ -9,6 +9,8 @@ import typing
 from . import score, text, tokenizer, tokenizer_json
 
 __all__: list[str] = ["resolve_threads", "score", "text", "tokenizer", "tokenizer_json"]
+from . import chunking, score, text, tokenizer
+__all__: list[str] = ["chunking", "resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
