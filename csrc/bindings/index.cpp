@@ -62,7 +62,7 @@ void bind_index(py::module_& root) {
                        std::size_t max_term_bytes) {
              return AnalyzerOptions{lowercase, cjk, stop_words, stem, max_term_bytes};
            }),
-           py::kw_only(), py::arg("lowercase") = true, py::arg("cjk") = CjkMode::Bigrams,
+           py::kw_only(), py::arg("lowercase") = true, py::arg_v("cjk", CjkMode::Bigrams, "CjkMode.bigrams"),
            py::arg("stop_words") = false, py::arg("stem") = false, py::arg("max_term_bytes") = 255)
       .def_readonly("lowercase", &AnalyzerOptions::lowercase)
       .def_readonly("cjk", &AnalyzerOptions::cjk)
@@ -74,7 +74,7 @@ void bind_index(py::module_& root) {
       .def(py::init(
                [](double k1, double b, Bm25Variant variant) { return Bm25Params{k1, b, variant}; }),
            py::kw_only(), py::arg("k1") = 1.5, py::arg("b") = 0.75,
-           py::arg("variant") = Bm25Variant::Lucene)
+           py::arg_v("variant", Bm25Variant::Lucene, "Bm25Variant.lucene"))
       .def_readonly("k1", &Bm25Params::k1)
       .def_readonly("b", &Bm25Params::b)
       .def_readonly("variant", &Bm25Params::variant);

@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from ._native import core as _core
+from .bm25 import BM25, analyze
 from .cuda import cuda_available
 from .errors import (
     BudgetError,
@@ -29,6 +30,7 @@ from .scoring import inner_product_topk
 __version__: str = _core.__version__
 
 __all__ = [
+    "BM25",
     "BudgetError",
     "Error",
     "FormatError",
@@ -39,6 +41,7 @@ __all__ = [
     "StorageError",
     "UnsupportedError",
     "__version__",
+    "analyze",
     "cuda_available",
     "inner_product_topk",
 ]
