@@ -62,8 +62,9 @@ void bind_index(py::module_& root) {
                        std::size_t max_term_bytes) {
              return AnalyzerOptions{lowercase, cjk, stop_words, stem, max_term_bytes};
            }),
-           py::kw_only(), py::arg("lowercase") = true, py::arg_v("cjk", CjkMode::Bigrams, "CjkMode.bigrams"),
-           py::arg("stop_words") = false, py::arg("stem") = false, py::arg("max_term_bytes") = 255)
+           py::kw_only(), py::arg("lowercase") = true,
+           py::arg_v("cjk", CjkMode::Bigrams, "CjkMode.bigrams"), py::arg("stop_words") = false,
+           py::arg("stem") = false, py::arg("max_term_bytes") = 255)
       .def_readonly("lowercase", &AnalyzerOptions::lowercase)
       .def_readonly("cjk", &AnalyzerOptions::cjk)
       .def_readonly("stop_words", &AnalyzerOptions::stop_words)
