@@ -25,6 +25,7 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
+from .index import Chunk, Hit, Index
 from .scoring import inner_product_topk
 
 __version__: str = _core.__version__
@@ -32,8 +33,11 @@ __version__: str = _core.__version__
 __all__ = [
     "BM25",
     "BudgetError",
+    "Chunk",
     "Error",
     "FormatError",
+    "Hit",
+    "Index",
     "InternalError",
     "InvalidInputError",
     "NotBuiltError",
