@@ -198,6 +198,7 @@ class Index:
         self._bm25: Any = None
         self._bm25_chunks = np.empty(0, dtype=np.int64)
         self._bm25_dirty = False
+        self._mapped: dict[str, np.ndarray] = {}
         self._faiss: Any = None
         self._faiss_chunks = np.empty(0, dtype=np.int64)
         self._faiss_dirty = False
@@ -831,6 +832,7 @@ class Index:
                 for n in m["files"]
                 if n.startswith("bm25_") and n != "bm25_chunks.npy"
             }
+            self._mapped = bm25  # memory-mapped: pages are shared and read on demand
             self._bm25 = _ix.Bm25Index.from_arrays(bm25, self._analyzer, self._params)
             self._bm25_chunks = np.asarray(opened.array("bm25_chunks.npy"))
             if self._bm25.n_docs != self._bm25_chunks.size:
