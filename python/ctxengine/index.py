@@ -576,7 +576,7 @@ class Index:
         if (mode != "bm25" or mmr_lambda is not None) and self._embedder is None:
             raise UnsupportedError(
                 f"{'mmr' if mode == 'bm25' else mode + ' search'} needs an embedder: "
-                "Index(embedder='all-MiniLM-L6-v2') or any callable list[str] -> (n, dim) array"
+                "Index(embedder='all-MiniLM-L6-v2') or `ctxengine index --embed MODEL`"
             )
         doc_mask = self._doc_mask(filter)
         fetch = k if mode != "hybrid" and mmr_lambda is None else max(candidates or 0, 4 * k, 50)
