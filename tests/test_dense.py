@@ -106,7 +106,7 @@ def test_flat_dense_equals_exact_inner_product(enc) -> None:
             assert set(strict) <= set(got)
             # A filter is applied inside the search: the exact top 10 among matching chunks.
             group = np.array([index.chunk(int(c)).metadata["group"] == 1 for c in live])
-            fs, fr = ctxengine.inner_product_topk(qv, vectors[group], 10)
+            fs, _ = ctxengine.inner_product_topk(qv, vectors[group], 10)
             hits = index.search(q, k=10, mode="dense", filter={"group": 1})
             np.testing.assert_allclose([h.score for h in hits], fs, rtol=1e-5, atol=1e-6)
             assert all(h.metadata["group"] == 1 for h in hits)

@@ -107,7 +107,7 @@ def test_bm25_search_equals_bm25_over_the_chunks(built) -> None:
 
 
 def test_filter_applies_inside_the_search(built) -> None:
-    index, docs = built
+    index, _ = built
     chunks = _all_chunks(index)
     query, kind = "the", "py"
     unfiltered = index.search(query, k=10)
@@ -117,7 +117,7 @@ def test_filter_applies_inside_the_search(built) -> None:
     # Equal to the true top k among matching chunks.
     reference = BM25([c.text for c in chunks])
     mask = np.array([c.metadata["kind"] == kind for c in chunks])
-    scores, rows = reference.search(query, 10, mask=mask)
+    _, rows = reference.search(query, 10, mask=mask)
     assert [h.chunk_id for h in hits] == [chunks[r].chunk_id for r in rows]
     # Lists of accepted values and callables.
     two = index.search(query, k=50, filter={"n": [0, 1]})
