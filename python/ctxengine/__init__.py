@@ -27,6 +27,7 @@ from .errors import (
 )
 from .index import Chunk, Hit, Index
 from .scoring import inner_product_topk
+from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
@@ -42,10 +43,13 @@ __all__ = [
     "InvalidInputError",
     "NotBuiltError",
     "NotFoundError",
+    "SpanCounter",
     "StorageError",
+    "Tokenizer",
     "UnsupportedError",
     "__version__",
     "analyze",
     "cuda_available",
+    "get_tokenizer",
     "inner_product_topk",
 ]
