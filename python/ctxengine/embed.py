@@ -202,10 +202,22 @@ class MiniLMEmbedder:
         if not texts:
             return out
         ids = self._tokenizer(texts)
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        for i in range(0, len(order), self.batch_size):
-            batch = order[i : i + self.batch_size]
+        # Batches of similar lengths (padding is wasted work): at most batch_size texts, none
+        # more than twice (+8 tokens) as long as the batch's shortest, 16K padded tokens.
+        order = np.argsort([len(x) for x in ids], kind="stable").tolist()
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while (
+                end < len(order)
+                and end - start < self.batch_size
+                and len(ids[order[end]]) <= 2 * len(ids[order[start]]) + 8
+                and (end - start + 1) * len(ids[order[end]]) <= 16384
+            ):
+                end += 1
+            batch = order[start:end]
             out[batch] = self._encode([ids[j] for j in batch])
+            start = end
         return out
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
