@@ -294,6 +294,9 @@ def test_save_load_round_trip_dense(tmp_path: Path, enc, kind: str) -> None:
     with pytest.raises(ctxengine.InvalidInputError, match="embedder"):
         Index.load(tmp_path / "ix", tokenizer=enc)
     loaded = Index.load(tmp_path / "ix", tokenizer=enc, embedder=emb)
+    # An empty document adds no vectors; the dimension stays checked.
+    loaded.add("")
+    assert _results(loaded, "dense") == before[: len(_results(loaded, "dense"))]
     assert _results(loaded, "dense") + _results(loaded, "hybrid") == before
 
 
@@ -403,6 +406,12 @@ def test_crash_mid_save_leaves_old_index_loadable(
     index.save(tmp_path / "ix")  # the next save succeeds and cleans up the leftovers
     assert "zebra" in Index.load(tmp_path / "ix", tokenizer=enc)
     assert len([p for p in (tmp_path / "ix").iterdir() if p.is_dir()]) == 1
+
+
+def test_load_with_an_embedder_needs_vectors(tmp_path: Path, enc) -> None:
+    _small_index(enc).save(tmp_path / "ix")
+    with pytest.raises(ctxengine.InvalidInputError, match="without an embedder"):
+        Index.load(tmp_path / "ix", tokenizer=enc, embedder=HashEmbedder())
 
 
 def test_loading_maps_arrays(tmp_path: Path, enc) -> None:

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "common/error.hpp"
+#include "common/thread_pool.hpp"
 #include "index/bm25.hpp"
 #include "index/postings.hpp"
 
@@ -272,6 +273,17 @@ std::size_t Bm25Index::search(const std::vector<QueryTerm>& query, std::size_t k
   for (std::size_t d = 0; d < n_docs(); ++d)
     if (hit[d] && (live == nullptr || live[d])) top.push(acc[d], static_cast<uint32_t>(d));
   return top.finish(out_scores, out_docs);
+}
+
+void Bm25Index::search_many(const std::vector<std::string_view>& queries, std::size_t k,
+                            const uint8_t* live, float* out_scores, int64_t* out_docs,
+                            int64_t* out_counts, std::size_t threads) const {
+  CTX_REQUIRE(k >= 1, "k must be at least 1");
+  parallel_for(queries.size(), 16, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i)
+      out_counts[i] = static_cast<int64_t>(
+          search(parse_query(queries[i]), k, live, out_scores + i * k, out_docs + i * k));
+  });
 }
 
 }  // namespace ctxengine

@@ -181,6 +181,25 @@ class MiniLMEmbedder:
         self._tokenizer = self._load_tokenizer(root / "tokenizer.json")
 
     def _load_tokenizer(self, path: Path) -> Callable[[list[str]], list[list[int]]]:
+        # ctxengine's own tokenizer.json support (WordPiece, from the `hf` area) when this build
+        # has it; else HF `tokenizers`. Both truncate the text to max_length minus the special
+        # tokens, then add [CLS] ... [SEP], as HF's truncation with a post-processor does.
+        from . import tokenizer as _tokenizer
+        from .errors import Error
+
+        try:
+            own = _tokenizer.get_tokenizer(str(path))
+            prefix = [int(i) for i in own.special_prefix]  # type: ignore[attr-defined]
+            suffix = [int(i) for i in own.special_suffix]  # type: ignore[attr-defined]
+        except (Error, ValueError, OSError, AttributeError):
+            own = None
+        if own is not None:
+            body = self.max_length - len(prefix) - len(suffix)
+
+            def encode_own(texts: list[str]) -> list[list[int]]:
+                return [prefix + own.encode(t)[:body].tolist() + suffix for t in texts]
+
+            return encode_own
         try:
             from tokenizers import Tokenizer
         except ImportError as exc:

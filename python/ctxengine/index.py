@@ -271,36 +271,42 @@ class Index:
         metas = self._check_metadata(len(texts), metadatas)
         from tqdm import tqdm
 
-        cols: dict[str, list[np.ndarray]] = {n: [] for n in _Columns.names}
+        # Per-chunk columns as Python lists, converted once (per-document NumPy arrays cost more
+        # than the work for the many small documents of a large corpus).
+        cols: dict[str, list[int]] = {n: [] for n in _Columns.names}
         ranges: list[tuple[int, int]] = []
         encoded: list[bytes] = []
         chunk_texts: list[str] = []
         first = self._chunks.size
         for i, text in enumerate(tqdm(texts, desc="chunking", unit="doc", disable=not progress)):
             data = text.encode("utf-8", "surrogatepass")
-            starts, ends, tokens = self._chunk(text)
-            keep = np.array(
-                [
-                    bool(text[s:e].strip())
-                    for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-                ],
-                dtype=bool,
-            )
-            starts, ends, tokens = starts[keep], ends[keep], tokens[keep]
-            bstarts, bends = _byte_offsets(data, text, starts, ends)
-            doc = len(self._ids) + i
-            cols["doc"].append(np.full(len(starts), doc, dtype=np.int64))
-            cols["start"].append(starts)
-            cols["end"].append(ends)
-            cols["bstart"].append(bstarts)
-            cols["bend"].append(bends)
-            cols["tokens"].append(tokens)
+            spans = self._chunk(text)
+            starts, ends, tokens = (a.tolist() for a in spans)
+            keep = [
+                j
+                for j, (s, e) in enumerate(zip(starts, ends, strict=True))
+                if not text[s:e].isspace() and s < e
+            ]
+            if len(keep) != len(starts):
+                starts = [starts[j] for j in keep]
+                ends = [ends[j] for j in keep]
+                tokens = [tokens[j] for j in keep]
+            if len(data) == len(text):  # ASCII: byte and str offsets agree
+                bstarts, bends = starts, ends
+            else:
+                b = _byte_offsets(data, text, np.array(starts, np.int64), np.array(ends, np.int64))
+                bstarts, bends = b[0].tolist(), b[1].tolist()
+            cols["doc"].extend([len(self._ids) + i] * len(starts))
+            cols["start"].extend(starts)
+            cols["end"].extend(ends)
+            cols["bstart"].extend(bstarts)
+            cols["bend"].extend(bends)
+            cols["tokens"].extend(tokens)
             ranges.append((first, first + len(starts)))
             first += len(starts)
             encoded.append(data)
-            chunk_texts.extend(
-                text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-            )
+            if self._embedder is not None:
+                chunk_texts.extend(text[s:e] for s, e in zip(starts, ends, strict=True))
         vectors = (
             self._embed(chunk_texts, progress=progress) if self._embedder is not None else None
         )
@@ -313,10 +319,8 @@ class Index:
             self._alive.append(True)
             self._chunk_range.append(ranges[i])
         if texts:
-            self._chunks.append(
-                {n: np.concatenate(v) if v else np.empty(0, np.int64) for n, v in cols.items()}
-            )
-        if vectors is not None:
+            self._chunks.append({n: np.array(v, dtype=np.int64) for n, v in cols.items()})
+        if vectors is not None and len(vectors):
             self._vector_parts.append(vectors)
         self._bm25_dirty = True
         if self._embedder is not None:
@@ -628,12 +632,11 @@ class Index:
         )
 
     def _live_chunks(self) -> np.ndarray:
-        parts = [
-            np.arange(s, e, dtype=np.int64)
-            for (s, e), a in zip(self._chunk_range, self._alive, strict=True)
-            if a and e > s
-        ]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        """Ids of the chunks of live documents, ascending (a document's chunks are contiguous)."""
+        if self._chunks.size == 0:
+            return np.empty(0, dtype=np.int64)
+        alive = np.fromiter(self._alive, dtype=bool, count=len(self._alive))
+        return np.flatnonzero(alive[self._chunks.get()["doc"]]).astype(np.int64)
 
     def _ensure_bm25(self) -> None:
         if self._bm25 is not None and not self._bm25_dirty:
@@ -795,6 +798,11 @@ class Index:
                 **o["bm25"],
             )
             name = m["embedder"]
+            if embedder is not None and not opened.has("vectors.npy"):
+                raise InvalidInputError(
+                    f"the index at {path} was built without an embedder, so it has no vectors: "
+                    "rebuild it with one to search it densely"
+                )
             if embedder is not None:
                 self._set_embedder(embedder)
             elif name is not None:
