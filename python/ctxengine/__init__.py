@@ -25,7 +25,7 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
-from .index import Chunk, Hit, Index
+from .index import Hit, Index
 from .scoring import inner_product_topk
 from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
@@ -34,7 +34,6 @@ __version__: str = _core.__version__
 __all__ = [
     "BM25",
     "BudgetError",
-    "Chunk",
     "Error",
     "FormatError",
     "Hit",

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _store
 from ._native import core
-from ._textsplit import chunk_spans, resolve_tokenizer, tokenizer_name
+from ._textsplit import chunk_spans_many, resolve_tokenizer, tokenizer_name
 from .bm25 import analyzer_options, bm25_params, check_k
 from .embed import Embedder, embedder_name, get_embedder
 from .errors import (
@@ -278,10 +278,22 @@ class Index:
         encoded: list[bytes] = []
         chunk_texts: list[str] = []
         first = self._chunks.size
-        for i, text in enumerate(tqdm(texts, desc="chunking", unit="doc", disable=not progress)):
+        o = self._options
+        all_spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        step = 1024  # chunked in batches (all cores where ctxengine.chunk_many exists)
+        with tqdm(total=len(texts), desc="chunking", unit="doc", disable=not progress) as bar:
+            for b in range(0, len(texts), step):
+                all_spans += chunk_spans_many(
+                    texts[b : b + step],
+                    max_tokens=o["max_tokens"],
+                    overlap=o["overlap"],
+                    by=o["by"],
+                    tokenizer=self._tokenizer,
+                )
+                bar.update(min(step, len(texts) - b))
+        for i, text in enumerate(texts):
             data = text.encode("utf-8", "surrogatepass")
-            spans = self._chunk(text)
-            starts, ends, tokens = (a.tolist() for a in spans)
+            starts, ends, tokens = (a.tolist() for a in all_spans[i])
             keep = [
                 j
                 for j, (s, e) in enumerate(zip(starts, ends, strict=True))
@@ -294,8 +306,10 @@ class Index:
             if len(data) == len(text):  # ASCII: byte and str offsets agree
                 bstarts, bends = starts, ends
             else:
-                b = _byte_offsets(data, text, np.array(starts, np.int64), np.array(ends, np.int64))
-                bstarts, bends = b[0].tolist(), b[1].tolist()
+                offs = _byte_offsets(
+                    data, text, np.array(starts, np.int64), np.array(ends, np.int64)
+                )
+                bstarts, bends = offs[0].tolist(), offs[1].tolist()
             cols["doc"].extend([len(self._ids) + i] * len(starts))
             cols["start"].extend(starts)
             cols["end"].extend(ends)
@@ -326,19 +340,6 @@ class Index:
         if self._embedder is not None:
             self._faiss_dirty = True
         return ids
-
-    def _chunk(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not text:
-            e = np.empty(0, dtype=np.int64)
-            return e, e, e
-        o = self._options
-        return chunk_spans(
-            text,
-            max_tokens=o["max_tokens"],
-            overlap=o["overlap"],
-            by=o["by"],
-            tokenizer=self._tokenizer,
-        )
 
     def _new_ids(self, texts: list[str], doc_ids: Sequence[str] | None) -> list[str]:
         if doc_ids is None:
