@@ -19,6 +19,7 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_text(m);
   bindings::bind_score(m);
   bindings::bind_testing(m);
+  bindings::bind_index(m);
   bindings::bind_tokenizer(m);
   bindings::bind_tokenizer_json(m);
   bindings::bind_chunking(m);

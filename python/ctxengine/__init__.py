@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from ._native import core as _core
+from .bm25 import BM25, analyze
 from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
 from .cuda import cuda_available
 from .errors import (
@@ -25,17 +26,21 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
+from .index import Hit, Index
 from .scoring import inner_product_topk
 from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "BM25",
     "BudgetError",
     "Chunk",
     "Chunks",
     "Error",
     "FormatError",
+    "Hit",
+    "Index",
     "InternalError",
     "InvalidInputError",
     "NotBuiltError",
@@ -45,6 +50,7 @@ __all__ = [
     "Tokenizer",
     "UnsupportedError",
     "__version__",
+    "analyze",
     "chunk",
     "chunk_many",
     "chunk_stream",

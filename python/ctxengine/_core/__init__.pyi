@@ -11,6 +11,8 @@ from . import score, text, tokenizer, tokenizer_json
 __all__: list[str] = ["resolve_threads", "score", "text", "tokenizer", "tokenizer_json"]
 from . import chunking, score, text, tokenizer
 __all__: list[str] = ["chunking", "resolve_threads", "score", "text", "tokenizer"]
+from . import index, score, text, tokenizer
+__all__: list[str] = ["index", "resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
