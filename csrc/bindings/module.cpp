@@ -18,5 +18,6 @@ PYBIND11_MODULE(_core, m) {
         "Threads a call with `threads=requested` uses (0 = all cores or CTXENGINE_NUM_THREADS).");
   bindings::bind_text(m);
   bindings::bind_score(m);
+  bindings::bind_pack(m);
   bindings::bind_testing(m);
 }

@@ -24,21 +24,43 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
+from .packing import (
+    ChatTemplate,
+    CitationCheck,
+    Fitted,
+    ModelProfile,
+    Packed,
+    Source,
+    check_citations,
+    fit,
+    get_model,
+    pack,
+)
 from .scoring import inner_product_topk
 
 __version__: str = _core.__version__
 
 __all__ = [
     "BudgetError",
+    "ChatTemplate",
+    "CitationCheck",
     "Error",
+    "Fitted",
     "FormatError",
     "InternalError",
     "InvalidInputError",
+    "ModelProfile",
     "NotBuiltError",
     "NotFoundError",
+    "Packed",
+    "Source",
     "StorageError",
     "UnsupportedError",
     "__version__",
+    "check_citations",
     "cuda_available",
+    "fit",
+    "get_model",
     "inner_product_topk",
+    "pack",
 ]
