@@ -118,7 +118,8 @@ def gather(
             if scores is not None:
                 raise InvalidInputError("scores= applies to texts; these hits carry their scores")
             ranked = sorted(range(len(items)), key=lambda i: -float(items[i].score))
-            cands = [_cand_of(items[i], doc_rank=i) for i in ranked]
+            cands = [_cand_of(items[i]) for i in ranked]
+            _rank_documents(cands)
             return cands, lambda _doc: None, bool(query.strip())
         if not all(isinstance(x, str) for x in items):
             raise InvalidInputError(

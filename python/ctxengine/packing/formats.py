@@ -240,12 +240,24 @@ def _compile(template: str) -> Any:
     def strftime_now(fmt: str) -> str:
         return datetime.now().strftime(fmt)
 
+    class SafeNamespace(jinja2.utils.Namespace):
+        # As transformers does: a namespace may not hold underscore names (CPython internals).
+        def __setitem__(self, name: str, value: Any) -> None:
+            if isinstance(name, str) and name.startswith("_"):
+                raise jinja2.exceptions.SecurityError(f"cannot set {name!r} on a namespace")
+            super().__setitem__(name, value)
+
+    def safe_dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
+        return dict(*args, **kwargs)
+
     env = ImmutableSandboxedEnvironment(
         trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols]
     )
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
+    env.globals["namespace"] = SafeNamespace
+    env.globals["dict"] = safe_dict
     try:
         return env.from_string(template)
     except jinja2.TemplateSyntaxError as exc:
