@@ -35,6 +35,8 @@ from .packing import (
     fit,
     get_model,
     pack,
+    plan_chain,
+    run_chain,
 )
 from .scoring import inner_product_topk
 
@@ -63,4 +65,6 @@ __all__ = [
     "get_model",
     "inner_product_topk",
     "pack",
+    "plan_chain",
+    "run_chain",
 ]

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from .chain import ChainPlan, ChainResult, plan_chain, run_chain
 from .citations import CitationCheck, check_citations
 from .fit import Fitted, fit
 from .formats import FORMATS, ChatTemplate
@@ -18,6 +19,8 @@ from .pack import ORDERS, Packed, Source, pack
 __all__ = [
     "FORMATS",
     "ORDERS",
+    "ChainPlan",
+    "ChainResult",
     "ChatTemplate",
     "CitationCheck",
     "Fitted",
@@ -29,4 +32,6 @@ __all__ = [
     "get_model",
     "models",
     "pack",
+    "plan_chain",
+    "run_chain",
 ]
