@@ -191,10 +191,11 @@ class StandInIndex:
         scored.sort()
         return [Hit(**{**self.chunks[i].__dict__, "score": -s}) for s, i in scored[:k]]
 
-    def neighbors(self, chunk_id: int, before: int = 1, after: int = 1) -> list[Hit]:
+    def neighbors(self, chunk_id: int, *, before: int = 1, after: int = 1) -> list[int]:
+        """Ids of the chunks of the same document around `chunk_id` (itself included)."""
         doc = self.chunks[chunk_id].doc_id
         lo, hi = max(0, chunk_id - before), min(len(self.chunks), chunk_id + after + 1)
-        return [c for c in self.chunks[lo:hi] if c.doc_id == doc]
+        return [c.chunk_id for c in self.chunks[lo:hi] if c.doc_id == doc]
 
     def chunk(self, chunk_id: int) -> Hit:
         return self.chunks[chunk_id]

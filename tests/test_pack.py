@@ -155,7 +155,7 @@ def test_huge_budget_takes_every_chunk() -> None:
     hits = idx.search(QUERIES[0], k=10**6)
     expected = {h.chunk_id for h in hits}
     for h in hits:
-        expected |= {c.chunk_id for c in idx.neighbors(h.chunk_id, 1, 1)}
+        expected |= set(idx.neighbors(h.chunk_id, before=1, after=1))
     packed = ctxengine.pack(QUERIES[0], idx, 10**7, k=10**6, dedupe=None, tokenizer=tok)
     assert {c for s in packed.sources for c in s.chunk_ids} == expected
     assert packed.tokens == oracle_count(packed)

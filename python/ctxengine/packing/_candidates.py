@@ -52,6 +52,11 @@ def _is_chunks(source: Any) -> bool:
     )
 
 
+def _hit_like_chunk(x: Any) -> bool:
+    """A chunk object (Index.neighbors may give chunk ids or chunks)."""
+    return hasattr(x, "text") and hasattr(x, "chunk_id")
+
+
 def _hit_like(x: Any) -> bool:
     return hasattr(x, "text") and hasattr(x, "score") and not isinstance(x, str)
 
@@ -141,6 +146,8 @@ def gather(
         )
     index = _temporary_index(docs, tok, chunk_tokens)
     cands = _from_index(query, index, k, mode, filter, neighbors, available)
+    for c in cands:  # the temporary index names documents "0", "1", ...: give back positions
+        c.doc_id = int(c.doc_id)
     return cands, lambda d: docs[d] if isinstance(d, int) and 0 <= d < len(docs) else None, True
 
 
@@ -172,10 +179,10 @@ def _from_index(
         for i in range(len(hits)):
             hit = cands[i]
             around = [
-                _cand_of(x)
+                _cand_of(x if _hit_like_chunk(x) else index.chunk(x))
                 for x in index.neighbors(hit.chunk_id, before=neighbors, after=neighbors)
+                if (x.chunk_id if _hit_like_chunk(x) else x) != hit.chunk_id
             ]
-            around = [x for x in around if x.chunk_id != hit.chunk_id]
             for side in (-1, 1):
                 chain = sorted(
                     (x for x in around if (x.start or 0) < (hit.start or 0))
@@ -275,8 +282,7 @@ def _temporary_index(docs: list[str], tok: Any, chunk_tokens: int) -> Any:
             "pass scores= (one per text) or an empty query"
         ) from exc
     index = Index(tokenizer=tok, max_tokens=chunk_tokens)
-    for i, d in enumerate(docs):
-        index.add(d, doc_id=i)
+    index.add_many(docs, [str(i) for i in range(len(docs))])
     return index
 
 
