@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import InvalidInputError, NotBuiltError, NotFoundError
+from ..errors import InvalidInputError, NotBuiltError, NotFoundError, UnsupportedError
 
 __all__ = [
     "DEFAULT_TOKENIZER",
@@ -81,11 +81,28 @@ def count_many(tok: Any, texts: Sequence[str]) -> np.ndarray:
 def count_with_specials(tok: Any, text: str) -> int:
     """Tokens of `text` with the tokenizer's special tokens recognised, as a chat server does
     after rendering a template (``<|im_start|>`` is one token, not seven)."""
-    return len(tok.encode(text, allowed_special="all"))
+    try:
+        return len(tok.encode(text, allowed_special="all"))
+    except TypeError as exc:  # a tokenizer without tiktoken's special-token options
+        raise UnsupportedError(
+            f"tokenizer {tokenizer_name(tok)} cannot recognise special tokens "
+            "(encode(text, allowed_special='all')), which chat formats need; use format='text' "
+            "or 'openai', or a ctxengine tokenizer"
+        ) from exc
 
 
-def _plain_ids(tok: Any, text: str) -> Any:
-    return tok.encode(text, allowed_special=set(), disallowed_special=())
+def _guess_prefix(tok: Any, text: str, limit: int, total: int) -> int:
+    """Where the first `limit` tokens end, roughly: from the ids when the tokenizer can decode,
+    else in proportion."""
+    if limit <= 0:
+        return 0
+    if hasattr(tok, "decode"):
+        try:
+            ids = tok.encode(text, allowed_special=set(), disallowed_special=())
+            return len(tok.decode(ids[:limit]))
+        except TypeError:
+            pass
+    return len(text) * limit // max(1, total)
 
 
 def fit_prefix(tok: Any, text: str, limit: int) -> int:
@@ -99,11 +116,10 @@ def fit_prefix(tok: Any, text: str, limit: int) -> int:
     if limit < 0:
         raise InvalidInputError(f"a token limit must be >= 0, got {limit}")
     n = len(text)
-    if n == 0 or tok.count(text) <= limit:
+    total = int(tok.count(text)) if n else 0
+    if total <= limit:
         return n
-    # Tokens rarely span more than a few dozen characters; look at a window around the limit.
-    ids = _plain_ids(tok, text)
-    guess = min(n, len(tok.decode(ids[:limit]))) if limit else 0
+    guess = min(n, _guess_prefix(tok, text, limit, total))
     return _bisect(lambda e: tok.count(text[:e]) <= limit, guess, n)
 
 
@@ -113,10 +129,10 @@ def fit_suffix(tok: Any, text: str, limit: int) -> int:
     if limit < 0:
         raise InvalidInputError(f"a token limit must be >= 0, got {limit}")
     n = len(text)
-    if n == 0 or tok.count(text) <= limit:
+    total = int(tok.count(text)) if n else 0
+    if total <= limit:
         return 0
-    ids = _plain_ids(tok, text)
-    guess = min(n, len(tok.decode(ids[len(ids) - limit :]))) if limit else 0
+    guess = n - min(n, _guess_prefix(tok, text, total - limit, total))
     # Work on the suffix length m = n - s, which is the same search as fit_prefix's.
     m = _bisect(lambda m: tok.count(text[n - m :]) <= limit, guess, n)
     return n - m
