@@ -9,5 +9,6 @@ void bind_text(pybind11::module_& m);
 void bind_score(pybind11::module_& m);
 void bind_pack(pybind11::module_& m);
 void bind_testing(pybind11::module_& m);
+void bind_index(pybind11::module_& m);
 
 }  // namespace ctxengine::bindings

@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from ._native import core as _core
+from .bm25 import BM25, analyze
 from .cuda import cuda_available
 from .errors import (
     BudgetError,
@@ -24,6 +25,7 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
+from .index import Chunk, Hit, Index
 from .packing import (
     ChatTemplate,
     CitationCheck,
@@ -43,12 +45,16 @@ from .scoring import inner_product_topk
 __version__: str = _core.__version__
 
 __all__ = [
+    "BM25",
     "BudgetError",
     "ChatTemplate",
+    "Chunk",
     "CitationCheck",
     "Error",
     "Fitted",
     "FormatError",
+    "Hit",
+    "Index",
     "InternalError",
     "InvalidInputError",
     "ModelProfile",
@@ -59,6 +65,7 @@ __all__ = [
     "StorageError",
     "UnsupportedError",
     "__version__",
+    "analyze",
     "check_citations",
     "cuda_available",
     "fit",
