@@ -337,3 +337,53 @@ def test_manifest() -> None:
     with pytest.raises(KeyError):
         packed.source(999)
     assert "OpenAI" in packed.counted_as
+
+
+# ---- with ctxengine.Index ---------------------------------------------------------------------
+
+
+@cache
+def real_index() -> ctxengine.Index:
+    index = ctxengine.Index(tokenizer=tokenizer(), max_tokens=96)
+    docs = documents()
+    index.add_many(list(docs.values()), list(docs), [{"title": f"doc {n}"} for n in docs])
+    return index
+
+
+@settings(max_examples=25)
+@given(
+    budget=budgets,
+    fmt=st.sampled_from(["text", "openai"]),
+    order=st.sampled_from(["relevance", "position", "edges"]),
+    query=st.sampled_from(QUERIES[:4]),
+)
+def test_pack_from_an_index(budget: int, fmt: str, order: str, query: str) -> None:
+    index = real_index()
+    try:
+        packed = ctxengine.pack(query, index, budget, format=fmt, order=order)
+    except ctxengine.BudgetError:
+        return
+    assert packed.tokenizer == tokenizer().name  # the index's tokenizer by default
+    assert packed.tokens == oracle_count(packed) <= budget
+    check_sources(packed, documents())
+    for s in packed.sources:
+        assert index.document(s.doc_id)[s.start : s.end] == s.text
+        assert s.metadata["title"] == f"doc {s.doc_id}"
+
+
+def test_pack_texts_through_a_temporary_index() -> None:
+    tok = tokenizer()
+    docs = documents()
+    texts = [docs[n] for n in sorted(docs)[:6]]
+    packed = ctxengine.pack(QUERIES[0], texts, 1500, tokenizer=tok, chunk_tokens=64)
+    assert packed.tokens == oracle_count(packed) <= 1500
+    check_sources(packed, dict(enumerate(texts)))
+    assert all(isinstance(s.doc_id, int) for s in packed.sources)
+    # One long text, without a query: its chunks in order, from the start.
+    text = "\n".join(texts)
+    packed = ctxengine.pack("", text, 900, tokenizer=tok, chunk_tokens=64, instructions="")
+    assert packed.sources[0].start == 0
+    starts = [s.start for s in packed.sources]
+    assert starts == sorted(starts)
+    assert packed.tokens == oracle_count(packed) <= 900
+    check_sources(packed, {0: text})

@@ -128,8 +128,10 @@ def pack_command(
     if not query.strip():
         raise InvalidInputError("the query is empty")
     from ..packing import pack
+    from ..packing._resolve import resolve_budget
 
     total = _budget(budget, model)
+    resolve_budget(total, model=model, reserve_output=reserve_output)  # fail before indexing
     source = _source(tuple(paths), tokenizer, chunk_tokens)
     packed = pack(
         query,

@@ -262,15 +262,30 @@ def _from_chunks(
     return cands, (lambda d: whole if d == 0 else None), by_density
 
 
+@dataclass
+class _SpanChunks:
+    """Chunks of one text in the shape of ctxengine.Chunks (starts, ends, tokens; iteration
+    gives the chunk strings)."""
+
+    texts: list[str]
+    starts: list[int]
+    ends: list[int]
+    tokens: list[int]
+
+    def __iter__(self) -> Any:
+        return iter(self.texts)
+
+
 def _chunk(text: str, tok: Any, chunk_tokens: int) -> Any:
-    try:
-        from .. import chunk  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise NotBuiltError(
-            "chunking a text on the fly needs ctxengine.chunk, which this build lacks; pass a "
-            "list of texts instead"
-        ) from exc
-    return chunk(text, chunk_tokens, tokenizer=tok)
+    """`text` in chunks of at most `chunk_tokens`, as the index would chunk it."""
+    index = _temporary_index([text], tok, chunk_tokens)
+    found = [index.chunk(i) for i in range(int(index.n_chunks))]
+    return _SpanChunks(
+        [c.text for c in found],
+        [c.start for c in found],
+        [c.end for c in found],
+        [c.tokens for c in found],
+    )
 
 
 def _temporary_index(docs: list[str], tok: Any, chunk_tokens: int) -> Any:
@@ -278,8 +293,8 @@ def _temporary_index(docs: list[str], tok: Any, chunk_tokens: int) -> Any:
         from .. import Index  # type: ignore[attr-defined]
     except ImportError as exc:
         raise NotBuiltError(
-            "scoring texts against the query needs ctxengine.Index, which this build lacks; "
-            "pass scores= (one per text) or an empty query"
+            "scoring or chunking texts needs ctxengine.Index, which this build lacks; pass a "
+            "list of texts with scores= (one per text)"
         ) from exc
     index = Index(tokenizer=tok, max_tokens=chunk_tokens)
     index.add_many(docs, [str(i) for i in range(len(docs))])
