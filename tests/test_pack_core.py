@@ -60,25 +60,25 @@ def test_units_split_words_and_cjk_characters() -> None:
 
 
 def exact_jaccard(a: str, b: str, shingle: int = W) -> float:
-    sa = set(ref.minhash_sketch(a, 10**6, shingle).tolist()) - {ref.EMPTY}
-    sb = set(ref.minhash_sketch(b, 10**6, shingle).tolist()) - {ref.EMPTY}
+    """Jaccard of the shingle sets, from a sketch with one bin per possible hash prefix."""
+    sa = set(ref.minhash_sketch(a, 1 << 16, shingle).tolist()) - {ref.EMPTY}
+    sb = set(ref.minhash_sketch(b, 1 << 16, shingle).tolist()) - {ref.EMPTY}
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
-def test_jaccard_estimate_is_exact_for_small_sets_and_close_for_large() -> None:
+def test_jaccard_estimate_is_close_to_the_exact_value() -> None:
     texts = real_texts(40, 3000)
-    sk = native_sketches(texts, 256, 3)
-    for i in range(0, len(texts) - 1, 3):
-        a, b = texts[i], texts[i][: len(texts[i]) // 2] + texts[i + 1][: len(texts[i + 1]) // 2]
+    errors = []
+    for i in range(0, len(texts) - 1, 2):
+        a = texts[i]
+        b = a[: len(a) // 2] + texts[i + 1][: len(texts[i + 1]) // 2]
         sa, sb = native_sketches([a, b], 256, 3)
         est = core.pack.sketch_jaccard(sa, sb)
         assert est == ref.sketch_jaccard(sa, sb)
-        assert abs(est - exact_jaccard(a, b)) < 0.15
-    # Texts with fewer shingles than k: the estimate is the exact Jaccard.
-    small = ["alpha beta gamma delta epsilon", "alpha beta gamma delta zeta eta"]
-    sa, sb = native_sketches(small, 64, 2)
-    assert core.pack.sketch_jaccard(sa, sb) == pytest.approx(exact_jaccard(*small, shingle=2))
-    assert sk.shape == (len(texts), 256)
+        errors.append(abs(est - exact_jaccard(a, b)))
+    assert max(errors) < 0.2 and sum(errors) / len(errors) < 0.08
+    a, b = native_sketches([texts[0], texts[0]], 64, 3)
+    assert core.pack.sketch_jaccard(a, b) == 1.0
 
 
 def test_empty_texts_share_nothing() -> None:
@@ -120,8 +120,8 @@ def test_select_equals_reference(
     n: int, seed: int, budget: int, diversity: float, dup: float, cap: int, density: bool
 ) -> None:
     p = random_problem(np.random.default_rng(seed), n)
-    status = np.zeros(n, dtype=np.int8)
-    status_ref = status.copy()
+    status, max_sim = np.zeros(n, dtype=np.int8), np.zeros(n)
+    status_ref, max_sim_ref = status.copy(), max_sim.copy()
     args = (p["relevance"], p["cost"], p["group"], p["anchor"], p["sk"])
     kw = {
         "budget": budget,
@@ -130,10 +130,10 @@ def test_select_equals_reference(
         "max_per_group": cap,
         "by_density": density,
     }
-    native = _select.select(*args, status, **kw)
-    reference = _select.select(*args, status_ref, **kw, impl="reference")
+    native = _select.select(*args, status, max_sim, **kw)
+    reference = _select.select(*args, status_ref, max_sim_ref, **kw, impl="reference")
     assert native == reference
-    assert np.array_equal(status, status_ref)
+    assert np.array_equal(status, status_ref) and np.array_equal(max_sim, max_sim_ref)
     # Invariants: within budget, no duplicates chosen, caps kept, anchors first.
     assert p["cost"][native].sum() <= budget
     chosen = set(native)
@@ -143,9 +143,18 @@ def test_select_equals_reference(
     if cap:
         assert max(np.bincount(p["group"][native]).tolist() or [0]) <= cap
     # A second call with the room left continues from the first one's state.
-    more = _select.select(*args, status, **{**kw, "budget": budget // 2})
-    more_ref = _select.select(*args, status_ref, **{**kw, "budget": budget // 2}, impl="reference")
+    more = _select.select(*args, status, max_sim, **{**kw, "budget": budget // 2})
+    more_ref = _select.select(
+        *args, status_ref, max_sim_ref, **{**kw, "budget": budget // 2}, impl="reference"
+    )
     assert more == more_ref and not (set(more) & chosen)
+    assert np.array_equal(max_sim, max_sim_ref)
+    # Redundancy carried over equals redundancy computed from scratch.
+    picked = native + more
+    for i in range(n):
+        if status[i] == 0 or status[i] >= 3:
+            sims = [ref.sketch_jaccard(p["sk"][i], p["sk"][j]) for j in picked]
+            assert max_sim[i] == max(sims, default=0.0)
 
 
 def test_select_first_pick_is_most_relevant_that_fits() -> None:
@@ -157,6 +166,7 @@ def test_select_first_pick_is_most_relevant_that_fits() -> None:
     assert _select.select(
         *args,
         status,
+        np.zeros(3),
         budget=600,
         diversity=0,
         duplicate_threshold=2,
@@ -168,6 +178,7 @@ def test_select_first_pick_is_most_relevant_that_fits() -> None:
     assert _select.select(
         *args,
         status,
+        np.zeros(3),
         budget=100,
         diversity=0,
         duplicate_threshold=2,
@@ -203,6 +214,7 @@ def test_select_rejects_bad_input(field: str, value: np.ndarray, message: str) -
             args["anchor"],
             _select.sketches(["x"]),
             np.zeros(1, np.int8),
+            np.zeros(1),
             10,
             0.3,
             0.8,

@@ -1,4 +1,4 @@
-// Shingling and bottom-k sketches (see minhash.hpp for the definitions the reference in
+// Shingling and one-permutation sketches (see minhash.hpp for the definitions the reference in
 // python/ctxengine/packing/_reference.py mirrors exactly).
 #include "pack/minhash.hpp"
 
@@ -99,31 +99,27 @@ bool is_character_unit(uint32_t cp) noexcept {
          || (cp >= 0x20000 && cp <= 0x3FFFF);  // CJK extensions B and later
 }
 
-void minhash_sketch(std::string_view text, std::size_t k, std::size_t shingle, uint64_t* out) {
+void minhash_sketch(std::string_view text, std::size_t k, std::size_t shingle, uint32_t* out) {
   CTX_REQUIRE(k >= 1, "a sketch needs k >= 1");
   CTX_REQUIRE(shingle >= 1, "shingles need at least one unit");
+  std::fill(out, out + k, kSketchEmpty);
   std::vector<uint64_t> units;
   units_of(text, units);
-  std::vector<uint64_t> hashes;
-  if (!units.empty()) {
-    // A text shorter than one shingle is one shingle of all its units.
-    const std::size_t width = std::min(shingle, units.size());
-    hashes.reserve(units.size() - width + 1);
-    for (std::size_t i = 0; i + width <= units.size(); ++i) {
-      uint64_t h = kShingleSeed;
-      for (std::size_t j = 0; j < width; ++j) h = mix64(h ^ units[i + j]);
-      hashes.push_back(h == kSketchEmpty ? kSketchEmpty - 1 : h);
-    }
-    std::sort(hashes.begin(), hashes.end());
-    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  if (units.empty()) return;
+  // A text shorter than one shingle is one shingle of all its units.
+  const std::size_t width = std::min(shingle, units.size());
+  for (std::size_t i = 0; i + width <= units.size(); ++i) {
+    uint64_t h = kShingleSeed;
+    for (std::size_t j = 0; j < width; ++j) h = mix64(h ^ units[i + j]);
+    const std::size_t bin = ((h >> 32) * k) >> 32;  // the top 32 bits pick the bin
+    auto value = static_cast<uint32_t>(h);
+    if (value == kSketchEmpty) value = kSketchEmpty - 1;
+    out[bin] = std::min(out[bin], value);
   }
-  const std::size_t m = std::min(k, hashes.size());
-  std::copy(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(m), out);
-  std::fill(out + m, out + k, kSketchEmpty);
 }
 
 void minhash_sketches(std::string_view data, const int64_t* offsets, std::size_t n, std::size_t k,
-                      std::size_t shingle, uint64_t* out, std::size_t threads) {
+                      std::size_t shingle, uint32_t* out, std::size_t threads) {
   CTX_REQUIRE(k >= 1, "a sketch needs k >= 1");
   CTX_REQUIRE(shingle >= 1, "shingles need at least one unit");
   for (std::size_t i = 0; i < n; ++i) {
@@ -140,26 +136,19 @@ void minhash_sketches(std::string_view data, const int64_t* offsets, std::size_t
   });
 }
 
-double sketch_jaccard(const uint64_t* a, const uint64_t* b, std::size_t k) noexcept {
-  std::size_t i = 0, j = 0, seen = 0, both = 0;
-  while (seen < k) {
-    const uint64_t x = i < k ? a[i] : kSketchEmpty;
-    const uint64_t y = j < k ? b[j] : kSketchEmpty;
-    if (x == kSketchEmpty && y == kSketchEmpty) break;
-    if (x == y) {
-      ++both;
-      ++i;
-      ++j;
-    } else if (x < y) {
-      ++i;
-    } else {
-      ++j;
-    }
-    ++seen;
+double sketch_jaccard(const uint32_t* a, const uint32_t* b, std::size_t k) noexcept {
+  // Branch-free counts so that the loop vectorises: same = equal and not empty, empty = both.
+  uint32_t same = 0, empty = 0;
+  for (std::size_t i = 0; i < k; ++i) {
+    const uint32_t eq = a[i] == b[i];
+    const uint32_t ea = a[i] == kSketchEmpty;
+    same += eq & (ea ^ 1u);
+    empty += eq & ea;
   }
-  // A text without shingles shares nothing with anything.
-  if (a[0] == kSketchEmpty || b[0] == kSketchEmpty) return 0.0;
-  return static_cast<double>(both) / static_cast<double>(seen);
+  // Jaccard is 0 when either text has no shingle (an all-empty sketch).
+  const std::size_t used = k - empty;  // equal and empty means both empty
+  if (used == 0 || same == 0) return 0.0;
+  return static_cast<double>(same) / static_cast<double>(used);
 }
 
 }  // namespace ctxengine

@@ -13,7 +13,7 @@
 namespace ctxengine {
 
 std::vector<int64_t> select_greedy(const SelectInput& in, const SelectParams& params,
-                                   SelectStatus* status) {
+                                   SelectStatus* status, double* max_sim) {
   const std::size_t n = in.n;
   CTX_REQUIRE(params.budget >= 0, "the budget must be >= 0");
   CTX_REQUIRE(params.diversity >= 0.0 && params.diversity <= 1.0,
@@ -34,29 +34,17 @@ std::vector<int64_t> select_greedy(const SelectInput& in, const SelectParams& pa
     groups = std::max(groups, in.group[i] + 1);
   }
 
-  std::vector<double> max_sim(n, 0.0);
   std::vector<int64_t> per_group(static_cast<std::size_t>(groups), 0);
   const auto sketch = [&](std::size_t i) { return in.sketches + i * in.k; };
   bool any_selected = false;
   for (std::size_t i = 0; i < n; ++i) {
+    CTX_REQUIRE(std::isfinite(max_sim[i]) && max_sim[i] >= 0.0 && max_sim[i] <= 1.0,
+                "max_sim must be in [0, 1]");
     if (status[i] == SelectStatus::Selected) {
       any_selected = true;
       ++per_group[static_cast<std::size_t>(in.group[i])];
-    } else {
+    } else if (status[i] != SelectStatus::Duplicate) {
       status[i] = SelectStatus::Candidate;
-    }
-  }
-  // Redundancy against what was chosen before this call.
-  for (std::size_t j = 0; j < n; ++j) {
-    if (status[j] != SelectStatus::Selected) continue;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (status[i] != SelectStatus::Candidate) continue;
-      const double sim = sketch_jaccard(sketch(i), sketch(j), in.k);
-      if (sim >= params.duplicate_threshold) {
-        status[i] = SelectStatus::Duplicate;
-      } else {
-        max_sim[i] = std::max(max_sim[i], sim);
-      }
     }
   }
 

@@ -26,7 +26,7 @@ struct SelectInput {
   const int64_t* cost = nullptr;       // >= 1: the tokens the candidate adds to the prompt
   const int32_t* group = nullptr;      // >= 0: its document
   const int32_t* anchor = nullptr;     // -1, or the candidate it neighbours (must be chosen first)
-  const uint64_t* sketches = nullptr;  // n x k bottom-k sketches (minhash.hpp)
+  const uint32_t* sketches = nullptr;  // n x k MinHash sketches (minhash.hpp)
   std::size_t k = 0;
 };
 
@@ -42,15 +42,19 @@ struct SelectParams {
 // candidate that fits, so that a single large relevant chunk is never starved by many small ones
 // (the singleton check of budgeted greedy, Khuller, Moss and Naor 1999); every later pick has
 // the highest value per token among the eligible candidates that fit:
-//   r_i * (1 - diversity * max_{j chosen} sim(i, j)) / cost_i,
-// ties going to the lower index (without by_density the division by cost is left out). A
-// candidate whose similarity to a chosen one reaches duplicate_threshold is dropped.
+//   r_i * (1 - diversity * max_sim_i) / cost_i,
+// where max_sim_i is the largest similarity of i to a chosen candidate, ties going to the lower
+// index (without by_density the division by cost is left out). A candidate whose similarity to
+// a chosen one reaches duplicate_threshold becomes a Duplicate.
 //
-// `status` (length n) is in/out: candidates marked Selected on input count as already chosen
-// (their redundancy and per-document counts apply, their cost does not: `budget` is what is
-// left); every other entry is recomputed. Returns the newly chosen candidates in the order
-// chosen.
+// The state carries over between calls, so that the room left after an exact count can be
+// offered again cheaply: `status` and `max_sim` (length n) are in/out. Candidates marked
+// Selected on input count as chosen (their per-document counts apply, their cost does not:
+// `budget` is what is left) and Duplicates stay Duplicates; every other status is recomputed.
+// max_sim must hold the similarities to the candidates chosen before (zeros on a first call);
+// a caller that un-chooses a candidate may keep them (they then overstate redundancy a little).
+// Returns the newly chosen candidates in the order chosen.
 std::vector<int64_t> select_greedy(const SelectInput& in, const SelectParams& params,
-                                   SelectStatus* status);
+                                   SelectStatus* status, double* max_sim);
 
 }  // namespace ctxengine

@@ -17,9 +17,9 @@ def minhash_sketches(
     k: typing.SupportsInt | typing.SupportsIndex,
     shingle: typing.SupportsInt | typing.SupportsIndex,
     threads: typing.SupportsInt | typing.SupportsIndex = 0,
-) -> numpy.typing.NDArray[numpy.uint64]:
+) -> numpy.typing.NDArray[numpy.uint32]:
     """
-    Bottom-k MinHash sketches (n x k uint64) of the UTF-8 texts data[offsets[i]:offsets[i+1]].
+    MinHash sketches (n x k uint64) of the UTF-8 texts data[offsets[i]:offsets[i+1]].
     """
 
 def select_greedy(
@@ -27,8 +27,9 @@ def select_greedy(
     cost: numpy.typing.NDArray[numpy.int64],
     group: numpy.typing.NDArray[numpy.int32],
     anchor: numpy.typing.NDArray[numpy.int32],
-    sketches: numpy.typing.NDArray[numpy.uint64],
+    sketches: numpy.typing.NDArray[numpy.uint32],
     status: numpy.typing.NDArray[numpy.int8],
+    max_sim: numpy.typing.NDArray[numpy.float64],
     budget: typing.SupportsInt | typing.SupportsIndex,
     diversity: typing.SupportsFloat | typing.SupportsIndex,
     duplicate_threshold: typing.SupportsFloat | typing.SupportsIndex,
@@ -36,14 +37,14 @@ def select_greedy(
     by_density: bool = True,
 ) -> numpy.typing.NDArray[numpy.int64]:
     """
-    Greedy selection under a token budget (csrc/pack/select.hpp); updates `status` in place.
+    Greedy selection under a token budget (csrc/pack/select.hpp); updates `status` and `max_sim` in place.
     """
 
 def sketch_jaccard(
-    a: numpy.typing.NDArray[numpy.uint64], b: numpy.typing.NDArray[numpy.uint64]
+    a: numpy.typing.NDArray[numpy.uint32], b: numpy.typing.NDArray[numpy.uint32]
 ) -> float:
     """
-    Estimated Jaccard similarity of two bottom-k sketches.
+    Estimated Jaccard similarity of two sketches.
     """
 
-sketch_empty: int = 18446744073709551615
+sketch_empty: int = 4294967295

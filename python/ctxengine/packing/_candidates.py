@@ -152,8 +152,9 @@ def gather(
 
 
 def _auto_k(available: int, chunk_tokens: int) -> int:
-    # Enough hits to fill the budget three times over, within sane bounds.
-    return int(min(2000, max(20, math.ceil(3 * available / max(1, chunk_tokens)))))
+    # Enough hits to fill the budget twice over (near-duplicates and the density order skip
+    # some), within sane bounds.
+    return int(min(2000, max(20, math.ceil(2 * available / max(1, chunk_tokens)))))
 
 
 def _from_index(
@@ -165,18 +166,28 @@ def _from_index(
     neighbors: int,
     available: int,
 ) -> list[Cand]:
-    if k is None:
-        k = _auto_k(available, int(getattr(index, "max_tokens", DEFAULT_CHUNK_TOKENS) or 256))
     kwargs: dict[str, Any] = {}
     if mode is not None:
         kwargs["mode"] = mode
     if filter is not None:
         kwargs["filter"] = filter
-    hits = list(index.search(query, k, **kwargs))
+    size = getattr(index, "max_tokens", None)
+    hits = list(
+        index.search(query, k or _auto_k(available, size or DEFAULT_CHUNK_TOKENS), **kwargs)
+    )
+    if k is None and size is None and hits:
+        # The index's chunk size is unknown: when its chunks are small, ask for more hits.
+        mean = sum(int(getattr(h, "tokens", 0) or 0) for h in hits) / len(hits)
+        wanted = _auto_k(available, max(1, int(mean)))
+        if wanted > len(hits) == _auto_k(available, DEFAULT_CHUNK_TOKENS):
+            hits = list(index.search(query, wanted, **kwargs))
     cands = [_cand_of(h) for h in hits]
     seen = {(key_of(c.doc_id), c.chunk_id): i for i, c in enumerate(cands)}
-    if neighbors > 0 and hasattr(index, "neighbors"):
-        for i in range(len(hits)):
+    if neighbors > 0 and hasattr(index, "neighbors") and hits:
+        # Only hits that could be chosen get their neighbours: as many as would fill the budget.
+        mean = max(1.0, sum(int(c.tokens or 0) for c in cands) / len(cands))
+        expand = min(len(hits), math.ceil(available / mean))
+        for i in range(expand):
             hit = cands[i]
             around = [
                 _cand_of(x if _hit_like_chunk(x) else index.chunk(x))

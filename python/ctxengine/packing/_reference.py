@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover
 __all__ = ["minhash_sketch", "select_greedy", "sketch_jaccard", "units"]
 
 MASK = (1 << 64) - 1
-EMPTY = MASK
+EMPTY = (1 << 32) - 1  # an empty bin
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
 SHINGLE_SEED = 0x243F6A8885A308D3
@@ -84,29 +84,28 @@ def units(text: str) -> list[str]:
 
 
 def minhash_sketch(text: str, k: int, shingle: int) -> np.ndarray:
+    """One-permutation MinHash: per bin (picked by the top 32 bits of a shingle's hash), the
+    smallest low 32 bits."""
     hashes = [_unit_hash(u) for u in units(text)]
-    shingles = set()
+    out = [EMPTY] * k
     if hashes:
         width = min(shingle, len(hashes))
         for i in range(len(hashes) - width + 1):
             h = SHINGLE_SEED
             for u in hashes[i : i + width]:
                 h = mix64(h ^ u)
-            shingles.add(EMPTY - 1 if h == EMPTY else h)
-    smallest = sorted(shingles)[:k]
-    return np.array(smallest + [EMPTY] * (k - len(smallest)), dtype=np.uint64)
+            b = ((h >> 32) * k) >> 32
+            value = h & EMPTY
+            out[b] = min(out[b], EMPTY - 1 if value == EMPTY else value)
+    return np.array(out, dtype=np.uint32)
 
 
 def sketch_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of the k smallest hashes of the union that both sketches hold."""
-    if a[0] == EMPTY or b[0] == EMPTY:
-        return 0.0
-    k = len(a)
-    sa = {int(x) for x in a if x != EMPTY}
-    sb = {int(x) for x in b if x != EMPTY}
-    union = sorted(sa | sb)[:k]
-    both = sum(1 for x in union if x in sa and x in sb)
-    return both / len(union)
+    """Bins with the same hash over bins not empty in both."""
+    pairs = [(int(x), int(y)) for x, y in zip(a, b, strict=True)]
+    used = [(x, y) for x, y in pairs if not (x == EMPTY and y == EMPTY)]
+    same = sum(1 for x, y in used if x == y)
+    return same / len(used) if used and same else 0.0
 
 
 def select_greedy(
@@ -116,35 +115,23 @@ def select_greedy(
     anchor: Sequence[int],
     sketches: np.ndarray,
     status: np.ndarray,
+    max_sim: np.ndarray,
     budget: int,
     diversity: float,
     duplicate_threshold: float,
     max_per_group: int,
     by_density: bool = True,
 ) -> list[int]:
-    """select.hpp's greedy loop, step by step. `status` is updated in place."""
+    """select.hpp's greedy loop, step by step. `status` and `max_sim` are updated in place."""
     n = len(relevance)
-    max_sim = [0.0] * n
     per_group: dict[int, int] = {}
-    selected = [i for i in range(n) if status[i] == SELECTED]
+    any_selected = False
     for i in range(n):
-        if status[i] != SELECTED:
+        if status[i] == SELECTED:
+            any_selected = True
+            per_group[group[i]] = per_group.get(group[i], 0) + 1
+        elif status[i] != DUPLICATE:
             status[i] = 0
-    for j in selected:
-        per_group[group[j]] = per_group.get(group[j], 0) + 1
-
-    def absorb(j: int) -> None:
-        for i in range(n):
-            if status[i] == 0:
-                sim = sketch_jaccard(sketches[i], sketches[j])
-                if sim >= duplicate_threshold:
-                    status[i] = DUPLICATE
-                else:
-                    max_sim[i] = max(max_sim[i], sim)
-
-    for j in selected:
-        absorb(j)
-    any_selected = bool(selected)
     left = budget
     chosen = []
     while True:
@@ -156,12 +143,11 @@ def select_greedy(
                 continue
             if max_per_group and per_group.get(group[i], 0) >= max_per_group:
                 continue
-            if not any_selected:
-                value = relevance[i]
-            elif by_density:
-                value = relevance[i] * (1.0 - diversity * max_sim[i]) / float(cost[i])
-            else:
-                value = relevance[i] * (1.0 - diversity * max_sim[i])
+            value = relevance[i]
+            if any_selected:
+                value = relevance[i] * (1.0 - diversity * float(max_sim[i]))
+                if by_density:
+                    value /= float(cost[i])
             if best < 0 or value > best_value:
                 best, best_value = i, value
         if best < 0:
@@ -171,7 +157,13 @@ def select_greedy(
         left -= cost[best]
         per_group[group[best]] = per_group.get(group[best], 0) + 1
         chosen.append(best)
-        absorb(best)
+        for i in range(n):
+            if status[i] == 0:
+                sim = sketch_jaccard(sketches[i], sketches[best])
+                if sim >= duplicate_threshold:
+                    status[i] = DUPLICATE
+                else:
+                    max_sim[i] = max(float(max_sim[i]), sim)
     for i in range(n):
         if status[i] != 0:
             continue

@@ -13,7 +13,7 @@ from . import _reference
 
 __all__ = ["SHINGLE", "SKETCH_K", "normalise", "select", "sketches"]
 
-SKETCH_K = 64  # hashes per sketch: a Jaccard estimate within about 0.06 at 0.8
+SKETCH_K = 64  # bins per sketch: a Jaccard estimate within about 0.06 at 0.8
 SHINGLE = 3  # units per shingle (Broder's w-shingles; 3 words keeps topical overlap out)
 RELEVANCE_FLOOR = 0.05  # the least relevant candidate keeps some value, so room left is used
 
@@ -41,10 +41,10 @@ def normalise(scores: Sequence[float]) -> np.ndarray:
 
 
 def sketches(texts: Sequence[str], *, impl: str = "native") -> np.ndarray:
-    """Bottom-k MinHash sketches of the texts (n x SKETCH_K uint64)."""
+    """One-permutation MinHash sketches of the texts (n x SKETCH_K uint32)."""
     if impl == "reference":
         if not texts:
-            return np.zeros((0, SKETCH_K), dtype=np.uint64)
+            return np.zeros((0, SKETCH_K), dtype=np.uint32)
         return np.stack([_reference.minhash_sketch(t, SKETCH_K, SHINGLE) for t in texts])
     data = [t.encode("utf-8", "surrogatepass") for t in texts]
     offsets = np.zeros(len(data) + 1, dtype=np.int64)
@@ -59,6 +59,7 @@ def select(
     anchor: np.ndarray,
     sk: np.ndarray,
     status: np.ndarray,
+    max_sim: np.ndarray,
     *,
     budget: int,
     diversity: float,
@@ -67,7 +68,8 @@ def select(
     by_density: bool,
     impl: str = "native",
 ) -> list[int]:
-    """Greedy selection (csrc/pack/select.hpp); `status` (int8) is updated in place."""
+    """Greedy selection (csrc/pack/select.hpp); `status` (int8) and `max_sim` (float64) are
+    updated in place and carry the state from one call to the next."""
     if impl == "reference":
         return _reference.select_greedy(
             relevance.tolist(),
@@ -76,6 +78,7 @@ def select(
             anchor.tolist(),
             sk,
             status,
+            max_sim,
             budget,
             diversity,
             duplicate_threshold,
@@ -87,8 +90,9 @@ def select(
         np.ascontiguousarray(cost, dtype=np.int64),
         np.ascontiguousarray(group, dtype=np.int32),
         np.ascontiguousarray(anchor, dtype=np.int32),
-        np.ascontiguousarray(sk, dtype=np.uint64),
+        np.ascontiguousarray(sk, dtype=np.uint32),
         status,
+        max_sim,
         int(budget),
         float(diversity),
         float(duplicate_threshold),

@@ -387,6 +387,7 @@ class _Selector:
         self.relevance = relevance
         self.sketches = sketches
         self.status = np.zeros(len(cands), dtype=np.int8)
+        self.max_sim = np.zeros(len(cands), dtype=np.float64)
         self.diversity = diversity
         self.duplicate_threshold = duplicate_threshold
         self.max_per_group = max_per_group
@@ -402,6 +403,7 @@ class _Selector:
             self.anchor,
             self.sketches,
             self.status,
+            self.max_sim,
             budget=max(0, room),
             diversity=self.diversity,
             duplicate_threshold=self.duplicate_threshold,
