@@ -100,8 +100,7 @@ void bind_pack(py::module_& root) {
       py::arg("anchor").noconvert(), py::arg("sketches").noconvert(), py::arg("status").noconvert(),
       py::arg("max_sim").noconvert(), py::arg("budget"), py::arg("diversity"),
       py::arg("duplicate_threshold"), py::arg("max_per_group"), py::arg("by_density") = true,
-      "Greedy selection under a token budget (csrc/pack/select.hpp); updates `status` and "
-      "`max_sim` in place.");
+      "Greedy selection under a token budget (csrc/pack/select.hpp); state updated in place.");
 }
 
 }  // namespace ctxengine::bindings

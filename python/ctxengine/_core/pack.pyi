@@ -37,7 +37,7 @@ def select_greedy(
     by_density: bool = True,
 ) -> numpy.typing.NDArray[numpy.int64]:
     """
-    Greedy selection under a token budget (csrc/pack/select.hpp); updates `status` and `max_sim` in place.
+    Greedy selection under a token budget (csrc/pack/select.hpp); state updated in place.
     """
 
 def sketch_jaccard(
