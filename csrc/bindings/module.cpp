@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_pack(m);
   bindings::bind_testing(m);
   bindings::bind_index(m);
+  bindings::bind_tokenizer(m);
 }

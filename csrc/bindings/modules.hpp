@@ -10,5 +10,6 @@ void bind_score(pybind11::module_& m);
 void bind_pack(pybind11::module_& m);
 void bind_testing(pybind11::module_& m);
 void bind_index(pybind11::module_& m);
+void bind_tokenizer(pybind11::module_& m);
 
 }  // namespace ctxengine::bindings

@@ -41,6 +41,7 @@ from .packing import (
     run_chain,
 )
 from .scoring import inner_product_topk
+from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
@@ -62,7 +63,9 @@ __all__ = [
     "NotFoundError",
     "Packed",
     "Source",
+    "SpanCounter",
     "StorageError",
+    "Tokenizer",
     "UnsupportedError",
     "__version__",
     "analyze",
@@ -70,6 +73,7 @@ __all__ = [
     "cuda_available",
     "fit",
     "get_model",
+    "get_tokenizer",
     "inner_product_topk",
     "pack",
     "plan_chain",

@@ -82,6 +82,8 @@ def count_with_specials(tok: Any, text: str) -> int:
     """Tokens of `text` with the tokenizer's special tokens recognised, as a chat server does
     after rendering a template (``<|im_start|>`` is one token, not seven)."""
     try:
+        if hasattr(tok, "count_until"):  # a ctxengine Tokenizer counts without building ids
+            return int(tok.count(text, allowed_special="all"))
         return len(tok.encode(text, allowed_special="all"))
     except TypeError as exc:  # a tokenizer without tiktoken's special-token options
         raise UnsupportedError(
@@ -116,6 +118,8 @@ def fit_prefix(tok: Any, text: str, limit: int) -> int:
     if limit < 0:
         raise InvalidInputError(f"a token limit must be >= 0, got {limit}")
     n = len(text)
+    if hasattr(tok, "count_until"):  # ctxengine's own count-until-limit
+        return int(tok.count_until(text, limit).end)
     total = int(tok.count(text)) if n else 0
     if total <= limit:
         return n
@@ -129,6 +133,8 @@ def fit_suffix(tok: Any, text: str, limit: int) -> int:
     if limit < 0:
         raise InvalidInputError(f"a token limit must be >= 0, got {limit}")
     n = len(text)
+    if hasattr(tok, "spans"):  # ctxengine's span counter answers it directly
+        return int(tok.spans(text).fit_start(0, n, limit))
     total = int(tok.count(text)) if n else 0
     if total <= limit:
         return 0
