@@ -15,6 +15,7 @@ import base64
 import gzip
 import hashlib
 import re
+import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -121,8 +122,20 @@ class TiktokenTokenizer:
 
 
 @cache
-def tokenizer(name: str = "cl100k_base", chat: bool = False) -> TiktokenTokenizer:
-    return TiktokenTokenizer(encoding(name, chat))
+def tokenizer(name: str = "cl100k_base", chat: bool = False, impl: str = "tiktoken") -> Any:
+    """A tokenizer for the tests: the tiktoken stand-in, or ctxengine's own (``impl="ctxengine"``;
+    with `chat`, loaded from a copy of the rank file with the chat special tokens added)."""
+    if impl == "tiktoken":
+        return TiktokenTokenizer(encoding(name, chat))
+    import ctxengine
+
+    if not chat:
+        return ctxengine.get_tokenizer(name)
+    enc = encoding(name, chat=True)
+    path = Path(tempfile.mkdtemp(prefix="ctxengine-test-")) / f"{name}-chat.tiktoken"
+    data = RANKS[name][0].read_bytes()
+    path.write_bytes(gzip.decompress(data) if RANKS[name][0].suffix == ".gz" else data)
+    return ctxengine.get_tokenizer(path, pattern=name, special_tokens=dict(enc._special_tokens))
 
 
 @dataclass

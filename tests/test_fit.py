@@ -20,8 +20,14 @@ def texts() -> list[str]:
     return [t[:4000] for _, t in corpus.multilingual()[::7]][:20]
 
 
-def check(text: str, budget: int, strategy: str, marker: str = "") -> ctxengine.Fitted:
-    fitted = ctxengine.fit(text, budget, tokenizer=tokenizer(), strategy=strategy, marker=marker)
+IMPLS = ["tiktoken", "ctxengine"]
+
+
+def check(
+    text: str, budget: int, strategy: str, marker: str = "", impl: str = "tiktoken"
+) -> ctxengine.Fitted:
+    tok = tokenizer(impl=impl)
+    fitted = ctxengine.fit(text, budget, tokenizer=tok, strategy=strategy, marker=marker)
     assert fitted.tokens == count(fitted.text) <= budget
     if not fitted.truncated:
         assert fitted.text == text and count(text) <= budget
@@ -50,21 +56,27 @@ def check(text: str, budget: int, strategy: str, marker: str = "") -> ctxengine.
     st.integers(0, 1500),
     st.sampled_from(["head", "tail", "middle", "head_tail"]),
     st.sampled_from(["", "\n...\n"]),
+    st.sampled_from(IMPLS),
 )
-def test_fit_on_real_text(i: int, budget: int, strategy: str, marker: str) -> None:
+def test_fit_on_real_text(i: int, budget: int, strategy: str, marker: str, impl: str) -> None:
     pool = texts()
     text = pool[i % len(pool)]
     if strategy == "head_tail" and marker and budget < count(marker):
         with pytest.raises(ctxengine.BudgetError, match="marker"):
             ctxengine.fit(text, budget, tokenizer=tokenizer(), strategy=strategy, marker=marker)
         return
-    check(text, budget, strategy, marker)
+    check(text, budget, strategy, marker, impl)
 
 
 @settings(max_examples=60)
-@given(st.text(max_size=300), st.integers(0, 80), st.sampled_from(["head", "tail", "middle"]))
-def test_fit_on_generated_text(text: str, budget: int, strategy: str) -> None:
-    check(text, budget, strategy)
+@given(
+    st.text(max_size=300),
+    st.integers(0, 80),
+    st.sampled_from(["head", "tail", "middle", "head_tail"]),
+    st.sampled_from(IMPLS),
+)
+def test_fit_on_generated_text(text: str, budget: int, strategy: str, impl: str) -> None:
+    check(text, budget, strategy, impl=impl)
 
 
 def test_head_tail_keeps_both_ends_like_longbench() -> None:
@@ -75,8 +87,9 @@ def test_head_tail_keeps_both_ends_like_longbench() -> None:
     assert abs(a - b) <= 2  # about half each
 
 
-def test_fit_prefix_and_suffix_contract() -> None:
-    tok = tokenizer()
+@pytest.mark.parametrize("impl", IMPLS)
+def test_fit_prefix_and_suffix_contract(impl: str) -> None:
+    tok = tokenizer(impl=impl)
     for text in texts()[:6]:
         for limit in (0, 1, 7, 100, 10_000):
             e = fit_prefix(tok, text, limit)

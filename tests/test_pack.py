@@ -33,9 +33,12 @@ def documents() -> dict[str, str]:
     return docs
 
 
+IMPLS = ["tiktoken", "ctxengine"]  # the tiktoken stand-in and ctxengine's own tokenizer
+
+
 @cache
-def index(chat: bool = False) -> StandInIndex:
-    return StandInIndex(documents(), tokenizer(chat=chat), max_tokens=96)
+def index(chat: bool = False, impl: str = "tiktoken") -> StandInIndex:
+    return StandInIndex(documents(), tokenizer(chat=chat, impl=impl), max_tokens=96)
 
 
 def oracle_count(packed: ctxengine.Packed) -> int:
@@ -94,11 +97,12 @@ budgets = st.one_of(st.integers(40, 400), st.integers(400, 6000), st.integers(60
     citations=st.booleans(),
     query=st.sampled_from(QUERIES),
     neighbors=st.integers(0, 2),
+    impl=st.sampled_from(IMPLS),
 )
 def test_tokens_are_exact_and_within_budget(
-    budget: int, fmt: str, order: str, citations: bool, query: str, neighbors: int
+    budget: int, fmt: str, order: str, citations: bool, query: str, neighbors: int, impl: str
 ) -> None:
-    idx = index(chat=fmt == "chatml")
+    idx = index(chat=fmt == "chatml", impl=impl)
     try:
         packed = ctxengine.pack(
             query,
@@ -120,13 +124,15 @@ def test_tokens_are_exact_and_within_budget(
 
 
 @settings(max_examples=30)
-@given(budget=budgets, query=st.sampled_from(QUERIES), data=st.data())
-def test_texts_with_scores_are_exact_and_within_budget(budget: int, query: str, data) -> None:
+@given(budget=budgets, query=st.sampled_from(QUERIES), impl=st.sampled_from(IMPLS), data=st.data())
+def test_texts_with_scores_are_exact_and_within_budget(
+    budget: int, query: str, impl: str, data
+) -> None:
     docs = documents()
     names = data.draw(st.lists(st.sampled_from(sorted(docs)), min_size=1, max_size=6, unique=True))
     texts = [docs[n][:3000] for n in names]
     scores = data.draw(st.lists(st.floats(-5, 5), min_size=len(texts), max_size=len(texts)))
-    tok = tokenizer()
+    tok = tokenizer(impl=impl)
     try:
         packed = ctxengine.pack(query, texts, budget, scores=scores, tokenizer=tok)
     except ctxengine.BudgetError:
@@ -172,14 +178,14 @@ def test_reserve_output_and_model_budgets() -> None:
     packed = ctxengine.pack(QUERIES[1], index(), 3000, reserve_output=1000, tokenizer=tok)
     assert packed.available == 2000 and packed.tokens <= 2000
     assert packed.tokens > 1900  # the room is used (the last slot fills what chunks leave)
-    o200k = tokenizer("o200k_base")
-    packed = ctxengine.pack(QUERIES[1], index(), "gpt-4o", tokenizer=o200k, k=5)
+    packed = ctxengine.pack(QUERIES[1], index(), "gpt-4o", k=5)  # ctxengine's o200k_base
     assert (packed.budget, packed.reserve_output, packed.available) == (128_000, 16_384, 111_616)
     assert packed.model == "gpt-4o" and packed.tokens == len(
         encoding("o200k_base").encode_ordinary(packed.text)
     )
     with pytest.raises(ctxengine.BudgetError, match="context window of 8192"):
         ctxengine.pack(QUERIES[1], index(), 9000, model="gpt-4", tokenizer=tok)
+    assert packed.tokenizer == "o200k_base"
     with pytest.raises(ctxengine.NotFoundError, match=r"tokenizer= the tokenizer\.json"):
         ctxengine.pack(QUERIES[1], index(), 8000, model="llama-3.1-8b")
     with pytest.raises(ctxengine.NotFoundError, match="unknown model"):
@@ -248,12 +254,13 @@ def test_neighbours_are_merged_into_one_passage() -> None:
     check_sources(unmerged, docs)
 
 
-def test_last_slot_is_cut_at_a_sentence_boundary() -> None:
-    tok = tokenizer()
+@pytest.mark.parametrize("impl", IMPLS)
+def test_last_slot_is_cut_at_a_sentence_boundary(impl: str) -> None:
+    tok = tokenizer(impl=impl)
     docs = documents()
     seen = 0
     for budget in range(700, 3000, 173):
-        packed = ctxengine.pack(QUERIES[1], index(), budget, tokenizer=tok)
+        packed = ctxengine.pack(QUERIES[1], index(impl=impl), budget, tokenizer=tok)
         for s in packed.sources:
             if not s.truncated:
                 continue
@@ -344,7 +351,7 @@ def test_manifest() -> None:
 
 @cache
 def real_index() -> ctxengine.Index:
-    index = ctxengine.Index(tokenizer=tokenizer(), max_tokens=96)
+    index = ctxengine.Index(max_tokens=96)  # ctxengine's cl100k_base
     docs = documents()
     index.add_many(list(docs.values()), list(docs), [{"title": f"doc {n}"} for n in docs])
     return index
@@ -363,7 +370,7 @@ def test_pack_from_an_index(budget: int, fmt: str, order: str, query: str) -> No
         packed = ctxengine.pack(query, index, budget, format=fmt, order=order)
     except ctxengine.BudgetError:
         return
-    assert packed.tokenizer == tokenizer().name  # the index's tokenizer by default
+    assert packed.tokenizer == "cl100k_base"  # the index's tokenizer by default
     assert packed.tokens == oracle_count(packed) <= budget
     check_sources(packed, documents())
     for s in packed.sources:

@@ -39,9 +39,14 @@ class FakeLLM:
 
 @settings(max_examples=12)
 @given(
-    window=st.integers(600, 12_000), message_tokens=st.integers(1, 600), words=st.integers(0, 2000)
+    window=st.integers(600, 12_000),
+    message_tokens=st.integers(1, 600),
+    words=st.integers(0, 2000),
+    impl=st.sampled_from(["tiktoken", "ctxengine"]),
 )
-def test_every_prompt_fits_the_window(window: int, message_tokens: int, words: int) -> None:
+def test_every_prompt_fits_the_window(
+    window: int, message_tokens: int, words: int, impl: str
+) -> None:
     text = long_text()[: window * 12]
     query = "Which functions are described, and what do they return?"
     try:
@@ -51,7 +56,7 @@ def test_every_prompt_fits_the_window(window: int, message_tokens: int, words: i
             window=window,
             reserve_output=100,
             message_tokens=message_tokens,
-            tokenizer=tokenizer(),
+            tokenizer=tokenizer(impl=impl),
         )
     except ctxengine.BudgetError as exc:
         assert "leaves" in str(exc)

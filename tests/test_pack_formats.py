@@ -88,9 +88,10 @@ def test_chat_template_renders_as_transformers(name: str, system: str, messages:
     assert template.render(messages) == expected
 
 
+@pytest.mark.parametrize("impl", ["tiktoken", "ctxengine"])
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
-def test_pack_hf_counts_the_rendered_template(name: str) -> None:
-    tok = tokenizer(chat=True)
+def test_pack_hf_counts_the_rendered_template(name: str, impl: str) -> None:
+    tok = tokenizer(chat=True, impl=impl)
     enc = encoding(chat=True)
     index = StandInIndex({"a": "Lists are mutable.\n" * 40, "b": "Tuples are not.\n" * 40}, tok, 32)
     template = ctxengine.ChatTemplate(TEMPLATES[name], special_tokens=SPECIALS)
