@@ -44,6 +44,10 @@ class Cand:
     doc_rank: int = 0  # documents' order for order="position"
     relevance: float = 0.0
     truncated: bool = False
+    key: Any = None  # doc_id as a dict key (key_of), set once
+
+    def __post_init__(self) -> None:
+        self.key = key_of(self.doc_id)
 
 
 def _is_chunks(source: Any) -> bool:
@@ -148,6 +152,7 @@ def gather(
     cands = _from_index(query, index, k, mode, filter, neighbors, available)
     for c in cands:  # the temporary index names documents "0", "1", ...: give back positions
         c.doc_id = int(c.doc_id)
+        c.key = c.doc_id
     return cands, lambda d: docs[d] if isinstance(d, int) and 0 <= d < len(docs) else None, True
 
 
@@ -182,7 +187,7 @@ def _from_index(
         if wanted > len(hits) == _auto_k(available, DEFAULT_CHUNK_TOKENS):
             hits = list(index.search(query, wanted, **kwargs))
     cands = [_cand_of(h) for h in hits]
-    seen = {(key_of(c.doc_id), c.chunk_id): i for i, c in enumerate(cands)}
+    seen = {(c.key, c.chunk_id): i for i, c in enumerate(cands)}
     if neighbors > 0 and hasattr(index, "neighbors") and hits:
         # Only hits that could be chosen get their neighbours: as many as would fill the budget.
         mean = max(1.0, sum(int(c.tokens or 0) for c in cands) / len(cands))
@@ -203,7 +208,7 @@ def _from_index(
                 )
                 prev = i
                 for step, x in enumerate(chain, 1):
-                    key = (key_of(x.doc_id), x.chunk_id)
+                    key = (x.key, x.chunk_id)
                     if key in seen:
                         prev = seen[key]
                         continue
@@ -223,13 +228,13 @@ def _rank_documents(cands: list[Cand]) -> None:
     first: dict[Any, Any] = {}
     numeric = all(isinstance(c.chunk_id, (int, np.integer)) for c in cands)
     for c in cands:
-        key = key_of(c.doc_id)
+        key = c.key
         value = c.chunk_id if numeric else len(first)
         first[key] = min(first.get(key, value), value)
     ranked = sorted(first, key=lambda d: first[d])
     rank = {key: r for r, key in enumerate(ranked)}
     for c in cands:
-        c.doc_rank = rank[key_of(c.doc_id)]
+        c.doc_rank = rank[c.key]
 
 
 def _from_texts(docs: list[str], scores: Sequence[float] | None) -> list[Cand]:

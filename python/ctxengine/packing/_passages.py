@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._candidates import Cand, key_of
+from ._candidates import Cand
 from ._tokenizer import fit_prefix
 from .formats import Rendered
 
@@ -55,12 +55,15 @@ class Layout:
         self.template = template
         self.source_template = source_template
         self.citations = citations
+        self._labels: dict[Any, str | None] = {}  # per document
         if template is not None and "{sources}" not in template:
             raise InvalidInputError("template must contain {sources} (and usually {query})")
 
     def block(self, number: int, text: str, item: Cand | Passage) -> str:
         members = item.members if isinstance(item, Passage) else [item]
-        label = _label(members[0])
+        label = self._labels.get(members[0].key, "")
+        if label == "":
+            label = self._labels[members[0].key] = _label(members[0])
         if self.source_template is not None:
             fields = {
                 "n": number if self.citations else "",
@@ -113,7 +116,7 @@ def merge_passages(
     order = {id(c): i for i, c in enumerate(items)}
     by_doc: dict[Any, list[Cand]] = {}
     for c in items:
-        by_doc.setdefault(key_of(c.doc_id), []).append(c)
+        by_doc.setdefault(c.key, []).append(c)
     out: list[Passage] = []
     for members in by_doc.values():
         members.sort(key=lambda c: (c.start is None, c.start or 0, order[id(c)]))

@@ -31,7 +31,7 @@ import numpy as np
 from .._native import check_internal
 from ..errors import BudgetError, InvalidInputError
 from . import _select
-from ._candidates import DEFAULT_CHUNK_TOKENS, Cand, fill_tokens, gather, key_of, relevance_of
+from ._candidates import DEFAULT_CHUNK_TOKENS, Cand, fill_tokens, gather, relevance_of
 from ._passages import (
     NO_ROOM,
     SEPARATOR_TOKENS,
@@ -42,7 +42,7 @@ from ._passages import (
     order_passages,
 )
 from ._resolve import resolve_budget, resolve_tokenizer
-from ._tokenizer import tokenizer_name
+from ._tokenizer import count_many, tokenizer_name
 from .formats import FORMATS, ChatTemplate, Rendered, Renderer
 
 __all__ = [
@@ -380,7 +380,7 @@ class _Selector:
     ) -> None:
         doc_ids: dict[Any, int] = {}
         self.group = np.array(
-            [doc_ids.setdefault(key_of(c.doc_id), len(doc_ids)) for c in cands], dtype=np.int32
+            [doc_ids.setdefault(c.key, len(doc_ids)) for c in cands], dtype=np.int32
         )
         self.anchor = np.array([c.anchor for c in cands], dtype=np.int32)
         self.cost = cost
@@ -420,19 +420,13 @@ class _Selector:
 
 
 def _header_tokens(cands: list[Cand], layout: Layout, renderer: _TimedRenderer) -> list[int]:
-    """Tokens a candidate's header adds (its source block without text): nothing for a
-    neighbour, which joins its hit's passage."""
-    cache: dict[str, int] = {}
-    out = []
-    for c in cands:
-        if c.anchor >= 0:
-            out.append(0)
-            continue
-        block = layout.block(99, "", c)
-        if block not in cache:
-            cache[block] = renderer.count_plain(block)
-        out.append(cache[block])
-    return out
+    """Tokens a candidate's header adds (its source block without text), counted once per
+    distinct header in one batch: nothing for a neighbour, which joins its hit's passage."""
+    blocks = ["" if c.anchor >= 0 else layout.block(99, "", c) for c in cands]
+    distinct = sorted(set(blocks) - {""})
+    counts = dict(zip(distinct, renderer.count_many(distinct), strict=True))
+    counts[""] = 0
+    return [counts[b] for b in blocks]
 
 
 def _is_index(source: Any) -> bool:
@@ -508,6 +502,12 @@ class _TimedRenderer:
 
     def render(self, system: str, user: str) -> Rendered:
         return self.count(self.assemble(system, user))
+
+    def count_many(self, texts: list[str]) -> list[int]:
+        t = perf_counter()
+        out = count_many(self.renderer.tokenizer, texts).tolist()
+        self.timings["count"] += perf_counter() - t
+        return out
 
     def count_plain(self, text: str) -> int:
         t = perf_counter()
