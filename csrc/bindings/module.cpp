@@ -22,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_testing(m);
   bindings::bind_index(m);
   bindings::bind_tokenizer(m);
+  bindings::bind_chunking(m);
 }

@@ -11,5 +11,6 @@ void bind_pack(pybind11::module_& m);
 void bind_testing(pybind11::module_& m);
 void bind_index(pybind11::module_& m);
 void bind_tokenizer(pybind11::module_& m);
+void bind_chunking(pybind11::module_& m);
 
 }  // namespace ctxengine::bindings

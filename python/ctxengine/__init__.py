@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ._native import core as _core
 from .bm25 import BM25, analyze
+from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
 from .cuda import cuda_available
 from .errors import (
     BudgetError,
@@ -25,7 +26,7 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
-from .index import Chunk, Hit, Index
+from .index import Hit, Index  # ctxengine.Chunk is chunking.Chunk
 from .packing import (
     ChatTemplate,
     CitationCheck,
@@ -50,6 +51,7 @@ __all__ = [
     "BudgetError",
     "ChatTemplate",
     "Chunk",
+    "Chunks",
     "CitationCheck",
     "Error",
     "Fitted",
@@ -70,6 +72,9 @@ __all__ = [
     "__version__",
     "analyze",
     "check_citations",
+    "chunk",
+    "chunk_many",
+    "chunk_stream",
     "cuda_available",
     "fit",
     "get_model",

@@ -83,6 +83,11 @@ def chunk_spans(
     """(starts, ends, tokens) of the chunks of `text`, in str offsets."""
     chunk = _package_function("chunk")
     if chunk is not None:
+        from .tokenizer import Tokenizer
+
+        # ctxengine.chunk takes a name, a ctxengine Tokenizer or a count callable.
+        if not isinstance(tokenizer, (str, Tokenizer)):
+            tokenizer = counter_of(tokenizer)
         c = chunk(text, max_tokens, tokenizer=tokenizer, overlap=overlap, by=by)
         return (
             np.asarray(c.starts, dtype=np.int64),

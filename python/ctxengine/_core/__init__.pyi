@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import typing
 
-from . import index, pack, score, text, tokenizer
+from . import chunking, index, pack, score, text, tokenizer
 
-__all__: list[str] = ["index", "pack", "resolve_threads", "score", "text", "tokenizer"]
+__all__: list[str] = ["chunking", "index", "pack", "resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
