@@ -138,14 +138,23 @@ def measure_llamaindex(
     retriever = bm25.BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=k)
     helper = PromptHelper(context_window=BUDGET, num_output=0)
 
+    split: dict[str, list[float]] = {"retrieve": [], "truncate": []}
+
     def one(q: str) -> str:
+        t0 = time.perf_counter()
         chunks = [r.get_content() for r in retriever.retrieve(q)]
+        t1 = time.perf_counter()
         template = DEFAULT_TEXT_QA_PROMPT.partial_format(query_str=q)
         truncated = helper.truncate(prompt=template, text_chunks=["\n".join(chunks)])
-        return str(template.format(context_str=truncated[0]))
+        prompt = str(template.format(context_str=truncated[0]))
+        split["retrieve"].append(t1 - t0)
+        split["truncate"].append(time.perf_counter() - t1)
+        return prompt
 
     for q in QUESTIONS:
         one(q)
+    split["retrieve"].clear()
+    split["truncate"].clear()
     times, prompts = [], []
     for _ in range(repeat):
         for q in QUESTIONS:
@@ -155,6 +164,8 @@ def measure_llamaindex(
     counts = [tiktoken_count(p) for p in prompts[: len(QUESTIONS)]]
     return {
         "p50": statistics.median(times),
+        "retrieve": statistics.median(split["retrieve"]),
+        "truncate": statistics.median(split["truncate"]),
         "tokens_median": statistics.median(counts),
         "over_budget": sum(c > BUDGET for c in counts),
     }
@@ -191,10 +202,9 @@ def run(ctx: Context) -> list[Result]:
             )
         )
         if n == n_peer:
-            hits = int(statistics.median(len(p.sources) for p in packs))
-            peer_stats = measure_llamaindex(
-                index, index.n_chunks, max(hits, 3 * BUDGET // CHUNK_TOKENS), ctx.repeat
-            )
+            # The same number of hits as ctxengine searched for (its candidates minus neighbours).
+            k_peer = int(statistics.median(p.stats["hits"] for p in packs))
+            peer_stats = measure_llamaindex(index, index.n_chunks, k_peer, ctx.repeat)
             if peer_stats is not None:
                 results.append(
                     Result(
@@ -204,8 +214,10 @@ def run(ctx: Context) -> list[Result]:
                         peer_stats["p50"] * 1e3,
                         "ms p50",
                         False,
-                        notes=f"prompt tokens median {peer_stats['tokens_median']:.0f}, over "
-                        f"budget {peer_stats['over_budget']}/{len(QUESTIONS)}",
+                        notes=f"breakdown ms: retrieve {peer_stats['retrieve'] * 1e3:.2f}, "
+                        f"truncate+format {peer_stats['truncate'] * 1e3:.2f}; prompt tokens "
+                        f"median {peer_stats['tokens_median']:.0f}, over budget "
+                        f"{peer_stats['over_budget']}/{len(QUESTIONS)}; k {k_peer}",
                         extra=peer_stats,
                     )
                 )

@@ -394,3 +394,14 @@ def test_pack_texts_through_a_temporary_index() -> None:
     assert starts == sorted(starts)
     assert packed.tokens == oracle_count(packed) <= 900
     check_sources(packed, {0: text})
+
+
+def test_overlapping_chunks_merge_without_repeating_text() -> None:
+    docs = documents()
+    index = ctxengine.Index(max_tokens=64, overlap=16)
+    names = sorted(docs)[:4]
+    index.add_many([docs[n] for n in names], names)
+    packed = ctxengine.pack(QUERIES[0], index, 3000, neighbors=2)
+    assert any(len(s.chunk_ids) > 1 for s in packed.sources)
+    check_sources(packed, docs)  # merged passages equal document[start:end]: no text twice
+    assert packed.tokens == oracle_count(packed) <= 3000

@@ -337,6 +337,7 @@ def pack(
     sources = [_source(i + 1 if citations else None, p, tok) for i, p in enumerate(passages)]
     stats = {
         "candidates": len(cands),
+        "hits": sum(1 for c in cands if c.anchor < 0),
         "chunks": len(chosen) + (truncated is not None),
         "sources": len(sources),
         "duplicates": int((selector.status == 2).sum()),
