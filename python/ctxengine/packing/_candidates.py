@@ -4,7 +4,9 @@ a Chunks object, or from a list of search hits."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,9 +159,9 @@ def gather(
 
 
 def _auto_k(available: int, chunk_tokens: int) -> int:
-    # Enough hits to fill the budget twice over (near-duplicates and the density order skip
-    # some), within sane bounds.
-    return int(min(2000, max(20, math.ceil(2 * available / max(1, chunk_tokens)))))
+    # Enough hits to fill the budget one and a half times over (near-duplicates and the density
+    # order skip some; neighbours add more), within sane bounds.
+    return int(min(2000, max(20, math.ceil(1.5 * available / max(1, chunk_tokens)))))
 
 
 def _from_index(
@@ -176,22 +178,25 @@ def _from_index(
         kwargs["mode"] = mode
     if filter is not None:
         kwargs["filter"] = filter
-    size = getattr(index, "max_tokens", None)
+    size = getattr(index, "max_tokens", None) or _chunk_size(index)
     hits = list(
         index.search(query, k or _auto_k(available, size or DEFAULT_CHUNK_TOKENS), **kwargs)
     )
     if k is None and size is None and hits:
-        # The index's chunk size is unknown: when its chunks are small, ask for more hits.
-        mean = sum(int(getattr(h, "tokens", 0) or 0) for h in hits) / len(hits)
-        wanted = _auto_k(available, max(1, int(mean)))
+        # The index's chunk size is unknown: learn it from the hits (once per index), and when
+        # its chunks are small, ask for more hits.
+        mean = max(1, int(sum(int(getattr(h, "tokens", 0) or 0) for h in hits) / len(hits)))
+        _remember_chunk_size(index, mean)
+        wanted = _auto_k(available, mean)
         if wanted > len(hits) == _auto_k(available, DEFAULT_CHUNK_TOKENS):
             hits = list(index.search(query, wanted, **kwargs))
     cands = [_cand_of(h) for h in hits]
     seen = {(c.key, c.chunk_id): i for i, c in enumerate(cands)}
     if neighbors > 0 and hasattr(index, "neighbors") and hits:
-        # Only hits that could be chosen get their neighbours: as many as would fill the budget.
-        mean = max(1.0, sum(int(c.tokens or 0) for c in cands) / len(cands))
-        expand = min(len(hits), math.ceil(available / mean))
+        # Only the best hits get their neighbours: as many as would fill half the budget (a
+        # neighbour is worth half its hit, so weaker hits' neighbours rarely win).
+        mean_tokens = max(1.0, sum(int(c.tokens or 0) for c in cands) / len(cands))
+        expand = min(len(hits), math.ceil(available / (2 * mean_tokens)))
         for i in range(expand):
             hit = cands[i]
             around = [
@@ -220,6 +225,22 @@ def _from_index(
                     prev = seen[key]
     _rank_documents(cands)
     return cands
+
+
+# Mean chunk size of indexes that do not state theirs, learnt from their first search.
+_CHUNK_SIZES: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def _chunk_size(index: Any) -> int | None:
+    try:
+        return _CHUNK_SIZES.get(index)
+    except TypeError:  # not weakly referenceable or not hashable
+        return None
+
+
+def _remember_chunk_size(index: Any, size: int) -> None:
+    with contextlib.suppress(TypeError):
+        _CHUNK_SIZES[index] = size
 
 
 def _rank_documents(cands: list[Cand]) -> None:

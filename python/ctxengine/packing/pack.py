@@ -334,7 +334,7 @@ def pack(
         )
 
     check_internal(rendered.tokens <= available, f"packed {rendered.tokens} into {available}")
-    sources = [_source(i + 1 if citations else None, p, tok) for i, p in enumerate(passages)]
+    sources = _sources(passages, citations, tok)
     stats = {
         "candidates": len(cands),
         "hits": sum(1 for c in cands if c.anchor < 0),
@@ -517,19 +517,27 @@ class _TimedRenderer:
         return out
 
 
-def _source(number: int | None, p: Passage, tok: Any) -> Source:
-    hits = [c for c in p.members if c.anchor < 0] or p.members
-    tokens = p.members[0].tokens if len(p.members) == 1 else None
-    return Source(
-        number=number,
-        doc_id=p.doc_id,
-        chunk_id=p.members[0].chunk_id,
-        chunk_ids=tuple(c.chunk_id for c in p.members),
-        start=p.start,
-        end=p.end,
-        score=max(c.score for c in hits),
-        tokens=int(tokens) if tokens is not None else int(tok.count(p.text)),
-        text=p.text,
-        truncated=any(c.truncated for c in p.members),
-        metadata=dict(p.members[0].metadata),
-    )
+def _sources(passages: list[Passage], citations: bool, tok: Any) -> list[Source]:
+    """The manifest, in prompt order; merged passages are counted in one batch."""
+    merged = [p.text for p in passages if len(p.members) > 1]
+    counts = iter(count_many(tok, merged).tolist())
+    out = []
+    for i, p in enumerate(passages):
+        hits = [c for c in p.members if c.anchor < 0] or p.members
+        tokens = p.members[0].tokens if len(p.members) == 1 else next(counts)
+        out.append(
+            Source(
+                number=i + 1 if citations else None,
+                doc_id=p.doc_id,
+                chunk_id=p.members[0].chunk_id,
+                chunk_ids=tuple(c.chunk_id for c in p.members),
+                start=p.start,
+                end=p.end,
+                score=max(c.score for c in hits),
+                tokens=int(tokens or 0),
+                text=p.text,
+                truncated=any(c.truncated for c in p.members),
+                metadata=dict(p.members[0].metadata),
+            )
+        )
+    return out
