@@ -21,6 +21,7 @@ The prompt's count never exceeds ``budget - reserve_output``.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -420,14 +421,26 @@ class _Selector:
         return int(self.cost[i])
 
 
+# Token counts of source headers, per tokenizer: the same documents' headers come back query
+# after query, and counting a hundred short strings costs more than looking them up.
+_HEADER_COUNTS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+_HEADER_CACHE_SIZE = 1 << 16
+
+
 def _header_tokens(cands: list[Cand], layout: Layout, renderer: _TimedRenderer) -> list[int]:
     """Tokens a candidate's header adds (its source block without text), counted once per
-    distinct header in one batch: nothing for a neighbour, which joins its hit's passage."""
+    distinct header: nothing for a neighbour, which joins its hit's passage."""
+    try:
+        cache = _HEADER_COUNTS.setdefault(renderer.renderer.tokenizer, {})
+    except TypeError:  # a tokenizer that cannot be weakly referenced: no cache
+        cache = {}
     blocks = ["" if c.anchor >= 0 else layout.block(99, "", c) for c in cands]
-    distinct = sorted(set(blocks) - {""})
-    counts = dict(zip(distinct, renderer.count_many(distinct), strict=True))
-    counts[""] = 0
-    return [counts[b] for b in blocks]
+    todo = sorted({b for b in blocks if b and b not in cache})
+    if len(cache) + len(todo) > _HEADER_CACHE_SIZE:
+        cache.clear()
+        todo = sorted({b for b in blocks if b})
+    cache.update(zip(todo, renderer.count_many(todo), strict=True))
+    return [cache[b] if b else 0 for b in blocks]
 
 
 def _is_index(source: Any) -> bool:
