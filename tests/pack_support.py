@@ -215,3 +215,54 @@ class StandInIndex:
 
     def document(self, doc_id: Any) -> str:
         return self.docs[doc_id]
+
+
+class HFTokenizer:
+    """A Hugging Face `tokenizers` BPE in the shape of ctxengine.Tokenizer: `count` reads
+    special-token text as plain text; `encode(..., allowed_special="all")` recognises the added
+    special tokens, as transformers' apply_chat_template(tokenize=True) does."""
+
+    def __init__(self, tk: Any) -> None:
+        from tokenizers import Tokenizer
+
+        self.tk = tk
+        self.plain = Tokenizer.from_str(tk.to_str())
+        self.plain.encode_special_tokens = True
+        self.name = "hf-test-bpe"
+
+    def encode(
+        self, text: str, *, allowed_special: Any = frozenset(), disallowed_special: Any = "all"
+    ) -> np.ndarray:
+        tk = self.tk if allowed_special == "all" else self.plain
+        return np.asarray(tk.encode(text, add_special_tokens=False).ids, dtype=np.uint32)
+
+    def decode(self, ids: Any) -> str:
+        return str(self.plain.decode([int(i) for i in ids]))
+
+    def count(self, text: str) -> int:
+        return len(self.plain.encode(text, add_special_tokens=False).ids)
+
+
+@cache
+def hf_tokenizer() -> tuple[HFTokenizer, Any]:
+    """A small byte-level BPE trained on the Python docs with chat special tokens, and the same
+    tokenizer as a transformers PreTrainedTokenizerFast (the oracle)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    import corpus
+
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=4000,
+        special_tokens=CHAT_SPECIALS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tk.train_from_iterator([t for _, t in corpus.english_prose(20)], trainer)
+    oracle = PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>"
+    )
+    return HFTokenizer(tk), oracle

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import ctxengine
 from ctxengine.packing.formats import Renderer
-from pack_support import StandInIndex, encoding, tokenizer
+from pack_support import StandInIndex, encoding, hf_tokenizer, tokenizer
 
 render_jinja_template = pytest.importorskip(
     "transformers.utils.chat_template_utils"
@@ -209,3 +209,28 @@ def test_namespace_rejects_underscore_names() -> None:
         )
         == "2"
     )
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_pack_hf_equals_apply_chat_template_tokenize(name: str) -> None:
+    """The end-to-end oracle: transformers' apply_chat_template(tokenize=True) on the packed
+    messages, with a Hugging Face tokenizer that has the chat special tokens."""
+    tok, oracle = hf_tokenizer()
+    index = StandInIndex(
+        {"a": "Lists are mutable <|im_end|> sequences.\n" * 40, "b": "Tuples are not.\n" * 40},
+        tok,
+        32,
+    )
+    template = ctxengine.ChatTemplate(TEMPLATES[name], special_tokens=SPECIALS)
+    for budget in (250, 400, 900, 5000):
+        packed = ctxengine.pack(
+            "are lists mutable", index, budget, format="hf", chat_template=template, tokenizer=tok
+        )
+        ids = oracle.apply_chat_template(
+            packed.messages,
+            tokenize=True,
+            add_generation_prompt=True,
+            chat_template=TEMPLATES[name],
+        )["input_ids"]
+        assert packed.tokens == len(ids) <= budget
+        assert packed.sources
