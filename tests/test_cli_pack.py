@@ -109,3 +109,25 @@ def test_usage_errors(files: list[str]) -> None:
     assert code == 2 and "query" in err
     code, _, err = run(files[0], "q")
     assert code == 2 and "--budget" in err
+
+
+def test_pack_an_index_in_another_tokenizer(files: list[str], tmp_path: Path) -> None:
+    index = ctxengine.Index(max_tokens=64)  # cl100k_base
+    index.add_files(files, progress=False)
+    index.save(tmp_path / "idx")
+    code, out, _ = run(
+        str(tmp_path / "idx"),
+        "with statement",
+        "--model",
+        "gpt-4o",
+        "-b",
+        "300",
+        "--format",
+        "json",
+    )
+    manifest = json.loads(out)
+    o200k = ctxengine.get_tokenizer("o200k_base")
+    assert code == 0 and manifest["tokenizer"] == "o200k_base" and manifest["model"] == "gpt-4o"
+    assert manifest["tokens"] == o200k.count(manifest["text"]) <= 300
+    for s in manifest["sources"]:
+        assert s["tokens"] == o200k.count(s["text"])

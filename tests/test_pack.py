@@ -405,3 +405,10 @@ def test_overlapping_chunks_merge_without_repeating_text() -> None:
     assert any(len(s.chunk_ids) > 1 for s in packed.sources)
     check_sources(packed, docs)  # merged passages equal document[start:end]: no text twice
     assert packed.tokens == oracle_count(packed) <= 3000
+
+
+def test_a_chunk_given_twice_is_packed_once() -> None:
+    hits = hits_for_order()
+    twice = [*hits, *hits[:3]]
+    packed = ctxengine.pack("topic", twice, 5000, dedupe=None, tokenizer=tokenizer())
+    assert sorted(s.chunk_id for s in packed.sources) == list(range(7))

@@ -37,7 +37,9 @@ def _source(paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int) -> Any:
     """A saved index (a folder made by `ctxengine index`), or the files given, indexed now."""
     Index = _index_class()
     if len(paths) == 1 and (Path(paths[0]) / "CURRENT").is_file():
-        return Index.load(paths[0], **({"tokenizer": tokenizer} if tokenizer else {}))
+        # The index keeps its own tokenizer (its chunk counts are in it); pack recounts the
+        # chunks when --tokenizer or --model names another.
+        return Index.load(paths[0])
     for p in paths:
         if not Path(p).exists():
             raise FileNotFoundError(2, "No such file or directory", p)

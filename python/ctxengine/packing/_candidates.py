@@ -129,7 +129,12 @@ def gather(
             if scores is not None:
                 raise InvalidInputError("scores= applies to texts; these hits carry their scores")
             ranked = sorted(range(len(items)), key=lambda i: -float(items[i].score))
-            cands = [_cand_of(items[i]) for i in ranked]
+            cands, seen = [], set()
+            for c in (_cand_of(items[i]) for i in ranked):
+                if c.chunk_id is not None and (c.key, c.chunk_id) in seen:
+                    continue  # the same chunk given twice: keep its best-scored copy
+                seen.add((c.key, c.chunk_id))
+                cands.append(c)
             _rank_documents(cands)
             return cands, lambda _doc: None, bool(query.strip())
         if not all(isinstance(x, str) for x in items):
