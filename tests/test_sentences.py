@@ -4,6 +4,7 @@ documentation and prose (not only made-up strings)."""
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 import pytest
@@ -287,6 +288,41 @@ def test_hand_labelled_sentences(labelled: str) -> None:
         pos = text.index(sentence, pos)
         starts.append(pos)
     assert [b for b in native_boundaries(text) if b < len(text)] == starts
+
+
+# Real prose: the Chinese, Japanese and Korean texts of CPython's codec tests, each split into
+# sentences by hand (the first characters of each sentence, in order).
+LABELLED_REAL = {
+    "gb2312-utf8.txt": ["Python（派森）", "这种语言具有", "这种语言简单", "目前，基于"],
+    "euc_jp-utf8.txt": [
+        "Python の開発",
+        "開発者の",
+        "このため",
+        "このような",
+        "多くの",
+        "言語自体",
+    ],
+    "euc_kr-utf8.txt": [
+        "◎ 파이썬(Python)",
+        "파이썬은\n효율적인",
+        "파이썬의 우아",
+        "☆첫가끝",
+        "뜽금없이",
+        "뷁.",
+        "그런거",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LABELLED_REAL))
+def test_hand_labelled_real_cjk_prose(name: str) -> None:
+    text = dict(corpus.cjk_texts())[name]
+    cuts = [0, *native_boundaries(text), len(text)]
+    sentences = [text[a:b].strip() for a, b in itertools.pairwise(cuts) if text[a:b].strip()]
+    assert len(sentences) == len(LABELLED_REAL[name])
+    for sentence, start in zip(sentences, LABELLED_REAL[name], strict=True):
+        assert sentence.startswith(start), (sentence[:20], start)
+    assert native_boundaries(text) == sentence_boundaries(text)
 
 
 def test_sentences_pack_to_the_budget() -> None:

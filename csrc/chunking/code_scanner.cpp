@@ -4,7 +4,8 @@
 // of the line that starts there (indentation for Python and unknown languages, brace depth for
 // C-like languages) and rises by one after a blank line. A function's body is deeper than its
 // first line and the statement after it, so every boundary inside the function is weaker than
-// the ones at its edges, and the chunker keeps the function whole whenever it fits. Lines that
+// the ones at its edges, and the chunker keeps the function whole whenever it fits. A comment,
+// decorator or attribute line stays with the line after it. Lines that
 // continue a statement (inside brackets, strings or block comments, after a backslash, or
 // starting with "{", ")", "." ...) get the plain line level. A light lexer skips strings and
 // comments so that their brackets do not count.
@@ -69,6 +70,9 @@ class CodeScanner final : public BoundaryScanner {
       pending_from_ = next;
       blank_lines_ = 0;
       continues_ = state_ != State::Code || brackets_ > 0 || backslash_;
+      // A comment line, a decorator or an attribute belongs to the line after it.
+      attaches_ = !line_code_ || line_first_[0] == '@' ||
+                  (lang_ == CodeLanguage::Braces && line_first_[0] == '#' && line_first_[1] == '[');
     } else {
       ++blank_lines_;
     }
@@ -81,13 +85,17 @@ class CodeScanner final : public BoundaryScanner {
   // The first non-blank character of a line is at `p`: emit the boundary at the line start.
   void start_line(const TextWindow& w, uint64_t p, std::vector<Boundary>& out) {
     at_line_start_ = false;
+    const unsigned char c = w.at(p);
+    line_first_[0] = c;
+    line_first_[1] = p + 1 < w.end() ? w.at(p + 1) : 0;
+    line_code_ = lang_ == CodeLanguage::Indent;  // unknown languages: every line is code
     if (line_start_ == 0) return;
     uint8_t level = kLevelLine;
-    const unsigned char c = w.at(p);
     const bool continuation_char =
         lang_ == CodeLanguage::Braces &&
         (c == '{' || c == ')' || c == ']' || c == '.' || c == ',' || c == '?');
-    if (!continues_ && !continuation_char) {
+    const bool attached = attaches_ && blank_lines_ == 0;
+    if (!continues_ && !continuation_char && !attached) {
       int depth;
       if (lang_ == CodeLanguage::Braces) {
         depth = braces_;
@@ -139,6 +147,7 @@ class CodeScanner final : public BoundaryScanner {
         return p + 1;
       case State::String:
       case State::LongString:
+        line_code_ = true;  // a string is code (only comments are not)
         if (c == '\\') {
           const uint64_t q = p + 1;
           // An escaped line break stays inside the string; let the line logic see it.
@@ -159,6 +168,10 @@ class CodeScanner final : public BoundaryScanner {
         break;
     }
     if (lang_ == CodeLanguage::Indent) return p + 1;
+    const bool comment = (lang_ == CodeLanguage::Python && c == '#') ||
+                         (lang_ == CodeLanguage::Braces && c == '/' && p + 1 < w.end() &&
+                          (w.at(p + 1) == '/' || w.at(p + 1) == '*'));
+    if (!comment && c != ' ' && c != '\t') line_code_ = true;
     switch (c) {
       case '\\':
         backslash_ = true;
@@ -248,8 +261,11 @@ class CodeScanner final : public BoundaryScanner {
   int brackets_ = 0;  // open ( and [ (and { in Python)
   int braces_ = 0;    // open { in C-like languages
   bool backslash_ = false;
-  bool at_line_start_ = true;  // in the leading blanks of a line
-  bool continues_ = false;     // the current line continues the previous statement
+  bool at_line_start_ = true;             // in the leading blanks of a line
+  bool continues_ = false;                // the current line continues the previous statement
+  bool line_code_ = false;                // the current line has code outside comments
+  bool attaches_ = false;                 // the last non-blank line belongs with the next one
+  unsigned char line_first_[2] = {0, 0};  // the current line's first two non-blank bytes
   uint64_t line_start_ = 0;
   uint64_t pending_from_ = 0;  // where the next line boundary may be, at the earliest
   int indent_ = 0;

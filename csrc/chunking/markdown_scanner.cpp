@@ -22,14 +22,6 @@ namespace {
 constexpr uint64_t kNone = ~uint64_t{0};
 constexpr uint64_t kMaxLineBytes = 1024;  // longer lines are never headings, fences or rules
 
-constexpr std::array<bool, 256> make_interesting() {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c)
-    t[c] = c >= 0x80 || c == ' ' || (c >= 0x09 && c <= 0x0D) || c == '.' || c == '!' || c == '?';
-  return t;
-}
-constexpr std::array<bool, 256> kInteresting = make_interesting();
-
 // The offset of the line break ending the line at `line`, the text end, or kNone when neither
 // is within `max_bytes`.
 uint64_t line_end(const TextWindow& w, uint64_t line, uint64_t max_bytes) {
@@ -128,14 +120,7 @@ class MarkdownScanner final : public BoundaryScanner {
         // sentence just ended, whose following space carries the boundary).
         const unsigned char* s = w.ptr(p);
         const unsigned char* e = w.ptr(limit);
-        for (;;) {
-          while (s < e && !kInteresting[*s]) ++s;
-          if (s + 1 < e && *s == ' ' && !kInteresting[s[1]] && !sentence_end_) {
-            s += 2;
-            continue;
-          }
-          break;
-        }
+        if (!sentence_end_) s = skip_plain(s, e);
         p = w.base + static_cast<uint64_t>(s - w.ptr(w.base));
         if (p >= limit) break;
       }

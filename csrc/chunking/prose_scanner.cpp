@@ -23,15 +23,6 @@ namespace {
 constexpr uint64_t kNone = ~uint64_t{0};
 constexpr uint64_t kMaxTitleBytes = 512;
 
-// Bytes the fast loop must stop at: whitespace, terminators, and non-ASCII lead bytes.
-constexpr std::array<bool, 256> make_interesting() {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c)
-    t[c] = c >= 0x80 || c == ' ' || (c >= 0x09 && c <= 0x0D) || c == '.' || c == '!' || c == '?';
-  return t;
-}
-constexpr std::array<bool, 256> kInteresting = make_interesting();
-
 bool is_adornment_char(unsigned char c) {
   switch (c) {
     case '=':
@@ -97,14 +88,7 @@ class ProseScanner final : public BoundaryScanner {
         // sentence just ended, whose following space carries the boundary).
         const unsigned char* s = w.ptr(p);
         const unsigned char* e = w.ptr(limit);
-        for (;;) {
-          while (s < e && !kInteresting[*s]) ++s;
-          if (s + 1 < e && *s == ' ' && !kInteresting[s[1]] && !sentence_end_) {
-            s += 2;
-            continue;
-          }
-          break;
-        }
+        if (!sentence_end_) s = skip_plain(s, e);
         p = w.base + static_cast<uint64_t>(s - w.ptr(w.base));
         if (p >= limit) break;
       }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "chunking/boundary.hpp"
 #include "text/unicode.hpp"
@@ -108,6 +109,44 @@ inline bool is_word_boundary(const TextWindow& w, uint64_t pos) {
   if (prev_ws) return true;
   if (w.at(prev) < 0x80 && w.at(pos) < 0x80) return false;
   return is_cjk(char_at(w, prev, &len)) || is_cjk(char_at(w, pos, &len));
+}
+
+// The prose scanners' fast path: the first byte in [s, e) that can matter to them, skipping
+// plain bytes and single spaces between words. A byte matters when it is non-ASCII, a control
+// character (tabs and line breaks among them), '.', '!' or '?', or a space followed by another
+// space or a byte that matters. Eight bytes at a time with exact per-byte masks (no carries
+// cross bytes); the plain loop finishes the tail and is the reference.
+inline const unsigned char* skip_plain(const unsigned char* s, const unsigned char* e) {
+  constexpr uint64_t k01 = 0x0101010101010101ull, k7f = 0x7F7F7F7F7F7F7F7Full,
+                     k80 = 0x8080808080808080ull;
+  // 0x80 in each byte of x that is zero, 0 elsewhere.
+  auto zero = [](uint64_t x) { return ~(((x & k7f) + k7f) | x | k7f); };
+  auto matters = [&](uint64_t x) {  // non-ASCII, < 0x20, '.', '!', '?'
+    const uint64_t control = ~((x & k7f) + 0x60 * k01) & ~x & k80;
+    return (x & k80) | control | zero(x ^ ('.' * k01)) | zero(x ^ ('!' * k01)) |
+           zero(x ^ ('?' * k01));
+  };
+  while (e - s >= 9) {
+    uint64_t x, y;
+    std::memcpy(&x, s, 8);
+    std::memcpy(&y, s + 1, 8);  // the next byte of each byte of x
+    const uint64_t space = zero(x ^ (' ' * k01));
+    const uint64_t hit = matters(x) | (space & (matters(y) | zero(y ^ (' ' * k01))));
+    if (hit) return s + (__builtin_ctzll(hit) >> 3);
+    s += 8;
+  }
+  for (; s < e; ++s) {
+    const unsigned char c = *s;
+    const bool matter = c >= 0x80 || c < 0x20 || c == '.' || c == '!' || c == '?';
+    if (matter) return s;
+    if (c == ' ' && s + 1 < e) {
+      const unsigned char d = s[1];
+      if (d == ' ' || d >= 0x80 || d < 0x20 || d == '.' || d == '!' || d == '?') return s;
+    } else if (c == ' ') {
+      return s;
+    }
+  }
+  return s;
 }
 
 }  // namespace ctxengine::detail

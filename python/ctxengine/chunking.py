@@ -331,7 +331,8 @@ def _stream(
                 offset = consumed - pending + exc.start
                 raise InvalidInputError(
                     f"{name}: invalid UTF-8 at byte offset {offset} ({exc.reason}); fix the "
-                    f"file or pass errors='replace' to read bad bytes as U+FFFD"
+                    "file, or read bad bytes as U+FFFD with errors='replace' (CLI: --errors "
+                    "replace)"
                 ) from None
             consumed += len(data)
         # A text-mode source may hold surrogates (surrogateescape): they are repaired as
