@@ -13,6 +13,8 @@ from . import chunking, score, text, tokenizer
 __all__: list[str] = ["chunking", "resolve_threads", "score", "text", "tokenizer"]
 from . import index, score, text, tokenizer
 __all__: list[str] = ["index", "resolve_threads", "score", "text", "tokenizer"]
+from . import chunking, index, pack, score, text, tokenizer
+__all__: list[str] = ["chunking", "index", "pack", "resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
