@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+from . import evaluation, haystack
 from ._native import core as _core
 from .cuda import cuda_available
 from .errors import (
@@ -40,5 +41,7 @@ __all__ = [
     "UnsupportedError",
     "__version__",
     "cuda_available",
+    "evaluation",
+    "haystack",
     "inner_product_topk",
 ]

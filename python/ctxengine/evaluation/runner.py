@@ -1,0 +1,230 @@
+"""Run pipelines over a grid of haystacks and collect context recall (and model scores).
+
+For every task x length x depth x sample, one haystack is generated (at the exact length);
+every pipeline prepares it once and makes a prompt at every budget; each prompt is measured
+with :func:`context_recall`. With a model, the prompt (in the task's template, with the
+question) is sent to it and the answer scored RULER-style.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..errors import InvalidInputError
+from ..haystack import FillerSpec, generate, load_filler, resolve_tokenizer
+from ..haystack._tokens import TokenCounter
+from ..haystack.record import Haystack, render_template
+from .llm import LLM, prompt_messages
+from .pipelines import Pipeline, get_pipeline
+from .recall import context_recall
+from .report import Report, Row
+from .scoring import score
+
+__all__ = ["evaluate", "evaluate_examples", "run_haystack"]
+
+PipelineSpec = str | Pipeline | Callable[[str, str, int], Any]
+
+
+def run_haystack(
+    hs: Haystack,
+    pipeline: Pipeline,
+    budgets: Sequence[int | None],
+    *,
+    tokenizer: TokenCounter,
+    llm: LLM | None = None,
+) -> list[Row]:
+    """Rows for one haystack through one pipeline at each budget."""
+    prepared = pipeline.prepare(hs.context)
+    rows = []
+    depth = hs.spans[0].depth if len(hs.spans) == 1 else _gold_depth(hs)
+    for budget in budgets:
+        packed = pipeline.prompt(prepared, hs.question, budget or 0)
+        r = context_recall(packed, hs, tokenizer=tokenizer)
+        row = Row(
+            pipeline=pipeline.name,
+            task=hs.task,
+            length=hs.target_length,
+            depth=depth,
+            budget=budget,
+            recall=r.recall,
+            answer_recall=r.answer_recall,
+            tokens=r.tokens,
+            found=r.found,
+            facts=len(r.facts),
+            index=hs.index,
+            token_offsets=[f.token_offset for f in r.facts],
+        )
+        if llm is not None:
+            text = packed if isinstance(packed, str) else packed.text
+            prediction = llm(prompt_messages(render_template(hs.template, text, hs.question)))
+            row.prediction = prediction
+            row.score = score(hs.task, prediction, hs.answers)
+        rows.append(row)
+    return rows
+
+
+def _gold_depth(hs: Haystack) -> float | None:
+    gold = [s.depth for s in hs.spans if s.kind != "distractor"]
+    return gold[0] if gold else None
+
+
+def evaluate(
+    pipelines: PipelineSpec | Sequence[PipelineSpec] = "bm25",
+    *,
+    tasks: Sequence[str] = ("niah_single",),
+    lengths: Sequence[int] = (8_000, 32_000, 128_000),
+    depths: Sequence[float | None] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    budgets: Sequence[int | None] = (4_000,),
+    samples: int = 1,
+    tokenizer: str | TokenCounter = "cl100k_base",
+    filler: FillerSpec = None,
+    seed: int = 0,
+    llm: LLM | None = None,
+    chunk_tokens: int = 256,
+    task_options: dict[str, dict[str, Any]] | None = None,
+    progress: bool = False,
+    on_row: Callable[[Row], None] | None = None,
+) -> Report:
+    """Context recall (and, with `llm`, model scores) of `pipelines` over a haystack grid.
+
+    `pipelines`: names (``"bm25"``, ``"dense"``, ``"hybrid"``, ``"head_tail"``, ``"full"``
+    ...), :class:`Pipeline` objects or callables ``fn(question, context, budget)``. A depth of
+    None places the gold facts at seeded random depths. `task_options` gives options per task
+    (``{"thread": {"hops": 3}}``). `progress` shows a progress bar on stderr; `on_row` is
+    called with each result as it comes.
+
+    >>> report = evaluate("full", lengths=[1000], depths=[0.5], budgets=[None])  # doctest: +SKIP
+    >>> report.rows[0].recall
+    1.0
+    """
+    specs = (
+        [pipelines]
+        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
+        else list(pipelines)
+    )
+    if not specs or not tasks or not lengths or not depths or not budgets:
+        raise InvalidInputError(
+            "evaluate needs at least one pipeline, task, length, depth and budget"
+        )
+    tok = resolve_tokenizer(tokenizer)
+    built = [get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens) for p in specs]
+    fill = load_filler(filler, seed=seed)
+    total = len(tasks) * len(lengths) * len(depths) * samples
+    bar = _progress(total, progress)
+    report = Report()
+    n = 0
+    try:
+        for task in tasks:
+            options = (task_options or {}).get(task, {})
+            for length in lengths:
+                for depth in depths:
+                    for s in range(samples):
+                        hs = generate(
+                            task,
+                            length,
+                            tokenizer=tok,
+                            filler=fill,
+                            depth=depth,
+                            seed=seed,
+                            index=s,
+                            **options,
+                        )
+                        hs.index = n
+                        n += 1
+                        for pipeline in built:
+                            for row in run_haystack(hs, pipeline, budgets, tokenizer=tok, llm=llm):
+                                row.depth = depth
+                                report.rows.append(row)
+                                if on_row is not None:
+                                    on_row(row)
+                        if bar is not None:
+                            bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="haystack", file=sys.stderr, dynamic_ncols=True)
+
+
+DATASET_TEMPLATE = (
+    "Answer the question using the text below. Answer briefly.\n\n{context}\n\n"
+    "Question: {question}\nAnswer:"
+)
+
+
+def evaluate_examples(
+    examples: Sequence[Any],
+    pipelines: PipelineSpec | Sequence[PipelineSpec] = "head_tail",
+    *,
+    budgets: Sequence[int | None] = (8_000,),
+    tokenizer: str | TokenCounter = "cl100k_base",
+    llm: LLM | None = None,
+    template: str = DATASET_TEMPLATE,
+    chunk_tokens: int = 256,
+    progress: bool = False,
+) -> Report:
+    """Prompts for dataset examples (see :mod:`ctxengine.evaluation.datasets`) at each budget:
+    recall of their marked evidence and answers, tokens used and, with `llm`, scores.
+
+    Examples that share a context (L-Eval, LooGLE, LoCoMo ask many questions of one document)
+    are prepared once per pipeline. A row's `length` is the exact token count of the context.
+    """
+    specs = (
+        [pipelines]
+        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
+        else list(pipelines)
+    )
+    tok = resolve_tokenizer(tokenizer)
+    built = [get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens) for p in specs]
+    bar = _progress(len(examples), progress)
+    report = Report()
+    prepared: dict[tuple[int, int], Any] = {}
+    lengths: dict[int, int] = {}
+    try:
+        for n, ex in enumerate(examples):
+            key = id(ex.context)
+            if key not in lengths:
+                lengths[key] = int(tok.count(ex.context))
+            gold = ex.evidence
+            for p, pipeline in enumerate(built):
+                if (p, key) not in prepared:
+                    prepared = {k: v for k, v in prepared.items() if k[1] == key}  # bound memory
+                    prepared[(p, key)] = pipeline.prepare(ex.context)
+                for budget in budgets:
+                    packed = pipeline.prompt(prepared[(p, key)], ex.question, budget or 0)
+                    r = context_recall(packed, gold, tokenizer=tok, answers=ex.answers)
+                    row = Row(
+                        pipeline=pipeline.name,
+                        task=ex.dataset,
+                        length=lengths[key],
+                        depth=None,
+                        budget=budget,
+                        recall=r.recall,
+                        answer_recall=r.answer_recall,
+                        tokens=r.tokens,
+                        found=r.found,
+                        facts=len(r.facts),
+                        index=n,
+                        token_offsets=[f.token_offset for f in r.facts],
+                    )
+                    if llm is not None and ex.answers:
+                        text = packed if isinstance(packed, str) else packed.text
+                        prompt = render_template(template, text, ex.question)
+                        row.prediction = llm(prompt_messages(prompt))
+                        row.score = score(ex.dataset, row.prediction, ex.answers)
+                    report.rows.append(row)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
