@@ -126,6 +126,24 @@ class Report:
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks) + "\n"
 
+    def overview(self) -> str:
+        """One line per (task, pipeline, budget): examples and mean recall, answer recall,
+        tokens used and score."""
+        lines = [
+            "| task | pipeline | budget | n | recall | answer recall | tokens used | score |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for (pipeline, task, budget), rows in self.groups().items():
+            tokens = _mean(r.tokens for r in rows)
+            used = "-" if tokens is None else f"{tokens:,.0f}"
+            lines.append(
+                f"| {task} | {pipeline} | {'-' if budget is None else f'{budget:,}'} | "
+                f"{len(rows)} | {_fmt(_mean(r.recall for r in rows))} | "
+                f"{_fmt(_mean(r.answer_recall for r in rows))} | {used} | "
+                f"{_fmt(_mean(r.score for r in rows))} |"
+            )
+        return "\n".join(lines) + "\n"
+
     def to_json(self) -> str:
         return json.dumps(
             {"rows": [asdict(r) for r in self.rows], "summary": self.summary()}, indent=1
