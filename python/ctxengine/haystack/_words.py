@@ -14,11 +14,11 @@ ADJECTIVES: tuple[str, ...] = tuple(
     bronze calm careful cheerful chilly clever cloudy copper cosmic crimson crisp curious
     daring dawn dusty eager early electric emerald fancy fearless fierce fiery flat fluffy
     foggy fragile frosty gentle giant gilded glassy gleaming golden graceful grand green
-    hidden hollow honest humble icy idle indigo ivory jagged jolly keen kind lavish lazy
+    hollow honest humble icy idle indigo ivory jagged jolly keen kind lavish lazy
     little lively lonely lucky lunar marble mellow merry mighty misty modest molten muddy
     narrow nimble noble odd olive orange pale patient plain polished proud purple quiet
     quick rapid rare restless rocky rosy royal rugged rusty sacred salty sandy scarlet
-    secret serene shady sharp shiny silent silver sleepy slender slow smoky smooth snowy
+    serene shady sharp shiny silent silver sleepy slender slow smoky smooth snowy
     solar sour spare spicy steady stormy sturdy sunny swift tall tame tender thirsty tidy
     tiny tranquil velvet violet vivid wandering warm wary wild windy wise witty wooden
     young zealous

@@ -208,7 +208,7 @@ def load_filler(spec: FillerSpec = None, *, seed: int = 0) -> Filler:
             if text is None:
                 raise InvalidInputError(f"filler file is not UTF-8 text: {path}")
             texts.append(text)
-        elif isinstance(p, str) and p not in BUILTIN_FILLERS and not path.exists():
+        else:
             raise NotFoundError(
                 f"filler not found: {p} (give a file, a directory, or one of "
                 f"{', '.join(BUILTIN_FILLERS)})"

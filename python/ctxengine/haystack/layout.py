@@ -140,12 +140,14 @@ def assemble(
         )
     stream = _Stream(units, tokenizer)
     pool = stream.take(length - fixed) if length > fixed else [stream.next()]
+    depths = [inserts[i].depth for i in order]
+    slots = _place(pool, depths, insert_tokens)
     for _attempt in range(_MAX_ATTEMPTS):
-        slots = _place(pool, [inserts[i].depth for i in order], insert_tokens)
         full = _render(pool, slots, order, inserts, len(pool[-1][0]))
         total = measure.count(full.context)
         if total < length:
             pool += stream.take(length - total)
+            slots = _place(pool, depths, insert_tokens)  # only growing the pool moves inserts
             continue
         if total == length:
             return Layout(full.context, full.spans, total, len(pool))
@@ -157,6 +159,7 @@ def assemble(
                     "ask for a larger length"
                 )
             pool.pop()  # the whole last unit is not enough: drop it and cut the one before
+            slots = [min(b, len(pool)) for b in slots]
             continue
         if cut is not None:
             layout = _render(pool, slots, order, inserts, cut)
