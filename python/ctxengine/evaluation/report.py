@@ -201,7 +201,8 @@ class Report:
                     if not math.isnan(v):
                         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
             ax.set_title(title or f"{t} · {p}" + (f" · {b:,} tokens" if b else ""))
-        fig.colorbar(image, ax=list(axes[0]), label=value.replace("_", " "))
+        if image is not None:
+            fig.colorbar(image, ax=list(axes[0]), label=value.replace("_", " "))
         out = Path(path)
         fig.savefig(out, dpi=120)
         plt.close(fig)
