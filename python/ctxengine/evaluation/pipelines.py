@@ -30,9 +30,16 @@ PIPELINES = (*RETRIEVAL_MODES, *FIT_STRATEGIES, "full")
 
 
 class Pipeline:
-    """Base class: `prepare` a context once, then make a `prompt` per question and budget."""
+    """Base class: `prepare` a context once, then make a `prompt` per question and budget.
+
+    Pipelines whose `prepare_key` is equal share one prepared context (the retrieval
+    pipelines share one index when they chunk and embed alike).
+    """
 
     name = "pipeline"
+
+    def prepare_key(self) -> Any:
+        return ("context",)
 
     def prepare(self, context: str) -> Any:
         return context
@@ -83,6 +90,12 @@ class _Retrieval(Pipeline):
     ) -> None:
         self.name, self.mode, self.tokenizer = mode, mode, tokenizer
         self.chunk_tokens, self.options = chunk_tokens, options
+
+    def prepare_key(self) -> Any:
+        embedder = self.options.get("embedder")
+        tokenizer = self.tokenizer if isinstance(self.tokenizer, str) else id(self.tokenizer)
+        embed = embedder if isinstance(embedder, str) or embedder is None else id(embedder)
+        return ("index", tokenizer, self.chunk_tokens, embed, self.options.get("by"))
 
     def prepare(self, context: str) -> Any:
         index_type = _require("Index", "retrieval")

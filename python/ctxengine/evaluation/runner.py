@@ -34,9 +34,19 @@ def run_haystack(
     *,
     tokenizer: TokenCounter,
     llm: LLM | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> list[Row]:
-    """Rows for one haystack through one pipeline at each budget."""
-    prepared = pipeline.prepare(hs.context)
+    """Rows for one haystack through one pipeline at each budget.
+
+    `cache` (one dict per haystack) lets pipelines with the same ``prepare_key`` share the
+    prepared context (one index for bm25, dense and hybrid)."""
+    key = pipeline.prepare_key()
+    if cache is not None and key in cache:
+        prepared = cache[key]
+    else:
+        prepared = pipeline.prepare(hs.context)
+        if cache is not None:
+            cache[key] = prepared
     rows = []
     depth = hs.spans[0].depth if len(hs.spans) == 1 else _gold_depth(hs)
     for budget in budgets:
@@ -84,6 +94,7 @@ def evaluate(
     llm: LLM | None = None,
     chunk_tokens: int = 256,
     task_options: dict[str, dict[str, Any]] | None = None,
+    pipeline_options: dict[str, Any] | None = None,
     progress: bool = False,
     on_row: Callable[[Row], None] | None = None,
 ) -> Report:
@@ -92,8 +103,9 @@ def evaluate(
     `pipelines`: names (``"bm25"``, ``"dense"``, ``"hybrid"``, ``"head_tail"``, ``"full"``
     ...), :class:`Pipeline` objects or callables ``fn(question, context, budget)``. A depth of
     None places the gold facts at seeded random depths. `task_options` gives options per task
-    (``{"thread": {"hops": 3}}``). `progress` shows a progress bar on stderr; `on_row` is
-    called with each result as it comes.
+    (``{"thread": {"hops": 3}}``); `pipeline_options` go to the named pipelines (``embedder``
+    and ``by`` to :class:`ctxengine.Index`, the rest to :func:`ctxengine.pack`). `progress`
+    shows a progress bar on stderr; `on_row` is called with each result as it comes.
 
     >>> report = evaluate("full", lengths=[1000], depths=[0.5], budgets=[None])  # doctest: +SKIP
     >>> report.rows[0].recall
@@ -109,38 +121,37 @@ def evaluate(
             "evaluate needs at least one pipeline, task, length, depth and budget"
         )
     tok = resolve_tokenizer(tokenizer)
-    built = [get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens) for p in specs]
+    built = [
+        get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens, **(pipeline_options or {}))
+        for p in specs
+    ]
     fill = load_filler(filler, seed=seed)
-    total = len(tasks) * len(lengths) * len(depths) * samples
-    bar = _progress(total, progress)
+    grid = [
+        (task, length, depth, sample)
+        for task in tasks
+        for length in lengths
+        for depth in depths
+        for sample in range(samples)
+    ]
+    bar = _progress(len(grid), progress)
     report = Report()
-    n = 0
     try:
-        for task in tasks:
+        for n, (task, length, depth, sample) in enumerate(grid):
             options = (task_options or {}).get(task, {})
-            for length in lengths:
-                for depth in depths:
-                    for s in range(samples):
-                        hs = generate(
-                            task,
-                            length,
-                            tokenizer=tok,
-                            filler=fill,
-                            depth=depth,
-                            seed=seed,
-                            index=s,
-                            **options,
-                        )
-                        hs.index = n
-                        n += 1
-                        for pipeline in built:
-                            for row in run_haystack(hs, pipeline, budgets, tokenizer=tok, llm=llm):
-                                row.depth = depth
-                                report.rows.append(row)
-                                if on_row is not None:
-                                    on_row(row)
-                        if bar is not None:
-                            bar.update(1)
+            hs = generate(
+                task, length, tokenizer=tok, filler=fill, depth=depth, seed=seed, index=sample,
+                **options,
+            )  # fmt: skip
+            hs.index = n
+            cache: dict[Any, Any] = {}  # one index per haystack, shared by the pipelines
+            for pipeline in built:
+                for row in run_haystack(hs, pipeline, budgets, tokenizer=tok, llm=llm, cache=cache):
+                    row.depth = depth
+                    report.rows.append(row)
+                    if on_row is not None:
+                        on_row(row)
+            if bar is not None:
+                bar.update(1)
     finally:
         if bar is not None:
             bar.close()
@@ -175,8 +186,9 @@ def evaluate_examples(
     """Prompts for dataset examples (see :mod:`ctxengine.evaluation.datasets`) at each budget:
     recall of their marked evidence and answers, tokens used and, with `llm`, scores.
 
-    Examples that share a context (L-Eval, LooGLE, LoCoMo ask many questions of one document)
-    are prepared once per pipeline. A row's `length` is the exact token count of the context.
+    Consecutive examples that share a context (L-Eval, LooGLE and LoCoMo ask many questions
+    of one document) are prepared once. A row's `length` is the exact token count of the
+    context.
     """
     specs = (
         [pipelines]
@@ -187,25 +199,23 @@ def evaluate_examples(
     built = [get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens) for p in specs]
     bar = _progress(len(examples), progress)
     report = Report()
-    prepared: dict[tuple[int, int], Any] = {}
-    lengths: dict[int, int] = {}
+    context_id, length = -1, 0
+    cache: dict[Any, Any] = {}
     try:
         for n, ex in enumerate(examples):
-            key = id(ex.context)
-            if key not in lengths:
-                lengths[key] = int(tok.count(ex.context))
-            gold = ex.evidence
-            for p, pipeline in enumerate(built):
-                if (p, key) not in prepared:
-                    prepared = {k: v for k, v in prepared.items() if k[1] == key}  # bound memory
-                    prepared[(p, key)] = pipeline.prepare(ex.context)
+            if id(ex.context) != context_id:  # a new document: count it, prepare it afresh
+                context_id, length, cache = id(ex.context), int(tok.count(ex.context)), {}
+            for pipeline in built:
+                key = pipeline.prepare_key()
+                if key not in cache:
+                    cache[key] = pipeline.prepare(ex.context)
                 for budget in budgets:
-                    packed = pipeline.prompt(prepared[(p, key)], ex.question, budget or 0)
-                    r = context_recall(packed, gold, tokenizer=tok, answers=ex.answers)
+                    packed = pipeline.prompt(cache[key], ex.question, budget or 0)
+                    r = context_recall(packed, ex.evidence, tokenizer=tok, answers=ex.answers)
                     row = Row(
                         pipeline=pipeline.name,
                         task=ex.dataset,
-                        length=lengths[key],
+                        length=length,
                         depth=None,
                         budget=budget,
                         recall=r.recall,
