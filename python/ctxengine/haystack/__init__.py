@@ -22,7 +22,7 @@ from ..errors import InvalidInputError
 from ._tokens import TokenCounter, resolve_tokenizer, tokenizer_name
 from .filler import Filler, FillerSpec, load_filler, split_units
 from .layout import Insert, assemble, fit_units
-from .positions import token_offsets
+from .positions import counts_spans, token_offsets
 from .record import GoldSpan, Haystack, read_jsonl, render_template, write_jsonl
 from .tasks import TASKS, Task, TaskInput, get_task
 
@@ -43,8 +43,8 @@ __all__ = [
 ]
 
 MEASURES = ("context", "input")
-# Exact token offsets of gold spans cost one prefix count each; beyond this many spans they
-# are computed only when the tokenizer counts spans cheaply.
+# Exact token offsets of gold spans cost one prefix count each (unless the tokenizer counts
+# spans of one text cheaply); beyond this many spans they are left out for such tokenizers.
 MAX_COUNTED_SPANS = 64
 
 
@@ -165,7 +165,7 @@ def generate_grid(
 def _with_token_starts(
     tokenizer: TokenCounter, context: str, spans: list[GoldSpan]
 ) -> list[GoldSpan]:
-    if not spans or len(spans) > MAX_COUNTED_SPANS:
+    if not spans or (len(spans) > MAX_COUNTED_SPANS and not counts_spans(tokenizer)):
         return spans
     starts = token_offsets(tokenizer, context, [s.start for s in spans])
     return [
