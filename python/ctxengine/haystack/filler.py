@@ -85,13 +85,14 @@ class Filler:
         self.texts = list(texts)
         self.name = name
         self._generate: Callable[[], Iterator[str]] | None = None
+        self._units: dict[int, list[str]] = {}  # text number -> its units (reused by haystacks)
         if not any(t.strip() for t in self.texts):
             raise InvalidInputError(f"filler {name!r} has no text (only whitespace or empty)")
 
     @classmethod
     def _generated(cls, name: str, generate: Callable[[], Iterator[str]]) -> Filler:
         filler = cls.__new__(cls)
-        filler.texts, filler.name, filler._generate = [], name, generate
+        filler.texts, filler.name, filler._generate, filler._units = [], name, generate, {}
         return filler
 
     def __repr__(self) -> str:
@@ -106,14 +107,18 @@ class Filler:
     def _text_units(self) -> Iterator[str]:
         first = True
         while True:
-            for text in self.texts:
+            for i, text in enumerate(self.texts):
                 if not text.strip():
                     continue
-                parts = split_units(text)
+                if i not in self._units:
+                    self._units[i] = split_units(text)
+                parts = self._units[i]
                 if not first:
-                    parts[0] = "\n\n" + parts[0]
+                    yield "\n\n" + parts[0]
+                    yield from parts[1:]
+                else:
+                    yield from parts
                 first = False
-                yield from parts
 
 
 def _noise_units() -> Iterator[str]:

@@ -162,7 +162,7 @@ def assemble(
             slots = [min(b, len(pool)) for b in slots]
             continue
         if cut is not None:
-            layout = _render(pool, slots, order, inserts, cut)
+            layout = _with_tail(full, _render_tail(pool, slots, order, inserts, cut))
             exact = measure.count(layout.context)
             if exact == length:
                 return Layout(layout.context, layout.spans, exact, len(pool))
@@ -227,13 +227,20 @@ def _render(
     at: dict[int, list[int]] = {}
     for k, b in enumerate(slots):
         at.setdefault(b, []).append(order[k])
-    items: list[tuple[str, int, int]] = []  # (text, insert index or -1, boundary)
-    for b in range(n + 1):
+    # Items in order: runs of whole units between inserts (one joined string each), the last
+    # unit on its own (marked -2, kept even when cut to nothing), and the inserts.
+    items: list[tuple[str, int, int]] = []  # (text, insert index or -1 / -2, boundary)
+    lo = 0
+    for b in sorted({*at, n}):
+        if b == n:
+            head = "".join(u for u, _ in pool[lo : n - 1])
+            if head:
+                items.append((head, -1, n - 2))
+            items.append((pool[n - 1][0][:cut], -2, n - 1))
+        elif b > lo:
+            items.append(("".join(u for u, _ in pool[lo:b]), -1, b - 1))
+        lo = max(lo, b)
         items.extend((inserts[i].text, i, b) for i in at.get(b, ()))
-        if b < n:
-            unit = pool[b][0] if b < n - 1 else pool[b][0][:cut]
-            if unit or b == n - 1:
-                items.append((unit, -1, b))
     # followed[j]: some non-empty text comes after item j (then an insert needs a separator).
     followed = [False] * len(items)
     for j in range(len(items) - 2, -1, -1):
@@ -244,7 +251,7 @@ def _render(
     spans: list[GoldSpan | None] = [None] * len(inserts)
     for j, (text, i, b) in enumerate(items):
         if i < 0:
-            if b == n - 1:
+            if i == -2:
                 last_start = pos
             parts.append(text)
             pos += len(text)
@@ -272,6 +279,28 @@ def _separator(pool: list[tuple[str, float]], boundary: int) -> str:
     return "\n" * breaks if breaks else " "
 
 
+def _render_tail(
+    pool: list[tuple[str, float]],
+    slots: list[int],
+    order: list[int],
+    inserts: Sequence[Insert],
+    cut: int,
+) -> _Rendered:
+    """Only the last unit (cut) and the inserts after it: what follows ``last_start``."""
+    after = [k for k, b in enumerate(slots) if b == len(pool)]
+    return _render(pool[-1:], [1] * len(after), [order[k] for k in after], inserts, cut)
+
+
+def _with_tail(full: _Rendered, tail: _Rendered) -> Layout:
+    """The full rendering with its tail (last unit onwards) replaced by `tail`."""
+    start = full.last_start
+    spans = [s for s in full.spans if s.start < start] + [
+        GoldSpan(s.start + start, s.end + start, s.text, s.kind, s.answer, s.depth)
+        for s in tail.spans
+    ]
+    return Layout(full.context[:start] + tail.context, spans, -1, 0)
+
+
 _TOO_LONG = -1
 
 
@@ -289,14 +318,13 @@ def _cut(
     with a whole count), ``_TOO_LONG`` when even dropping the whole unit is too long, or None
     when no cut of this unit lands exactly."""
     unit = pool[-1][0]
-    start = full.last_start
-    left = full.context[max(0, start - _WINDOW) : start]
+    left = full.context[max(0, full.last_start - _WINDOW) : full.last_start]
     cache: dict[int, int] = {}
 
     def window(c: int) -> int:
         # Count of: some context before the last unit, the cut unit, everything after it.
         if c not in cache:
-            rest = _render(pool, slots, order, inserts, c).context[start:]
+            rest = _render_tail(pool, slots, order, inserts, c).context
             cache[c] = int(measure.tokenizer.count(left + rest + measure.tail))
         return cache[c]
 

@@ -2,7 +2,9 @@
 Threads through Near-Million-Scale Haystacks?").
 
 A thread is a chain of UUID keys: the first key leads to a second, which leads to a third, and
-so on; the answer is the key the thread ends at. Threads run forward (each link deeper in the
+so on; the answer is the key the thread ends at. As in the paper, the thread hides among
+distractor links written the same way (by default one per 1,000 tokens of length), so only the
+keys tell the thread's links apart. Threads run forward (each link deeper in the
 context than the one before), backward, or in random order; multi-threading asks for several
 threads at once. The haystack is either filler text with the links written as sentences (exact
 length), or, as in the paper, a JSON object of UUID key-value pairs in which the links hide
@@ -36,11 +38,15 @@ def needle_threading(
     threads: int = 1,
     direction: str = "forward",
     haystack: str = "filler",
-    distractors: int = 0,
+    distractors: int | None = None,
 ) -> Plan:
-    """`threads` threads of `hops` links each; `distractors` unrelated links (filler only)."""
+    """`threads` threads of `hops` links each, among `distractors` unrelated links written the
+    same way (filler haystack; default one per 1,000 tokens of length, so that the thread's
+    later links look like any other link and only the keys lead from one to the next)."""
     check_positive("hops", hops)
     check_positive("threads", threads)
+    if distractors is None:
+        distractors = ti.length // 1000
     check_positive("distractors", distractors, 0)
     check_choice("direction", direction, DIRECTIONS)
     check_choice("haystack", haystack, ("filler", "kv"))
@@ -76,10 +82,7 @@ def needle_threading(
         for j in range(hops):
             answer = chain[j + 1]
             inserts.append(Insert(_link(chain[j], chain[j + 1]), depths[j], "link", answer))
-    inserts += [
-        Insert(_link(key(), key()), d, "distractor")
-        for d in (rng.choice(range(0, 41)) / 40 for _ in range(distractors))
-    ]
+    inserts += [Insert(_link(key(), key()), rng.random(), "distractor") for _ in range(distractors)]
     return Plan(
         question=question,
         answers=ends,
