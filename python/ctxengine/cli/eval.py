@@ -56,6 +56,10 @@ from ._grid import parse_depths, parse_lengths, parse_options
 )
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @click.option("--chunk-tokens", default=256, show_default=True, help="Retrieval chunk size.")
+@click.option(
+    "--embedder",
+    help="Embedder for dense and hybrid (a name or a model folder). [default: all-MiniLM-L6-v2]",
+)
 @click.option("--option", "-O", "options", multiple=True, help="Task option KEY=VALUE (hops=3).")
 @click.option(
     "--dataset",
@@ -87,6 +91,7 @@ def eval_command(
     filler: str | None,
     seed: int,
     chunk_tokens: int,
+    embedder: str | None,
     options: tuple[str, ...],
     dataset: str | None,
     dataset_format: str | None,
@@ -112,6 +117,7 @@ def eval_command(
             raise InvalidInputError(f"--tasks: unknown task {t!r}")
     budget_list: list[int | None] = list(parse_lengths(budgets or ["4k"]))
     llm = OpenAIClient(model, base_url=base_url) if model else None
+    pipeline_options = {"embedder": embedder} if embedder else None
     if dataset:
         examples = load_dataset(dataset, dataset_format)
         report = evaluate_examples(
@@ -121,6 +127,7 @@ def eval_command(
             tokenizer=tokenizer,
             llm=llm,
             chunk_tokens=chunk_tokens,
+            pipeline_options=pipeline_options,
             progress=True,
         )
         _print(report, llm is not None, by_length=False)
@@ -139,6 +146,7 @@ def eval_command(
             llm=llm,
             chunk_tokens=chunk_tokens,
             task_options={t: extra for t in task_list} if extra else None,
+            pipeline_options=pipeline_options,
             progress=True,
         )
         _print(report, llm is not None, by_length=True)

@@ -25,6 +25,7 @@ from ..haystack._tokens import TokenCounter
 __all__ = ["FIT_STRATEGIES", "PIPELINES", "Pipeline", "get_pipeline"]
 
 RETRIEVAL_MODES = ("bm25", "dense", "hybrid")
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"  # for dense and hybrid when no embedder is given
 FIT_STRATEGIES = ("head", "tail", "middle", "head_tail")
 PIPELINES = (*RETRIEVAL_MODES, *FIT_STRATEGIES, "full")
 
@@ -119,12 +120,15 @@ def get_pipeline(
 ) -> Pipeline:
     """A :class:`Pipeline` from a name (see :data:`PIPELINES`), a Pipeline, or a callable
     ``fn(question, context, budget)``. `chunk_tokens` sizes the retrieval chunks; other
-    options go to :class:`ctxengine.Index` (``embedder``, ``by``) and :func:`ctxengine.pack`."""
+    options go to :class:`ctxengine.Index` (``embedder``, ``by``) and :func:`ctxengine.pack`.
+    Dense and hybrid use all-MiniLM-L6-v2 unless an ``embedder`` is given."""
     if isinstance(spec, Pipeline):
         return spec
     if callable(spec):
         return _Function(spec)
     if spec in RETRIEVAL_MODES:
+        if spec != "bm25":
+            options.setdefault("embedder", DEFAULT_EMBEDDER)
         return _Retrieval(spec, tokenizer, chunk_tokens, options)
     if spec in FIT_STRATEGIES:
         return _Fit(spec, tokenizer)

@@ -17,7 +17,7 @@ from ..haystack import FillerSpec, generate, load_filler, resolve_tokenizer
 from ..haystack._tokens import TokenCounter
 from ..haystack.record import Haystack, render_template
 from .llm import LLM, prompt_messages
-from .pipelines import Pipeline, get_pipeline
+from .pipelines import DEFAULT_EMBEDDER, Pipeline, get_pipeline
 from .recall import context_recall
 from .report import Report, Row
 from .scoring import score
@@ -121,10 +121,7 @@ def evaluate(
             "evaluate needs at least one pipeline, task, length, depth and budget"
         )
     tok = resolve_tokenizer(tokenizer)
-    built = [
-        get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens, **(pipeline_options or {}))
-        for p in specs
-    ]
+    built = _build(specs, tok, chunk_tokens, pipeline_options)
     fill = load_filler(filler, seed=seed)
     grid = [
         (task, length, depth, sample)
@@ -158,6 +155,20 @@ def evaluate(
     return report
 
 
+def _build(
+    specs: Sequence[PipelineSpec],
+    tokenizer: TokenCounter,
+    chunk_tokens: int,
+    options: dict[str, Any] | None,
+) -> list[Pipeline]:
+    options = dict(options or {})
+    if any(p in ("dense", "hybrid") for p in specs if isinstance(p, str)):
+        options.setdefault("embedder", DEFAULT_EMBEDDER)  # bm25 then shares their index
+    return [
+        get_pipeline(p, tokenizer=tokenizer, chunk_tokens=chunk_tokens, **options) for p in specs
+    ]
+
+
 def _progress(total: int, enabled: bool) -> Any:
     if not enabled:
         return None
@@ -181,6 +192,7 @@ def evaluate_examples(
     llm: LLM | None = None,
     template: str = DATASET_TEMPLATE,
     chunk_tokens: int = 256,
+    pipeline_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> Report:
     """Prompts for dataset examples (see :mod:`ctxengine.evaluation.datasets`) at each budget:
@@ -196,7 +208,7 @@ def evaluate_examples(
         else list(pipelines)
     )
     tok = resolve_tokenizer(tokenizer)
-    built = [get_pipeline(p, tokenizer=tok, chunk_tokens=chunk_tokens) for p in specs]
+    built = _build(specs, tok, chunk_tokens, pipeline_options)
     bar = _progress(len(examples), progress)
     report = Report()
     context_id, length = -1, 0
