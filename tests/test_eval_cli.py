@@ -47,7 +47,13 @@ def test_haystack_options_and_stdout() -> None:
                  "0.9,0.5,0.1", "-o", "-")  # fmt: skip
     assert result.exit_code == 0
     record = json.loads(result.stdout.splitlines()[0])
-    assert record["meta"]["hops"] == 3 and len(record["gold_spans"]) == 3
+    links = [s for s in record["gold_spans"] if s["kind"] == "link"]
+    assert record["meta"]["hops"] == 3 and len(links) == 3
+    start_key = record["meta"]["start_keys"][0]
+    first = next(s for s in links if s["text"].startswith(f"The key {start_key} "))
+    assert first["depth"] == 0.9  # depths are given per link, in thread order
+    assert [s["depth"] for s in links] == [0.1, 0.5, 0.9]  # spans are in text order
+    assert record["meta"]["distractors"] == 2  # one per 1,000 tokens by default
     assert CL100K.count(record["context"]) == 2000
     listing = run("haystack", "--list-tasks")
     assert "niah_multikey_3" in listing.output and "bios" in listing.output
