@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_text(m);
   bindings::bind_score(m);
   bindings::bind_testing(m);
+  bindings::bind_tokenizer(m);
 }

@@ -8,5 +8,6 @@ namespace ctxengine::bindings {
 void bind_text(pybind11::module_& m);
 void bind_score(pybind11::module_& m);
 void bind_testing(pybind11::module_& m);
+void bind_tokenizer(pybind11::module_& m);
 
 }  // namespace ctxengine::bindings

@@ -26,6 +26,7 @@ from .errors import (
     UnsupportedError,
 )
 from .scoring import inner_product_topk
+from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
@@ -37,11 +38,14 @@ __all__ = [
     "InvalidInputError",
     "NotBuiltError",
     "NotFoundError",
+    "SpanCounter",
     "StorageError",
+    "Tokenizer",
     "UnsupportedError",
     "__version__",
     "cuda_available",
     "evaluation",
+    "get_tokenizer",
     "haystack",
     "inner_product_topk",
 ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import typing
 
-from . import score, text
+from . import score, text, tokenizer
 
-__all__: list[str] = ["resolve_threads", "score", "text"]
+__all__: list[str] = ["resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """

@@ -1,0 +1,100 @@
+// The byte-level BPE engine: a vocabulary plus a pair table (left id, right id) -> (priority,
+// merged id). Encoding a piece starts from one token per byte and repeatedly merges the adjacent
+// pair of lowest priority, leftmost first, until no pair merges.
+//
+// Both families of byte-level BPE reduce to this table:
+// - tiktoken rank files (BpeModel::from_ranks): the pair (a, b) merges when bytes(a) + bytes(b)
+//   is a token, with that token's rank as priority and id; this is exactly the lookup tiktoken's
+//   byte_pair_merge does on the concatenated bytes. Whole pieces found in the vocabulary are
+//   emitted as one token before any merging, as tiktoken does.
+// - HF tokenizer.json BPE (BpeModel::from_merges): priority is the position in the merges list,
+//   the merged id is the vocabulary id of the concatenation; `ignore_merges` in tokenizer.json
+//   is the whole-piece lookup option.
+//
+// Short pieces run the O(n^2) scan tiktoken uses for small inputs; long ones run a heap over a
+// linked list of parts, O(n log n), so 10 MB without a space stays fast (tiktoken #195).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tokenizer/vocabulary.hpp"
+
+namespace ctxengine {
+
+struct BpeMerge {
+  uint32_t left;
+  uint32_t right;
+  uint32_t merged;
+};
+
+class BpeModel {
+ public:
+  BpeModel() = default;
+
+  // tiktoken semantics: every token's rank is its id and its merge priority; all 256 single bytes
+  // must be tokens (Format error naming `source` otherwise). Whole-piece lookup is on.
+  static BpeModel from_ranks(Vocabulary vocab, const std::string& source);
+
+  // HF semantics: merges[i] has priority i; when a pair appears twice the later one wins (as
+  // HF's merges map does). Every single byte must be a token (`byte_ids[b]`, given by the caller
+  // since byte-level vocabularies spell bytes differently); whole-piece lookup is optional.
+  static BpeModel from_merges(Vocabulary vocab, const std::vector<BpeMerge>& merges,
+                              const uint32_t (&byte_ids)[256], bool whole_piece_lookup,
+                              const std::string& source);
+
+  const Vocabulary& vocab() const noexcept { return vocab_; }
+  bool whole_piece_lookup() const noexcept { return whole_piece_lookup_; }
+  std::size_t pair_count() const noexcept { return pair_count_; }
+  // A number unique to this model among all models built in this process (for caches).
+  uint64_t serial() const noexcept { return serial_; }
+
+  // Tokens of one piece p[0, len) (len >= 1). `avail` >= len bytes may be read from p.
+  void encode_piece(const uint8_t* p, std::size_t len, std::size_t avail,
+                    std::vector<uint32_t>& out) const;
+  std::size_t count_piece(const uint8_t* p, std::size_t len, std::size_t avail) const;
+
+  // The merge loop alone, without the whole-piece lookup (for tests and HF's ignore_merges=false).
+  void merge_piece(const uint8_t* p, std::size_t len, std::vector<uint32_t>& out) const;
+
+  // Pair lookup: sets *merged and returns the priority, or kNoToken when (a, b) does not merge.
+  uint32_t pair(uint32_t a, uint32_t b, uint32_t* merged) const noexcept {
+    const uint64_t key = (uint64_t{a} << 32) | b;
+    std::size_t slot = detail::mix64(key) >> shift_;
+    for (;; slot = (slot + 1) & mask_) {
+      const PairSlot& e = pairs_[slot];
+      if (e.key == key) {
+        *merged = e.merged;
+        return e.priority;
+      }
+      if (e.key == kEmptyKey) return kNoToken;
+    }
+  }
+
+ private:
+  static constexpr uint64_t kEmptyKey = ~uint64_t{0};
+  struct PairSlot {
+    uint64_t key = kEmptyKey;
+    uint32_t priority = 0;
+    uint32_t merged = 0;
+  };
+  void init_pairs(std::size_t expected);
+  void insert_pair(uint32_t a, uint32_t b, uint32_t priority, uint32_t merged, bool overwrite);
+  template <bool kCount>
+  std::size_t merge_short(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out) const;
+  template <bool kCount>
+  std::size_t merge_long(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out) const;
+
+  Vocabulary vocab_;
+  uint32_t byte_ids_[256] = {};
+  std::vector<PairSlot> pairs_;
+  std::size_t mask_ = 0;
+  int shift_ = 63;
+  std::size_t pair_count_ = 0;
+  bool whole_piece_lookup_ = true;
+  uint64_t serial_ = 0;
+};
+
+}  // namespace ctxengine

@@ -1,0 +1,62 @@
+// Exact token counts of spans of one text after one pass (the SpanCounter of BpeTokenizer).
+//
+// BPE never merges across pieces, and a regex scanner is stateless between matches, so the
+// pieces of text[a, b) are the pieces of the whole text except near the two edges:
+// - the start: when `a` falls inside a piece, scanning from `a` gives other pieces until one of
+//   them ends on a boundary of the whole text; from there on both scans agree;
+// - the end: a piece's match may look past its end (\s+(?!\S) and \s++$ see the whole
+//   whitespace run and what follows it), so cutting the text at b can change the pieces before
+//   b. A piece that ends with a non-space character does not change when the text is cut at or
+//   after its end (its decision only looked at characters it did not take, and a cut can only
+//   turn those into "end of text", which every alternative treats as a non-match), so the
+//   boundary after the last such piece before b is safe.
+// count(a, b) is then a re-scan of the head, a prefix-sum difference over the middle and a
+// re-encode of the tail: O(log n) plus the edges' length. Tests compare it with re-encoding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/span_counter.hpp"
+
+namespace ctxengine {
+
+class BpeTokenizer;
+
+class BpeSpanCounter final : public SpanCounter {
+ public:
+  // Counts every piece of `text` (which must outlive this object).
+  BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text);
+  // Counts pieces only until more than `limit` tokens are behind a safe boundary (or the text
+  // ends): count/fit then work on [0, covered()).
+  BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text, std::size_t limit);
+
+  std::string_view text() const override { return text_; }
+  std::size_t count(std::size_t begin, std::size_t end) const override;
+  std::size_t fit(std::size_t begin, std::size_t end, std::size_t limit) const override;
+  // The mirror of fit: a start s in [begin, end] on a character boundary with
+  // count(s, end) <= limit such that s == begin or starting one character earlier exceeds it.
+  std::size_t fit_start(std::size_t begin, std::size_t end, std::size_t limit) const;
+
+  // Bytes of the text the table covers (text().size() unless built with a limit).
+  std::size_t covered() const noexcept { return starts_.back(); }
+  // Tokens of text[0, covered()).
+  std::size_t total() const noexcept { return cum_.back(); }
+  // Piece boundaries: piece k is [piece_starts()[k], piece_starts()[k + 1]).
+  const std::vector<uint32_t>& piece_starts() const noexcept { return starts_; }
+
+ private:
+  void build(std::size_t limit);
+  bool space_before(std::size_t pos) const noexcept;
+  std::size_t next_char(std::size_t i) const noexcept;
+  std::size_t middle_char(std::size_t lo, std::size_t hi) const noexcept;
+
+  const BpeTokenizer* tok_;
+  std::string_view text_;
+  std::vector<uint32_t> starts_;  // starts_[0] = 0, ..., starts_.back() = covered()
+  std::vector<uint32_t> cum_;     // cum_[k] = tokens of the pieces before starts_[k]
+};
+
+}  // namespace ctxengine

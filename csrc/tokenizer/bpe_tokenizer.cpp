@@ -1,0 +1,232 @@
+#include "tokenizer/bpe_tokenizer.hpp"
+
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "common/thread_pool.hpp"
+#include "tokenizer/bpe_span_counter.hpp"
+
+namespace ctxengine {
+namespace {
+
+// count_many splits texts longer than this at safe seams into parts of about this size.
+constexpr std::size_t kSplitBytes = 256 * 1024;
+
+bool any_allowed(const std::vector<char>* allowed) {
+  return allowed != nullptr && std::find(allowed->begin(), allowed->end(), 1) != allowed->end();
+}
+
+inline bool is_ascii_letter(uint8_t c) {
+  return static_cast<uint8_t>((c | 0x20) - 'a') < 26;
+}
+
+}  // namespace
+
+BpeTokenizer::BpeTokenizer(std::string name, std::shared_ptr<const BpeModel> model,
+                           Pretokenizer pretokenizer, std::vector<SpecialToken> special_tokens,
+                           std::shared_ptr<const PieceSplitter> splitter)
+    : name_(std::move(name)),
+      model_(std::move(model)),
+      pretokenizer_(pretokenizer),
+      splitter_(std::move(splitter)),
+      specials_(std::move(special_tokens)) {
+  CTX_REQUIRE(model_ != nullptr, "a tokenizer needs a BPE model");
+  CTX_REQUIRE(pretokenizer_ != Pretokenizer::Custom || splitter_ != nullptr,
+              "a custom pre-tokenizer needs a PieceSplitter");
+  n_vocab_ = model_->vocab().id_bound();
+  for (const SpecialToken& t : specials_.tokens())
+    n_vocab_ = std::max<std::size_t>(n_vocab_, std::size_t{t.id} + 1);
+}
+
+std::size_t BpeTokenizer::next_piece(const uint8_t* s, std::size_t i,
+                                     std::size_t end) const noexcept {
+  switch (pretokenizer_) {
+    case Pretokenizer::Cl100k:
+      return detail::Cl100kScanner::next(s, i, end);
+    case Pretokenizer::O200k:
+      return detail::O200kScanner::next(s, i, end);
+    case Pretokenizer::R50k:
+      return detail::R50kScanner::next(s, i, end);
+    case Pretokenizer::Llama3:
+      return detail::Llama3Scanner::next(s, i, end);
+    case Pretokenizer::Qwen2:
+      return detail::Qwen2Scanner::next(s, i, end);
+    case Pretokenizer::Custom:
+      break;
+  }
+  return end;
+}
+
+std::size_t BpeTokenizer::count_range(const uint8_t* s, std::size_t n, std::size_t begin,
+                                      std::size_t end) const {
+  std::size_t total = 0;
+  const BpeModel& m = *model_;
+  for_each_piece_in(s, begin, end, [&](std::size_t a, std::size_t b) {
+    total += m.count_piece(s + a, b - a, n - a);
+  });
+  return total;
+}
+
+template <bool kCount>
+std::size_t BpeTokenizer::run_segments(std::string_view text, const std::vector<char>* allowed,
+                                       std::vector<uint32_t>* ids,
+                                       std::vector<std::size_t>* starts) const {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const std::size_t n = text.size();
+  const bool specials = any_allowed(allowed);
+  const BpeModel& m = *model_;
+  const Vocabulary& v = m.vocab();
+  std::size_t total = 0, pos = 0;
+  while (true) {
+    std::size_t index = 0;
+    const std::size_t at = specials ? specials_.find(text, pos, allowed, &index) : npos;
+    const std::size_t seg_end = at == npos ? n : at;
+    if constexpr (kCount) {
+      total += count_range(s, n, pos, seg_end);
+    } else {
+      for_each_piece_in(s, pos, seg_end, [&](std::size_t a, std::size_t b) {
+        const std::size_t first = ids->size();
+        m.encode_piece(s + a, b - a, n - a, *ids);
+        if (starts != nullptr) {
+          std::size_t off = a;
+          for (std::size_t k = first; k < ids->size(); ++k) {
+            starts->push_back(off);
+            off += v.bytes((*ids)[k]).size();
+          }
+        }
+      });
+    }
+    if (at == npos) break;
+    if constexpr (kCount) {
+      ++total;
+    } else {
+      ids->push_back(specials_[index].id);
+      if (starts != nullptr) starts->push_back(at);
+    }
+    pos = at + specials_[index].text.size();
+  }
+  return kCount ? total : ids->size();
+}
+
+void BpeTokenizer::encode_ordinary(std::string_view text, std::vector<uint32_t>& out) const {
+  run_segments<false>(text, nullptr, &out, nullptr);
+}
+
+std::size_t BpeTokenizer::count_ordinary(std::string_view text) const {
+  return run_segments<true>(text, nullptr, nullptr, nullptr);
+}
+
+void BpeTokenizer::encode(std::string_view text, const std::vector<char>* allowed,
+                          std::vector<uint32_t>& out) const {
+  run_segments<false>(text, allowed, &out, nullptr);
+}
+
+std::size_t BpeTokenizer::count(std::string_view text, const std::vector<char>* allowed) const {
+  return run_segments<true>(text, allowed, nullptr, nullptr);
+}
+
+void BpeTokenizer::encode_with_offsets(std::string_view text, const std::vector<char>* allowed,
+                                       std::vector<uint32_t>& ids,
+                                       std::vector<std::size_t>& starts) const {
+  run_segments<false>(text, allowed, &ids, &starts);
+}
+
+std::size_t BpeTokenizer::find_safe_seam(std::string_view text, std::size_t from,
+                                         std::size_t limit) const noexcept {
+  if (pretokenizer_ == Pretokenizer::Custom) return npos;
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const bool newline_seams = pretokenizer_ != Pretokenizer::R50k;
+  limit = std::min(limit, text.size() > 0 ? text.size() - 1 : 0);
+  for (std::size_t p = std::max<std::size_t>(from, 1); p < limit; ++p) {
+    // "x| y": a letter run ends at the space, and " y" starts a piece in every known pattern.
+    if (s[p] == ' ' && is_ascii_letter(s[p - 1]) && is_ascii_letter(s[p + 1])) return p;
+    // "\n|x": a whitespace run whose last character is a newline is one piece, cut or not, in
+    // the patterns with a [\r\n] rule (r50k has none: it would split "  \n" as "  ", "\n").
+    // '/' is excluded: o200k's punctuation rule [\r\n/]* carries ".\n/" on as one piece.
+    if (newline_seams && s[p - 1] == '\n' && s[p] > ' ' && s[p] < 0x80 && s[p] != '/') return p;
+  }
+  return npos;
+}
+
+std::vector<std::size_t> BpeTokenizer::seams(std::string_view text, std::size_t part_bytes) const {
+  std::vector<std::size_t> out;
+  const std::size_t n = text.size();
+  std::size_t begin = 0;
+  while (n - begin > 2 * part_bytes) {
+    const std::size_t seam = find_safe_seam(text, begin + part_bytes, n - part_bytes);
+    if (seam == npos) break;
+    out.push_back(seam);
+    begin = seam;
+  }
+  return out;
+}
+
+void BpeTokenizer::count_many(const std::vector<std::string_view>& texts,
+                              const std::vector<char>* allowed, std::size_t threads,
+                              int64_t* out) const {
+  struct Part {
+    std::size_t text, begin, end;
+  };
+  std::vector<Part> parts;
+  parts.reserve(texts.size());
+  const bool splittable = !any_allowed(allowed) && pretokenizer_ != Pretokenizer::Custom &&
+                          resolve_threads(threads) > 1;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::size_t n = texts[i].size();
+    std::size_t begin = 0;
+    if (splittable && n > 2 * kSplitBytes) {
+      for (std::size_t seam : seams(texts[i], kSplitBytes)) {
+        parts.push_back(Part{i, begin, seam});
+        begin = seam;
+      }
+    }
+    parts.push_back(Part{i, begin, n});
+  }
+  std::vector<int64_t> counts(parts.size());
+  parallel_for(parts.size(), 1, threads, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t k = lo; k < hi; ++k) {
+      const Part& p = parts[k];
+      const std::string_view t = texts[p.text];
+      if (p.begin == 0 && p.end == t.size()) {
+        counts[k] = static_cast<int64_t>(count(t, allowed));
+      } else {
+        const auto* s = reinterpret_cast<const uint8_t*>(t.data());
+        counts[k] = static_cast<int64_t>(count_range(s, t.size(), p.begin, p.end));
+      }
+    }
+  });
+  std::fill(out, out + texts.size(), int64_t{0});
+  for (std::size_t k = 0; k < parts.size(); ++k) out[parts[k].text] += counts[k];
+}
+
+BpeTokenizer::Prefix BpeTokenizer::count_until(std::string_view text, std::size_t limit) const {
+  BpeSpanCounter prefix(*this, text, limit);
+  if (prefix.covered() == text.size() && prefix.total() <= limit)
+    return Prefix{prefix.total(), text.size()};
+  const std::size_t end = prefix.fit(0, prefix.covered(), limit);
+  return Prefix{prefix.count(0, end), end};
+}
+
+std::unique_ptr<SpanCounter> BpeTokenizer::span_counter(std::string_view text) const {
+  return std::make_unique<BpeSpanCounter>(*this, text);
+}
+
+void BpeTokenizer::decode(const uint32_t* ids, std::size_t n, std::string& out) const {
+  const Vocabulary& v = model_->vocab();
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint32_t id = ids[i];
+    if (v.contains(id)) {
+      out += v.bytes(id);
+      continue;
+    }
+    const std::size_t k = specials_.index_of_id(id);
+    if (k == SpecialTokens::npos)
+      throw_error(ErrorKind::InvalidArgument, "token id " + std::to_string(id) + " (at position " +
+                                                  std::to_string(i) + ") is not in " + name_ +
+                                                  "'s vocabulary (ids 0.." +
+                                                  std::to_string(n_vocab_ - 1) + ")");
+    out += specials_[k].text;
+  }
+}
+
+}  // namespace ctxengine

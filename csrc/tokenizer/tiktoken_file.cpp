@@ -1,0 +1,109 @@
+#include "tokenizer/tiktoken_file.hpp"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace ctxengine {
+namespace {
+
+// Standard base64 alphabet (RFC 4648 section 4) -> 6-bit value, 0xFF for anything else.
+struct Base64Table {
+  uint8_t value[256];
+  constexpr Base64Table() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = 0xFF;
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(alphabet[i])] = static_cast<uint8_t>(i);
+  }
+};
+constexpr Base64Table kBase64{};
+
+// Decodes padded base64; returns false on a bad length, character or padding.
+bool decode_base64(std::string_view in, std::string& out) {
+  out.clear();
+  if (in.empty() || in.size() % 4 != 0) return false;
+  std::size_t pad = 0;
+  if (in.back() == '=') ++pad;
+  if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
+  for (std::size_t i = 0; i < in.size(); i += 4) {
+    uint32_t v = 0;
+    const bool last = i + 4 == in.size();
+    for (std::size_t k = 0; k < 4; ++k) {
+      const auto c = static_cast<uint8_t>(in[i + k]);
+      uint8_t d = kBase64.value[c];
+      if (c == '=' && last && k >= 4 - pad) d = 0;
+      if (d == 0xFF) return false;
+      v = (v << 6) | d;
+    }
+    const std::size_t n = last ? 3 - pad : 3;
+    const char bytes[3] = {static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                           static_cast<char>(v)};
+    out.append(bytes, n);
+  }
+  return !out.empty();
+}
+
+std::string quote_line(std::string_view line) {
+  std::string shown(line.substr(0, 60));
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7F) c = '?';
+  return "'" + shown + (line.size() > 60 ? "...'" : "'");
+}
+
+}  // namespace
+
+Vocabulary parse_tiktoken_ranks(std::string_view content, const std::string& source) {
+  std::vector<std::pair<std::string, uint32_t>> tokens;
+  tokens.reserve(content.size() / 12);
+  std::size_t line_no = 0, pos = 0;
+  std::string bytes;
+  auto fail = [&](std::string_view line, const std::string& what) {
+    throw_error(ErrorKind::Format, source + " line " + std::to_string(line_no) + ": " + what +
+                                       " in " + quote_line(line) +
+                                       "; a tiktoken rank file has lines '<base64 token> <rank>'");
+  };
+  while (pos < content.size()) {
+    std::size_t eol = content.find('\n', pos);
+    if (eol == std::string_view::npos) eol = content.size();
+    std::string_view line = content.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;  // tiktoken skips empty lines
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos) fail(line, "no space between token and rank");
+    const std::string_view b64 = line.substr(0, space);
+    const std::string_view rank = line.substr(space + 1);
+    if (!decode_base64(b64, bytes)) fail(line, "invalid base64 token");
+    if (rank.empty() || rank.size() > 10) fail(line, "missing or oversized rank");
+    uint64_t r = 0;
+    for (char c : rank) {
+      if (c < '0' || c > '9') fail(line, "rank is not a decimal integer");
+      r = r * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (r >= kNoToken) fail(line, "rank is too large");
+    tokens.emplace_back(bytes, static_cast<uint32_t>(r));
+  }
+  if (tokens.empty())
+    throw_error(ErrorKind::Format, source + ": no tokens (the rank file is empty or truncated)");
+  return Vocabulary::from_tokens(std::move(tokens), source);
+}
+
+std::shared_ptr<BpeTokenizer> load_tiktoken(const std::string& name, std::string_view content,
+                                            const std::string& source, std::string_view pattern,
+                                            std::vector<SpecialToken> special_tokens) {
+  const Pretokenizer pretokenizer = identify_pattern(pattern);
+  if (pretokenizer == Pretokenizer::Custom)
+    throw_error(ErrorKind::Unsupported,
+                "no scanner for this pre-tokenizer pattern; the known patterns are those of "
+                "cl100k_base, o200k_base, r50k_base/gpt2, Llama 3 and Qwen2 (pass one of these "
+                "names as the pattern, or the exact pattern string)");
+  auto model = std::make_shared<const BpeModel>(
+      BpeModel::from_ranks(parse_tiktoken_ranks(content, source), source));
+  return std::make_shared<BpeTokenizer>(name, std::move(model), pretokenizer,
+                                        std::move(special_tokens));
+}
+
+}  // namespace ctxengine

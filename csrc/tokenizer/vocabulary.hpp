@@ -1,0 +1,106 @@
+// The token vocabulary of a byte-level tokenizer: token id <-> token bytes, with a hash table
+// built for the hot path (looking a whole pre-token piece up before running BPE on it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ctxengine {
+
+inline constexpr uint32_t kNoToken = 0xFFFFFFFFu;
+
+namespace detail {
+
+// Bytes p[0, len) (len <= 8) packed little-endian into a u64, zero-padded. `avail` is how many
+// bytes may be read from p; with 8 or more it loads a whole word and masks it.
+inline uint64_t pack_bytes(const uint8_t* p, std::size_t len, std::size_t avail) noexcept {
+  uint64_t w = 0;
+  if (avail >= 8) {
+    std::memcpy(&w, p, 8);
+    return len == 8 ? w : (w & ((uint64_t{1} << (8 * len)) - 1));
+  }
+  std::memcpy(&w, p, len);
+  return w;
+}
+
+inline uint64_t mix64(uint64_t x) noexcept {
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 32;
+  return x;
+}
+
+// Hash of a byte string longer than 8 bytes.
+uint64_t hash_long_bytes(const uint8_t* p, std::size_t len) noexcept;
+
+}  // namespace detail
+
+class Vocabulary {
+ public:
+  Vocabulary() = default;
+
+  // Builds a vocabulary from (bytes, id) pairs. Throws Format (naming `source`) on an empty
+  // token, a duplicate id or duplicate bytes.
+  static Vocabulary from_tokens(std::vector<std::pair<std::string, uint32_t>> tokens,
+                                const std::string& source);
+
+  // Id of the token with exactly these bytes, or kNoToken. `avail` (>= len) is how many bytes
+  // may be read from p (a larger value lets short keys load as one word).
+  uint32_t find(const uint8_t* p, std::size_t len, std::size_t avail) const noexcept {
+    if (len == 0 || len > max_token_bytes_) return kNoToken;
+    if (len <= 8) {
+      const uint64_t key = detail::pack_bytes(p, len, avail);
+      std::size_t slot = detail::mix64(key + len) >> shift_;
+      for (;; slot = (slot + 1) & mask_) {
+        const Slot& e = slots_[slot];
+        if (e.len == len && e.key == key) return e.id;
+        if (e.len == 0) return kNoToken;
+      }
+    }
+    const uint64_t key = detail::hash_long_bytes(p, len);
+    std::size_t slot = detail::mix64(key + len) >> shift_;
+    for (;; slot = (slot + 1) & mask_) {
+      const Slot& e = slots_[slot];
+      if (e.len == len && e.key == key && std::memcmp(arena_.data() + offsets_[e.id], p, len) == 0)
+        return e.id;
+      if (e.len == 0) return kNoToken;
+    }
+  }
+  uint32_t find(std::string_view s) const noexcept {
+    return find(reinterpret_cast<const uint8_t*>(s.data()), s.size(), s.size());
+  }
+
+  bool contains(uint32_t id) const noexcept {
+    return id + std::size_t{1} < offsets_.size() && offsets_[id + 1] > offsets_[id];
+  }
+  // Bytes of token `id` (contains(id) must hold).
+  std::string_view bytes(uint32_t id) const noexcept {
+    return std::string_view(arena_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
+  }
+
+  std::size_t size() const noexcept { return count_; }
+  // One more than the largest id (0 when empty).
+  std::size_t id_bound() const noexcept { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+  std::size_t max_token_bytes() const noexcept { return max_token_bytes_; }
+
+ private:
+  struct Slot {
+    uint64_t key = 0;  // packed bytes (len <= 8) or hash_long_bytes
+    uint32_t id = 0;
+    uint32_t len = 0;  // 0 = empty slot
+  };
+  std::string arena_;              // all token bytes, by id
+  std::vector<uint64_t> offsets_;  // token id's bytes are arena_[offsets_[id], offsets_[id+1])
+  std::vector<Slot> slots_;        // open addressing, linear probing, load <= 1/2
+  std::size_t mask_ = 0;
+  int shift_ = 64;
+  std::size_t count_ = 0;
+  std::size_t max_token_bytes_ = 0;
+};
+
+}  // namespace ctxengine
