@@ -78,7 +78,9 @@ def peer_bm25s(tokenizer: Any) -> Any:
             state[id(context)] = (chunks, retriever)
         chunks, retriever = state[id(context)]
         k = min(len(chunks), max(10, 3 * budget // CHUNK_TOKENS))
-        ids, _ = retriever.retrieve(bm25s.tokenize([question], show_progress=False), k=k, show_progress=False)
+        ids, _ = retriever.retrieve(
+            bm25s.tokenize([question], show_progress=False), k=k, show_progress=False
+        )
         taken: list[str] = []
         for i in ids[0]:
             candidate = "\n\n".join([*taken, chunks[int(i)]])

@@ -397,3 +397,18 @@ def test_any_counter_gets_its_exact_length(
     assert tok.count(hs.context) == length  # type: ignore[attr-defined]
     for s in hs.spans:
         assert hs.context[s.start : s.end] == s.text
+
+
+@pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])
+def test_by_name_with_ctxengines_tokenizer(name: str, prose: Filler) -> None:
+    """Tokenizer names go to ctxengine.get_tokenizer; tiktoken still sees the exact length, and
+    the token offsets (from the tokenizer's span counter) equal tiktoken's prefix counts."""
+    oracle = counter(name)
+    for task, length in (("niah_multikey", 9_000), ("thread", 30_000), ("cwe", 7_000)):
+        hs = generate(task, length, tokenizer=name, filler=prose, seed=2)
+        assert oracle.count(hs.context) == length == hs.length
+        assert hs.tokenizer == name
+        check_spans(hs, oracle)
+        assert all(s.token_start is not None for s in hs.spans)  # span counter: no cap
+    hs = generate("niah", 5_000, tokenizer=name, measure="input")
+    assert oracle.count(hs.input) == 5_000

