@@ -121,3 +121,22 @@ def test_bench_finds_the_checkout_runner(monkeypatch: pytest.MonkeyPatch) -> Non
     result = CliRunner().invoke(main, ["bench", "--quick"])
     assert result.exit_code == 1
     assert "source checkout" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_eval_on_haystacks_made_before(tmp_path: Path) -> None:
+    out = tmp_path / "h.jsonl"
+    made = run("haystack", "-t", "niah_multikey", "-n", "1500,3k", "--depth", "0,1", "-o", str(out))
+    assert made.exit_code == 0
+    result = run("eval", "--haystacks", str(out), "-p", "full", "-b", "1k")
+    assert result.exit_code == 0, result.output
+    assert "niah_multikey · full · budget 1,000" in result.stdout
+    assert "| 3K | 1.000 | 1.000 | 1.000 | 3,000 |" in result.stdout
+
+
+def test_every_cpp_benchmark_is_documented() -> None:
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    for source in sorted((root / "csrc" / "bench").glob("*.cpp")):
+        assert f"`{source.stem}`" in readme, f"{source.name} is not described in the README"
+        head = source.read_text().splitlines()[0]
+        assert head.startswith(f"// {source.stem}:"), f"{source.name} needs a header comment"

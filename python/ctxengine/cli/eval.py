@@ -7,10 +7,17 @@ from pathlib import Path
 import click
 
 from ..errors import InvalidInputError
-from ..evaluation import OpenAIClient, Report, evaluate, evaluate_examples, load_dataset
+from ..evaluation import (
+    OpenAIClient,
+    Report,
+    evaluate,
+    evaluate_examples,
+    evaluate_haystacks,
+    load_dataset,
+)
 from ..evaluation.datasets import FORMATS
 from ..evaluation.pipelines import PIPELINES
-from ..haystack import TASKS
+from ..haystack import TASKS, read_jsonl
 from . import main
 from ._grid import parse_depths, parse_lengths, parse_options
 
@@ -62,6 +69,11 @@ from ._grid import parse_depths, parse_lengths, parse_options
 )
 @click.option("--option", "-O", "options", multiple=True, help="Task option KEY=VALUE (hops=3).")
 @click.option(
+    "--haystacks",
+    type=click.Path(dir_okay=False),
+    help="Evaluate haystacks from a JSONL file written by `ctxengine haystack`.",
+)
+@click.option(
     "--dataset",
     type=click.Path(dir_okay=False),
     help="Evaluate a dataset file instead of haystacks (LongBench, L-Eval, LooGLE, LoCoMo).",
@@ -87,12 +99,13 @@ def eval_command(
     depths: tuple[str, ...],
     budgets: tuple[str, ...],
     samples: int,
-    tokenizer: str,
+    tokenizer: str | None,
     filler: str | None,
     seed: int,
     chunk_tokens: int,
     embedder: str | None,
     options: tuple[str, ...],
+    haystacks: str | None,
     dataset: str | None,
     dataset_format: str | None,
     model: str | None,
@@ -105,6 +118,7 @@ def eval_command(
     \b
     ctxengine eval --pipeline bm25 --lengths 32k,128k,1M --budget 4k --filler docs/
     ctxengine eval -p bm25,hybrid -t niah_single,thread -n 32k -b 4k,16k --heatmap niah.png
+    ctxengine eval --haystacks niah.jsonl -p bm25,hybrid -b 4k,16k
     ctxengine eval --dataset loogle.jsonl -p head_tail,bm25 -b 8k
     """
     names = [p for v in pipelines for p in v.split(",") if p]
@@ -116,9 +130,25 @@ def eval_command(
         if t not in TASKS:
             raise InvalidInputError(f"--tasks: unknown task {t!r}")
     budget_list: list[int | None] = list(parse_lengths(budgets or ["4k"]))
+    tokenizer_given = tokenizer is not None
+    tokenizer = tokenizer or "cl100k_base"
     llm = OpenAIClient(model, base_url=base_url) if model else None
     pipeline_options = {"embedder": embedder} if embedder else None
-    if dataset:
+    if haystacks and dataset:
+        raise InvalidInputError("give either --haystacks or --dataset, not both")
+    if haystacks:
+        report = evaluate_haystacks(
+            read_jsonl(haystacks),
+            names,
+            budgets=budget_list,
+            tokenizer=tokenizer if tokenizer_given else None,
+            llm=llm,
+            chunk_tokens=chunk_tokens,
+            pipeline_options=pipeline_options,
+            progress=True,
+        )
+        _print(report, llm is not None, by_length=True)
+    elif dataset:
         examples = load_dataset(dataset, dataset_format)
         report = evaluate_examples(
             examples,

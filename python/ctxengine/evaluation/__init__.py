@@ -29,7 +29,7 @@ from .llm import LLM, OpenAIClient, prompt_messages
 from .pipelines import PIPELINES, Pipeline, get_pipeline
 from .recall import FactRecall, Recall, context_recall, find_fact
 from .report import Report, Row
-from .runner import evaluate, evaluate_examples, run_haystack
+from .runner import evaluate, evaluate_examples, evaluate_haystacks, run_haystack
 from .scoring import score, string_match_all, string_match_part
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "context_recall",
     "evaluate",
     "evaluate_examples",
+    "evaluate_haystacks",
     "find_fact",
     "get_pipeline",
     "load_dataset",

@@ -9,7 +9,7 @@ question) is sent to it and the answer scored RULER-style.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -22,7 +22,7 @@ from .recall import context_recall
 from .report import Report, Row
 from .scoring import score
 
-__all__ = ["evaluate", "evaluate_examples", "run_haystack"]
+__all__ = ["evaluate", "evaluate_examples", "evaluate_haystacks", "run_haystack"]
 
 PipelineSpec = str | Pipeline | Callable[[str, str, int], Any]
 
@@ -175,6 +175,46 @@ def _progress(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="haystack", file=sys.stderr, dynamic_ncols=True)
+
+
+def evaluate_haystacks(
+    haystacks: Iterable[Haystack],
+    pipelines: PipelineSpec | Sequence[PipelineSpec] = "bm25",
+    *,
+    budgets: Sequence[int | None] = (4_000,),
+    tokenizer: str | TokenCounter | None = None,
+    llm: LLM | None = None,
+    chunk_tokens: int = 256,
+    pipeline_options: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> Report:
+    """Like :func:`evaluate`, over haystacks already made (``read_jsonl`` of a file written by
+    ``ctxengine haystack``). The tokenizer defaults to the one the haystacks were made with."""
+    items = list(haystacks)
+    if not items:
+        raise InvalidInputError("no haystacks to evaluate")
+    specs = (
+        [pipelines]
+        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
+        else list(pipelines)
+    )
+    tok = resolve_tokenizer(tokenizer if tokenizer is not None else items[0].tokenizer)
+    built = _build(specs, tok, chunk_tokens, pipeline_options)
+    bar = _progress(len(items), progress)
+    report = Report()
+    try:
+        for hs in items:
+            cache: dict[Any, Any] = {}
+            for pipeline in built:
+                report.rows += run_haystack(
+                    hs, pipeline, budgets, tokenizer=tok, llm=llm, cache=cache
+                )
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
 
 
 DATASET_TEMPLATE = (
