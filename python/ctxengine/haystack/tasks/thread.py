@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ...errors import InvalidInputError
 from ..layout import Insert
@@ -97,14 +97,15 @@ def needle_threading(
 
 
 def _thread_depths(
-    rng: random.Random, hops: int, direction: str, requested: float | object
+    rng: random.Random, hops: int, direction: str, requested: float | Sequence[float] | None
 ) -> list[float]:
+    """Depths of a thread's links in thread order: one per link as given, or increasing from
+    the requested (or a drawn) start, reversed for backward threads, shuffled for random."""
     if requested is not None and not isinstance(requested, (int, float)):
-        depths = [float(d) for d in requested]  # type: ignore[attr-defined]
-        if len(depths) != hops:
-            raise InvalidInputError(f"give one depth per link ({hops}), not {len(depths)}")
-        return chain_depths(rng, hops, depths)
-    depths = chain_depths(rng, hops, requested)  # type: ignore[arg-type]
+        if len(requested) != hops:
+            raise InvalidInputError(f"give one depth per link ({hops}), not {len(requested)}")
+        return chain_depths(rng, hops, requested)
+    depths = chain_depths(rng, hops, requested)
     if direction == "backward":
         return depths[::-1]
     if direction == "random":
