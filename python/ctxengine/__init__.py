@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+from . import evaluation, haystack
 from ._native import core as _core
 from .bm25 import BM25, analyze
 from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
@@ -76,9 +77,11 @@ __all__ = [
     "chunk_many",
     "chunk_stream",
     "cuda_available",
+    "evaluation",
     "fit",
     "get_model",
     "get_tokenizer",
+    "haystack",
     "inner_product_topk",
     "pack",
     "plan_chain",
