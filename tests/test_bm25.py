@@ -341,6 +341,25 @@ def test_wand_equals_exhaustive_and_reference_on_generated_corpora(
     np.testing.assert_allclose(fs, ref[order], rtol=1e-5, atol=1e-7)
 
 
+def test_search_many_equals_search_for_any_thread_count() -> None:
+    docs = _paragraph_docs(3000)
+    bm25 = BM25(docs)
+    queries = [*QUERIES, "", "the of", "zzz"] * 5
+    mask = np.arange(len(docs)) % 5 != 0
+    for m in (None, mask):
+        runs = [bm25.search_many(queries, 7, mask=m, threads=t) for t in (1, 2, 0)]
+        for scores, ids in runs[1:]:
+            np.testing.assert_array_equal(ids, runs[0][1])
+            np.testing.assert_array_equal(scores, runs[0][0])
+        scores, ids = runs[0]
+        assert scores.shape == ids.shape == (len(queries), 7)
+        for q, row_s, row_i in zip(queries, scores, ids, strict=True):
+            s, i = bm25.search(q, 7, mask=m)
+            np.testing.assert_array_equal(row_i[: len(i)], i)
+            np.testing.assert_array_equal(row_s[: len(s)], s)
+            assert (row_i[len(i) :] == -1).all() and np.isnan(row_s[len(s) :]).all()
+
+
 # ---- build: threads, edge cases, arrays -----------------------------------------------------
 
 

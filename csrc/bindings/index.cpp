@@ -208,7 +208,32 @@ void bind_index(py::module_& root) {
           },
           py::arg("query"), py::arg("k"), py::arg("live") = py::none(),
           py::arg("exhaustive") = false,
-          "Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.");
+          "Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.")
+      .def(
+          "search_many",
+          [](const Bm25Index& self, const std::vector<py::bytes>& queries, std::size_t k,
+             const std::optional<Bytes>& live, std::size_t threads) {
+            if (live &&
+                (live->ndim() != 1 || static_cast<std::size_t>(live->shape(0)) != self.n_docs()))
+              throw py::value_error("live must be a uint8 array with one byte per document");
+            std::vector<std::string> owned(queries.begin(), queries.end());
+            std::vector<std::string_view> views(owned.begin(), owned.end());
+            const std::size_t nq = views.size();
+            py::array_t<float> scores({nq, k});
+            py::array_t<int64_t> docs({nq, k});
+            py::array_t<int64_t> counts(nq);
+            const uint8_t* mask = live ? live->data() : nullptr;
+            float* s = scores.mutable_data();
+            int64_t* d = docs.mutable_data();
+            int64_t* c = counts.mutable_data();
+            {
+              py::gil_scoped_release release;
+              self.search_many(views, k, mask, s, d, c, threads);
+            }
+            return py::make_tuple(scores, docs, counts);
+          },
+          py::arg("queries"), py::arg("k"), py::arg("live") = py::none(), py::arg("threads") = 0,
+          "Top-k of many UTF-8 queries on all cores: (scores nq x k, doc ids nq x k, counts).");
 }
 
 }  // namespace ctxengine::bindings

@@ -97,6 +97,13 @@ class Bm25Index {
   std::size_t search(const std::vector<QueryTerm>& query, std::size_t k, const uint8_t* live,
                      float* out_scores, int64_t* out_docs, bool exhaustive = false) const;
 
+  // Many queries at once, in parallel over queries (0 threads = all cores): query i's hits go to
+  // out_scores/out_docs[i * k, i * k + out_counts[i]). Each query is answered as by search(),
+  // so the results do not depend on the thread count.
+  void search_many(const std::vector<std::string_view>& queries, std::size_t k, const uint8_t* live,
+                   float* out_scores, int64_t* out_docs, int64_t* out_counts,
+                   std::size_t threads) const;
+
   // The score of term t in doc d with frequency tf: the one expression both the block maxima and
   // the query loop use, so the maxima bound the scores exactly.
   float term_score(uint32_t t, uint32_t tf, uint32_t d) const {

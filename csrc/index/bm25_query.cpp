@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "common/error.hpp"
+#include "common/thread_pool.hpp"
 #include "index/bm25.hpp"
 #include "index/postings.hpp"
 
@@ -67,7 +68,10 @@ struct Cursor {
   std::size_t block = 0, block_end = 0;
   bool decoded = false;
   std::size_t pos = 0, count = 0;
-  uint32_t doc = kEnd;
+  // The cursor's doc. When `exact` is false it is only a lower bound of the next posting: a
+  // skip moves cursors without decoding the blocks it lands in (most are skipped again).
+  uint32_t doc = 0;
+  bool exact = false;
   uint32_t docs[kBlockSize];
   uint32_t tfs[kBlockSize];
 };
@@ -86,24 +90,27 @@ class Wand {
       c.block = a.term_blocks[c.term];
       c.block_end = a.term_blocks[c.term + 1];
       order_.push_back(&c);
-      next_geq(c, 0);
     }
-    // Float sums of the same positive terms in another order differ by a few ulps; the bounds
-    // are compared with this much slack so that no document that could enter is skipped.
+    // The pivot search sums term bounds in doc order, not query-term order; float sums in
+    // another order differ by a few ulps, so it compares with this much slack (conservative:
+    // a pivot found a little early is then checked exactly against the block maxima).
     slack_ = 1.0 + 1e-6 * static_cast<double>(query.size() + 2);
   }
 
   std::size_t run(std::size_t k, const uint8_t* live, float* scores, int64_t* docs) {
     const auto& a = index_.arrays();
     TopK top(k);
-    std::vector<float> contrib(cursors_.size());
-    std::vector<char> present(cursors_.size());
     const std::size_t m = order_.size();
     for (;;) {
-      std::sort(order_.begin(), order_.end(),
-                [](const Cursor* x, const Cursor* y) { return x->doc < y->doc; });
-      const double theta = top.threshold();
-      // Pivot: the first cursor where the upper bounds so far could beat the threshold.
+      // Insertion sort by doc: cursors move a little between iterations.
+      for (std::size_t i = 1; i < m; ++i) {
+        Cursor* c = order_[i];
+        std::size_t j = i;
+        for (; j > 0 && order_[j - 1]->doc > c->doc; --j) order_[j] = order_[j - 1];
+        order_[j] = c;
+      }
+      const float theta = top.threshold();
+      // Pivot: the first cursor where the term bounds so far could beat the threshold.
       double acc = 0;
       std::size_t p = m;
       for (std::size_t i = 0; i < m && order_[i]->doc != kEnd; ++i) {
@@ -115,45 +122,67 @@ class Wand {
       }
       if (p == m) break;
       const uint32_t d = order_[p]->doc;
-      while (p + 1 < m && order_[p + 1]->doc == d) ++p;
-      // Second bound: the block maxima of the blocks that hold d.
-      double block_acc = 0;
-      for (std::size_t i = 0; i <= p; ++i) {
-        Cursor& c = *order_[i];
+      // Second bound: the block maxima of the blocks that may hold d, of every cursor at or
+      // before d, summed in float in query-term order (cursors_ is in that order). Each is >=
+      // the term's score in any doc of its block and float addition is monotone, so the sum is
+      // >= the score of any doc up to the first block end: no slack is needed, and docs that
+      // can only tie the threshold (repeated text) are skipped.
+      float block_acc = 0;
+      for (Cursor& c : cursors_) {
+        if (c.doc > d) continue;
         shallow(c, d);
-        if (c.block < c.block_end)
-          block_acc += static_cast<double>(c.weight) * a.block_max[c.block];
+        if (c.block < c.block_end) block_acc += c.weight * a.block_max[c.block];
       }
-      if (!(block_acc * slack_ > theta)) {
+      if (!(block_acc > theta)) {
         // Nothing in [d, next) can win: skip to the first doc past one of these blocks, or to
-        // the next cursor's doc.
-        uint64_t next = p + 1 < m ? order_[p + 1]->doc : kEnd;
-        for (std::size_t i = 0; i <= p; ++i) {
-          const Cursor& c = *order_[i];
-          const uint64_t past =
-              c.block < c.block_end ? uint64_t{a.block_last_doc[c.block]} + 1 : uint64_t{kEnd};
-          next = std::min(next, past);
+        // the first doc of a cursor beyond d.
+        uint64_t next = kEnd;
+        for (const Cursor& c : cursors_) {
+          if (c.doc > d) {
+            next = std::min<uint64_t>(next, c.doc);
+          } else if (c.block < c.block_end) {
+            next = std::min<uint64_t>(next, uint64_t{a.block_last_doc[c.block]} + 1);
+          }
         }
         const auto target = static_cast<uint32_t>(std::min<uint64_t>(next, kEnd));
-        for (std::size_t i = 0; i <= p; ++i) next_geq(*order_[i], target);
+        for (Cursor& c : cursors_)
+          if (c.doc <= d) advance_to(c, target);
         continue;
       }
-      if (order_[0]->doc == d) {
-        if (live == nullptr || live[d]) {
-          std::fill(present.begin(), present.end(), 0);
-          for (std::size_t i = 0; i <= p; ++i) {
-            const Cursor& c = *order_[i];
-            contrib[c.qi] = c.weight * index_.term_score(c.term, c.tfs[c.pos], d);
-            present[c.qi] = 1;
+      // Make the cursors on d exact; a loose lower bound may move on.
+      bool moved = false;
+      for (Cursor& c : cursors_) {
+        if (c.doc != d) continue;
+        resolve(c);
+        moved = moved || c.doc != d;
+      }
+      if (moved) continue;
+      // With no cursor behind d, this is d's score, summed in query-term order as the
+      // exhaustive path sums it. With laggards, their block maxima stand in for them: if even
+      // that cannot beat the threshold, d is skipped without decoding the laggards' blocks.
+      const bool lagging = order_[0]->doc < d;
+      bool skip = live != nullptr && !live[d];
+      if (!skip) {
+        float score = 0;
+        for (const Cursor& c : cursors_) {
+          if (c.doc == d) {
+            score += c.weight * index_.term_score(c.term, c.tfs[c.pos], d);
+          } else if (c.doc < d && c.block < c.block_end) {
+            score += c.weight * a.block_max[c.block];
           }
-          float score = 0;
-          for (std::size_t q = 0; q < contrib.size(); ++q)
-            if (present[q]) score += contrib[q];
+        }
+        if (lagging) {
+          skip = !(score > theta);
+        } else {
           top.push(score, d);
         }
-        for (std::size_t i = 0; i <= p; ++i) next_geq(*order_[i], d + 1);
+      }
+      if (!lagging || skip) {
+        for (Cursor& c : cursors_)
+          if (c.doc == d) advance_to(c, d + 1);
       } else {
-        for (std::size_t i = 0; i < p && order_[i]->doc < d; ++i) next_geq(*order_[i], d);
+        for (Cursor& c : cursors_)
+          if (c.doc < d) advance_to(c, d);
       }
     }
     return top.finish(scores, docs);
@@ -168,26 +197,43 @@ class Wand {
       c.decoded = false;
     }
   }
-  // Moves to the first posting with doc >= target (doc = kEnd when there is none).
-  void next_geq(Cursor& c, uint32_t target) {
-    if (c.doc != kEnd && c.doc >= target && c.decoded) return;
+  // Moves to the first posting with doc >= target, lazily: within the decoded block it finds
+  // the posting; otherwise it moves to the block that may hold target and records target as a
+  // lower bound, decoding nothing (doc = kEnd when the list is exhausted).
+  void advance_to(Cursor& c, uint32_t target) {
+    if (c.doc >= target) return;
     if (target == kEnd) {
       c.doc = kEnd;
+      c.exact = true;
       c.block = c.block_end;
+      return;
+    }
+    if (c.decoded && c.docs[c.count - 1] >= target) {
+      while (c.docs[c.pos] < target) ++c.pos;
+      c.doc = c.docs[c.pos];
+      c.exact = true;
       return;
     }
     shallow(c, target);
     if (c.block == c.block_end) {
       c.doc = kEnd;
+      c.exact = true;
       return;
     }
+    c.doc = target;
+    c.exact = false;
+  }
+  // Turns a lower bound into the real next posting, decoding its block.
+  void resolve(Cursor& c) {
+    if (c.exact) return;
     if (!c.decoded) {
       c.count = index_.decode(c.term, c.block, c.docs, c.tfs);
       c.decoded = true;
       c.pos = 0;
     }
-    while (c.docs[c.pos] < target) ++c.pos;  // the block's last doc is >= target
+    while (c.docs[c.pos] < c.doc) ++c.pos;  // shallow() put the block's last doc >= c.doc
     c.doc = c.docs[c.pos];
+    c.exact = true;
   }
 
   const Bm25Index& index_;
@@ -227,6 +273,17 @@ std::size_t Bm25Index::search(const std::vector<QueryTerm>& query, std::size_t k
   for (std::size_t d = 0; d < n_docs(); ++d)
     if (hit[d] && (live == nullptr || live[d])) top.push(acc[d], static_cast<uint32_t>(d));
   return top.finish(out_scores, out_docs);
+}
+
+void Bm25Index::search_many(const std::vector<std::string_view>& queries, std::size_t k,
+                            const uint8_t* live, float* out_scores, int64_t* out_docs,
+                            int64_t* out_counts, std::size_t threads) const {
+  CTX_REQUIRE(k >= 1, "k must be at least 1");
+  parallel_for(queries.size(), 16, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i)
+      out_counts[i] = static_cast<int64_t>(
+          search(parse_query(queries[i]), k, live, out_scores + i * k, out_docs + i * k));
+  });
 }
 
 }  // namespace ctxengine

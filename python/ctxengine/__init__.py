@@ -26,7 +26,7 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
-from .index import Hit, Index  # ctxengine.Chunk is chunking.Chunk
+from .index import Hit, Index
 from .packing import (
     ChatTemplate,
     CitationCheck,

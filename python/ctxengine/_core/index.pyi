@@ -4,6 +4,7 @@ The BM25 lexical index
 
 from __future__ import annotations
 
+import collections.abc
 import typing
 
 import numpy
@@ -161,6 +162,20 @@ class Bm25Index:
     ) -> tuple[numpy.typing.NDArray[numpy.float32], numpy.typing.NDArray[numpy.int64]]:
         """
         Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.
+        """
+    def search_many(
+        self,
+        queries: collections.abc.Sequence[bytes],
+        k: typing.SupportsInt | typing.SupportsIndex,
+        live: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
+        threads: typing.SupportsInt | typing.SupportsIndex = 0,
+    ) -> tuple[
+        numpy.typing.NDArray[numpy.float32],
+        numpy.typing.NDArray[numpy.int64],
+        numpy.typing.NDArray[numpy.int64],
+    ]:
+        """
+        Top-k of many UTF-8 queries on all cores: (scores nq x k, doc ids nq x k, counts).
         """
     def term(self, term_id: typing.SupportsInt | typing.SupportsIndex) -> str: ...
     @property
