@@ -412,3 +412,22 @@ def test_a_chunk_given_twice_is_packed_once() -> None:
     twice = [*hits, *hits[:3]]
     packed = ctxengine.pack("topic", twice, 5000, dedupe=None, tokenizer=tokenizer())
     assert sorted(s.chunk_id for s in packed.sources) == list(range(7))
+
+
+def test_nasty_text_packs_exactly() -> None:
+    """Lone surrogates, NUL bytes, special-token text, empty texts and CJK, with ctxengine's
+    tokenizer: the count is still the tokenizer's count of the prompt."""
+    tok = ctxengine.get_tokenizer("cl100k_base")
+    docs = [
+        "Lone \ud800 surrogate text. More words about lists.",
+        "NUL\x00 bytes and <|endoftext|> in a document about lists.",
+        "",
+        "東京は日本の首都です。リストについて。",
+    ]
+    for kwargs in ({"scores": [3.0, 2.0, 1.0, 0.5]}, {}):
+        packed = ctxengine.pack("lists", docs, 120, **kwargs)  # type: ignore[arg-type]
+        assert packed.tokens == tok.count(packed.text) <= 120
+        for s in packed.sources:
+            assert docs[s.doc_id][s.start : s.end] == s.text
+    fitted = ctxengine.fit("a\ud800b " * 100, 10)
+    assert fitted.tokens == tok.count(fitted.text) <= 10

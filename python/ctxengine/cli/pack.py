@@ -71,7 +71,7 @@ def _source(paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int) -> Any:
     "-k",
     "k",
     type=click.IntRange(min=1),
-    help="Hits to consider (default: enough to fill the budget three times).",
+    help="Hits to consider (default: enough to fill the budget 1.5 times).",
 )
 @click.option("--mode", type=click.Choice(["bm25", "dense", "hybrid"]), help="Search mode.")
 @click.option(
