@@ -18,8 +18,6 @@ __all__: list[str] = [
     "tokenizer",
     "tokenizer_json",
 ]
-from . import chunking, index, pack, score, text, tokenizer
-__all__: list[str] = ["chunking", "index", "pack", "resolve_threads", "score", "text", "tokenizer"]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
