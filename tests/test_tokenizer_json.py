@@ -692,6 +692,8 @@ def test_get_tokenizer_loads_and_caches_tokenizer_json(cl100k_json: Path) -> Non
     assert tok.pattern == hf_files.CL100K_PATTERN
     assert tok.special_tokens["<|endoftext|>"] == tok.n_vocab - len(hf_files.SPECIALS)
     assert tok.added_tokens == tok.special_tokens
+    folder = ctxengine.get_tokenizer(cl100k_json.parent)  # a model folder holding tokenizer.json
+    assert isinstance(folder, JsonTokenizer) and folder.n_vocab == tok.n_vocab
 
 
 @settings(max_examples=25)
