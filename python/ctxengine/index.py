@@ -55,7 +55,7 @@ Filter = Mapping[str, Any] | Callable[[Mapping[str, Any]], bool]
 _ix = core.index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A chunk of a document: ``document(doc_id)[start:end] == text``; `tokens` is exact."""
 
@@ -68,7 +68,7 @@ class Chunk:
     metadata: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit(Chunk):
     """A search result: a :class:`Chunk` and its score (higher is better; scale depends on mode)."""
 
@@ -598,10 +598,34 @@ class Index:
                 ids, scores = weighted_fusion([lexical, dense], weights)
         if mmr_lambda is not None and len(ids):
             ids, scores = mmr(ids, scores, self._vectors()[ids], k, lambda_=mmr_lambda)
+        return self._hits(np.asarray(ids[:k], dtype=np.int64), np.asarray(scores)[:k])
+
+    def _hits(self, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
+        # One gather per column, then plain Python: this runs on every search.
         c = self._chunks.get()
+        rows = zip(
+            ids.tolist(),
+            scores.tolist(),
+            c["doc"][ids].tolist(),
+            c["bstart"][ids].tolist(),
+            c["bend"][ids].tolist(),
+            c["start"][ids].tolist(),
+            c["end"][ids].tolist(),
+            c["tokens"][ids].tolist(),
+            strict=True,
+        )
         return [
-            self._make(Hit, int(i), int(c["doc"][i]), score=float(s))
-            for i, s in zip(ids[:k].tolist(), np.asarray(scores)[:k].tolist(), strict=True)
+            Hit(
+                self._ids[doc],
+                chunk_id,
+                bytes(self._bytes[doc][bs:be]).decode("utf-8", "surrogatepass"),
+                start,
+                end,
+                tokens,
+                self._meta[doc],
+                score,
+            )
+            for chunk_id, score, doc, bs, be, start, end, tokens in rows
         ]
 
     def _doc_mask(self, filter: Filter | None) -> np.ndarray | None:
