@@ -106,6 +106,17 @@ def test_bm25_search_equals_bm25_over_the_chunks(built) -> None:
             assert h.metadata == index.metadata(h.doc_id)
 
 
+def test_search_many_equals_search(built) -> None:
+    index, _ = built
+    queries = ["how to read a file", "unicode encoding", "東京", "the of and", "zzqx", "class"]
+    for flt in (None, {"kind": "py"}):
+        for threads in (1, 2):
+            many = index.search_many(queries, 7, filter=flt, threads=threads)
+            assert many == [index.search(q, 7, filter=flt) for q in queries]
+    with pytest.raises(ctxengine.InvalidInputError):
+        index.search_many(["ok", " "])
+
+
 def test_filter_applies_inside_the_search(built) -> None:
     index, _ = built
     chunks = _all_chunks(index)

@@ -628,6 +628,47 @@ class Index:
             for chunk_id, score, doc, bs, be, start, end, tokens in rows
         ]
 
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        mode: Mode = "bm25",
+        filter: Filter | None = None,
+        threads: int | None = None,
+        **options: Any,
+    ) -> list[list[Hit]]:
+        """:meth:`search` for many queries: BM25 queries run in parallel in C++ on all cores
+        (`threads`; the results do not depend on it); other modes run one by one. Each list
+        equals what :meth:`search` returns for that query.
+
+        >>> index = Index()
+        >>> _ = index.add_many(["red apples", "green pears"], ["a", "b"])
+        >>> [[h.doc_id for h in hits] for hits in index.search_many(["apples", "pears"])]
+        [['a'], ['b']]
+        """
+        queries = list(queries)
+        for q in queries:
+            if not isinstance(q, str) or not q.strip():
+                raise InvalidInputError(f"every query must be a non-empty str, got {q!r}")
+        k = check_k(k)
+        if mode != "bm25" or options.get("mmr_lambda") is not None:
+            return [self.search(q, k, mode=mode, filter=filter, **options) for q in queries]
+        if options:
+            raise InvalidInputError(f"unknown options for BM25 search: {sorted(options)}")
+        self._ensure_bm25()
+        doc_mask = self._doc_mask(filter)
+        live = None
+        if doc_mask is not None:
+            live = doc_mask[self._chunks.get()["doc"][self._bm25_chunks]].astype(np.uint8)
+        scores, rows, counts = self._bm25.search_many(
+            [q.encode("utf-8", "surrogatepass") for q in queries], k, live, threads or 0
+        )
+        return [
+            self._hits(self._bm25_chunks[rows[i, :n]], scores[i, :n].astype(np.float64))
+            for i, n in enumerate(counts.tolist())
+        ]
+
     def _doc_mask(self, filter: Filter | None) -> np.ndarray | None:
         if filter is None:
             return None
