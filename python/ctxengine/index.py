@@ -158,6 +158,10 @@ class Index:
             raise InvalidInputError(
                 f"overlap must be an integer in [0, max_tokens), got {overlap!r}"
             )
+        if by not in ("recursive", "tokens", "sentences", "markdown", "code"):
+            raise InvalidInputError(
+                f"by must be 'recursive', 'tokens', 'sentences', 'markdown' or 'code', got {by!r}"
+            )
         if dense_index not in ("flat", "hnsw", "ivf"):
             raise InvalidInputError(
                 f"dense_index must be 'flat', 'hnsw' or 'ivf', got {dense_index!r}"
@@ -853,8 +857,20 @@ class Index:
         m = opened.manifest
         try:
             o = m["options"]
+            if tokenizer is None:
+                if not isinstance(o["tokenizer"], str):
+                    raise InvalidInputError(
+                        "this index was built with an unnamed tokenizer: pass tokenizer= to load it"
+                    )
+                try:
+                    tokenizer = resolve_tokenizer(o["tokenizer"])
+                except NotFoundError as exc:
+                    raise NotFoundError(
+                        f"this index was built with tokenizer {o['tokenizer']!r}, which cannot be "
+                        f"loaded by name here ({exc}); pass tokenizer= to load it"
+                    ) from exc
             self = cls(
-                tokenizer=tokenizer if tokenizer is not None else o["tokenizer"],
+                tokenizer=tokenizer,
                 max_tokens=o["max_tokens"],
                 overlap=o["overlap"],
                 by=o["by"],
