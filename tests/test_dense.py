@@ -228,6 +228,18 @@ def test_minilm_embeds_offline_and_retrieves(enc) -> None:
     assert index.search("a kitten resting", k=1, mode="dense")[0].doc_id == "cat"
 
 
+def test_minilm_tokenization_matches_hf_tokenizers() -> None:
+    emb = _minilm()
+    if emb.tokenizer_kind != "ctxengine":
+        pytest.skip("this build has no tokenizer.json support of its own (the hf area)")
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(emb._root / "tokenizer.json"))
+    tok.enable_truncation(emb.max_length)
+    texts = TEXTS + [t[:3000] for _, t in english_prose(5)]
+    assert emb._tokenizer(texts) == [e.ids for e in tok.encode_batch(texts)]
+
+
 def test_minilm_matches_sentence_transformers() -> None:
     st = pytest.importorskip("sentence_transformers")
     emb = _minilm()
