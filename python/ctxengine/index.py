@@ -789,9 +789,28 @@ class Index:
         allowed = None
         if doc_mask is not None:
             allowed = doc_mask[self._chunks.get()["doc"][self._faiss_chunks]]
+        n_allowed = -1 if allowed is None else int(np.count_nonzero(allowed))
+        if allowed is not None and n_allowed <= _EXACT_FILTERED and self._faiss.kind != "flat":
+            return self._exact_subset(q[0], k, allowed)
         scores, rows = _dense.search(self._faiss, q, k, allowed)
         keep = rows >= 0
+        if allowed is not None and int(np.count_nonzero(keep)) < min(k, n_allowed):
+            # The filter starved the approximate search (FAISS's filtered graph or list search
+            # found fewer than k): search the allowed vectors exactly instead.
+            return self._exact_subset(q[0], k, allowed)
         return self._faiss_chunks[rows[keep]], scores[keep].astype(np.float64)
+
+    def _exact_subset(
+        self, query: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from .scoring import inner_product_topk
+
+        subset = np.flatnonzero(allowed)
+        if subset.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        vectors = np.ascontiguousarray(self._vectors()[self._faiss_chunks[subset]])
+        s, r = inner_product_topk(query, vectors, min(k, subset.size))
+        return self._faiss_chunks[subset[r]], s.astype(np.float64)
 
     # ---- persistence -----------------------------------------------------------------------
 
@@ -951,6 +970,9 @@ class Index:
 
 
 _MISSING = object()
+# With an approximate dense index, a filter that keeps at most this many chunks is searched
+# exactly over those chunks' vectors (cheap, and FAISS's filtered HNSW/IVF search can miss them).
+_EXACT_FILTERED = 4096
 
 
 def _map_file(path: Path) -> memoryview:
