@@ -1,6 +1,7 @@
-// bench_bm25 FILE [COPIES] [THREADS]: splits FILE into documents at blank lines, repeats them
-// COPIES times, builds the BM25 index, then runs 1,000 queries of 2-4 words drawn from the text
-// (k = 10), and prints build throughput and query latency percentiles.
+// bench_bm25: BM25 build throughput and query latency on a text file.
+// Usage: bench_bm25 FILE [COPIES] [THREADS]. Splits FILE into documents at blank lines, repeats
+// them COPIES times, builds the BM25 index, then runs 1,000 queries of 2-4 words drawn from the
+// text (k = 10), and prints build throughput and query latency percentiles.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
