@@ -244,6 +244,14 @@ def test_batch_is_identical_for_any_thread_count(by: str) -> None:
             ]
 
 
+def test_huge_budgets_take_the_whole_text() -> None:
+    text = "Some text. " * 2000
+    for max_tokens in (10**9, 2**62):
+        chunks = ctxengine.chunk(text, max_tokens, overlap=max_tokens - 1)
+        assert list(chunks) == [text.strip()]
+        assert chunks.tokens[0] == CL100K(text.strip())
+
+
 def test_chunks_sequence_behaviour() -> None:
     chunks = ctxengine.chunk("a b. c d. e f.", 2, tokenizer=words)
     assert list(chunks) == ["a b.", "c d.", "e f."]
