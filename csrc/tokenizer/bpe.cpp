@@ -106,6 +106,33 @@ BpeModel BpeModel::from_merges(Vocabulary vocab, const std::vector<BpeMerge>& me
   return m;
 }
 
+BpeModel BpeModel::from_merge_pairs(Vocabulary vocab,
+                                    const std::vector<std::pair<uint32_t, uint32_t>>& merges,
+                                    bool whole_piece_lookup, const std::string& source) {
+  uint32_t byte_ids[256];
+  for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<uint8_t>(b);
+    byte_ids[b] = vocab.find(&byte, 1, 1);
+    if (byte_ids[b] == kNoToken)
+      throw_error(ErrorKind::Format, source + ": byte " + std::to_string(b) +
+                                         " is not a token; byte-level BPE needs all 256 bytes");
+  }
+  std::vector<BpeMerge> list;
+  list.reserve(merges.size());
+  for (std::size_t i = 0; i < merges.size(); ++i) {
+    const auto [a, b] = merges[i];
+    if (!vocab.contains(a) || !vocab.contains(b))
+      throw_error(ErrorKind::Format, source + ": merge " + std::to_string(i) +
+                                         " names a token id that is not in the vocabulary");
+    const uint32_t merged = vocab.find_concat(a, b);
+    if (merged == kNoToken)
+      throw_error(ErrorKind::Format, source + ": merge " + std::to_string(i) +
+                                         " makes a token that is not in the vocabulary");
+    list.push_back(BpeMerge{a, b, merged});
+  }
+  return from_merges(std::move(vocab), list, byte_ids, whole_piece_lookup, source);
+}
+
 template <bool kCount>
 std::size_t BpeModel::merge_short(const uint8_t* p, std::size_t len,
                                   std::vector<uint32_t>* out) const {

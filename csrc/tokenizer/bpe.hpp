@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tokenizer/vocabulary.hpp"
@@ -46,6 +47,13 @@ class BpeModel {
   static BpeModel from_merges(Vocabulary vocab, const std::vector<BpeMerge>& merges,
                               const uint32_t (&byte_ids)[256], bool whole_piece_lookup,
                               const std::string& source);
+
+  // HF semantics from merge pairs of token ids: the merged token is the vocabulary token whose
+  // bytes are the concatenation (Format error naming `source` when there is none); single-byte
+  // tokens come from the vocabulary.
+  static BpeModel from_merge_pairs(Vocabulary vocab,
+                                   const std::vector<std::pair<uint32_t, uint32_t>>& merges,
+                                   bool whole_piece_lookup, const std::string& source);
 
   const Vocabulary& vocab() const noexcept { return vocab_; }
   bool whole_piece_lookup() const noexcept { return whole_piece_lookup_; }
