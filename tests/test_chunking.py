@@ -345,3 +345,12 @@ def test_a_count_callable_gives_valid_chunks(by: str) -> None:
     native = ctxengine.chunk(text, 100, tokenizer="o200k_base", by=by, overlap=20)
     same = sum(a == b for a, b in zip(chunks, native, strict=False))
     assert same >= 0.9 * len(native)  # fit() may settle differently where counts dip
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    import ctxengine.chunking
+
+    result = doctest.testmod(ctxengine.chunking)
+    assert result.attempted > 5 and result.failed == 0

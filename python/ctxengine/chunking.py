@@ -429,6 +429,8 @@ class _Repaired:
     def __init__(self, text: str) -> None:
         self.text = text
         self._pairs: np.ndarray | None = None
+        if text.isascii():  # O(1) in CPython
+            return
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
