@@ -252,6 +252,16 @@ def test_huge_budgets_take_the_whole_text() -> None:
         assert chunks.tokens[0] == CL100K(text.strip())
 
 
+def test_batch_with_a_callable_from_worker_threads() -> None:
+    # A Python count callable is called from the pool's threads (each takes the GIL).
+    docs = [text for _, text in corpus.message_catalogs(60, 1)[::4]][:12]
+    one = ctxengine.chunk_many(docs, 40, tokenizer=CL100K, by="sentences", threads=1)
+    many = ctxengine.chunk_many(docs, 40, tokenizer=CL100K, by="sentences", threads=3)
+    for a, b, text in zip(one, many, docs, strict=True):
+        assert list(a) == list(b)
+        check_chunks(text, b, 40, CL100K)
+
+
 def test_chunks_sequence_behaviour() -> None:
     chunks = ctxengine.chunk("a b. c d. e f.", 2, tokenizer=words)
     assert list(chunks) == ["a b.", "c d.", "e f."]
