@@ -19,22 +19,8 @@ namespace ctxengine {
 namespace detail {
 namespace {
 
-constexpr uint64_t kNone = ~uint64_t{0};
+constexpr uint64_t kNone = kNoLineEnd;
 constexpr uint64_t kMaxLineBytes = 1024;  // longer lines are never headings, fences or rules
-
-// The offset of the line break ending the line at `line`, the text end, or kNone when neither
-// is within `max_bytes`.
-uint64_t line_end(const TextWindow& w, uint64_t line, uint64_t max_bytes) {
-  const uint64_t lim = std::min<uint64_t>(w.end(), line + max_bytes);
-  for (uint64_t p = line; p < lim; ++p)
-    if (w.at(p) == '\n' || w.at(p) == '\r') return p;
-  return lim == w.end() && w.eof ? lim : kNone;
-}
-
-uint64_t next_line(const TextWindow& w, uint64_t eol) {
-  if (eol >= w.end()) return kNone;
-  return eol + ((w.at(eol) == '\r' && eol + 1 < w.end() && w.at(eol + 1) == '\n') ? 2 : 1);
-}
 
 bool only_blanks(const TextWindow& w, uint64_t p, uint64_t eol) {
   for (; p < eol; ++p)
