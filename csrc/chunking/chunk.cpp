@@ -261,10 +261,11 @@ Chunks ChunkStream::feed(std::string_view data, bool eof, std::vector<std::strin
     done_ = true;
   }
   if (const std::vector<Heading>* headings = scanner_->headings()) {
-    assign_headings(out, *headings, 0, 0);
-    out.headings.assign(headings->begin() + static_cast<std::ptrdiff_t>(headings_sent_),
+    const int64_t base = scanner_->headings_base();
+    assign_headings(out, *headings, 0, base);
+    out.headings.assign(headings->begin() + (static_cast<int64_t>(headings_sent_) - base),
                         headings->end());
-    headings_sent_ = headings->size();
+    headings_sent_ = static_cast<std::size_t>(base) + headings->size();
   }
   if (request_.char_offsets) to_char_offsets(buf_, base_, char_base_, out, 0);
 
@@ -282,6 +283,7 @@ Chunks ChunkStream::feed(std::string_view data, bool eof, std::vector<std::strin
     const auto first =
         std::lower_bound(boundaries_.begin(), boundaries_.end(), make_boundary(keep, 0));
     boundaries_.erase(boundaries_.begin(), first);
+    scanner_->forget_headings_before(keep);
   }
   return out;
 }

@@ -157,6 +157,15 @@ class MarkdownScanner final : public BoundaryScanner {
 
   uint64_t committed() const override { return in_ws_ ? ws_start_ : pos_; }
   const std::vector<Heading>* headings() const override { return &headings_; }
+  int64_t headings_base() const override { return base_; }
+  void forget_headings_before(uint64_t pos) override {
+    const auto it = std::lower_bound(headings_.begin(), headings_.end(), pos,
+                                     [](const Heading& h, uint64_t p) { return h.pos < p; });
+    if (it - headings_.begin() <= 1) return;
+    const auto drop = (it - headings_.begin()) - 1;  // keep the last one before pos
+    headings_.erase(headings_.begin(), headings_.begin() + drop);
+    base_ += drop;
+  }
 
  private:
   void end_ws_run(const TextWindow& w, uint64_t p, std::vector<Boundary>& out) {
@@ -287,7 +296,7 @@ class MarkdownScanner final : public BoundaryScanner {
         break;
       }
     h.title.assign(reinterpret_cast<const char*>(w.ptr(a)), b - a);
-    stack_[level] = static_cast<int64_t>(headings_.size());
+    stack_[level] = base_ + static_cast<int64_t>(headings_.size());
     for (int k = level + 1; k <= 6; ++k) stack_[k] = -1;
     headings_.push_back(std::move(h));
   }
@@ -312,6 +321,7 @@ class MarkdownScanner final : public BoundaryScanner {
   bool keep_block_ = false;       // ... opens a fence or a table
   std::array<int64_t, 7> stack_ = {-1, -1, -1, -1, -1, -1, -1};
   std::vector<Heading> headings_;
+  int64_t base_ = 0;  // the number of headings_[0]
 };
 
 }  // namespace

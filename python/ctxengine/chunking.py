@@ -58,24 +58,38 @@ class Chunk:
 
 
 class _Headings:
-    """The heading table of a markdown text: titles, levels and parents, resolved to paths."""
+    """The heading table of a markdown text: each heading's path (its ancestors' titles and
+    its own), built as headings arrive, since a heading's parent always comes before it."""
 
-    def __init__(self, table: Sequence[tuple[str, int, int]]) -> None:
-        self._table = list(table)
+    def __init__(self, table: Iterable[tuple[str, int, int]]) -> None:
+        self._parent: dict[int, int] = {}
         self._paths: dict[int, tuple[str, ...]] = {}
+        self._next = 0
+        self.extend(table)
 
     def extend(self, table: Iterable[tuple[str, int, int]]) -> None:
-        self._table.extend(table)
+        for title, _level, parent in table:
+            self._parent[self._next] = parent
+            self._paths[self._next] = (*self._paths[parent], title) if parent >= 0 else (title,)
+            self._next += 1
 
     def path(self, index: int) -> tuple[str, ...]:
-        if index < 0:
-            return ()
-        cached = self._paths.get(index)
-        if cached is None:
-            title, _, parent = self._table[index]
-            cached = (*self.path(parent), title)
-            self._paths[index] = cached
-        return cached
+        return self._paths[index] if index >= 0 else ()
+
+    def prune(self, first_needed: int) -> None:
+        """Forget the headings that nothing later can refer to: later chunks sit under heading
+        `first_needed` or after it, and later headings' parents are the last heading's
+        ancestors or later headings (a stream's memory stays bounded)."""
+        keep: set[int] = set()
+        for i in (first_needed, self._next - 1):
+            while i >= 0 and i not in keep:
+                keep.add(i)
+                i = self._parent[i]
+        for i in [k for k in self._paths if k < first_needed and k not in keep]:
+            del self._paths[i], self._parent[i]
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 class Chunks(Sequence[str]):
@@ -340,7 +354,7 @@ def _stream(
         result, texts = stream.feed(_Repaired(text).text, eof)
         starts, ends, tokens, heading, table = result
         headings.extend(table)
-        has_headings = len(heading) > 0
+        has_headings = len(heading) > 0 and len(starts) > 0
         for i, chunk_text in enumerate(texts):
             yield Chunk(
                 chunk_text,
@@ -349,6 +363,8 @@ def _stream(
                 int(tokens[i]),
                 headings.path(int(heading[i])) if has_headings else (),
             )
+        if has_headings:
+            headings.prune(int(heading[-1]))
         if eof:
             return
 
