@@ -1,4 +1,5 @@
-// Tokenizer throughput without Python: bench_tokenize TEXT_FILE RANK_FILE [PATTERN] [REPEATS]
+// bench_tokenize: tokenizer throughput without Python.
+// Usage: bench_tokenize TEXT_FILE RANK_FILE [PATTERN] [REPEATS]
 // Reads a UTF-8 text file and a tiktoken rank file (uncompressed; PATTERN is a scanner name,
 // default cl100k_base), then prints MB/s of the scanner alone, count, encode and count_many
 // (all cores), each the median of REPEATS runs (default 5).
