@@ -645,6 +645,8 @@ def _load_known(known: files.Known) -> Tokenizer:
 
 
 def _load_path(path: Path, pattern: str | None, special_tokens: dict[str, int] | None) -> Tokenizer:
+    if path.is_dir() and (path / "tokenizer.json").is_file():  # a Hugging Face model folder
+        path = path / "tokenizer.json"
     name = path.name
     if name.endswith(".json"):
         try:
