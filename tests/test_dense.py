@@ -219,6 +219,15 @@ TEXTS = [
     "",
     "word " * 400,
 ]
+# Documents that spell BERT's special tokens: HF (and so sentence-transformers) encodes them as
+# the special ids, wherever they are and however they touch the words around them.
+SPECIAL_TEXTS = [
+    "[CLS] a question [SEP] its answer [SEP]",
+    "tokens like [MASK], [PAD] and [UNK] appear in docs about BERT",
+    "glued[SEP]together[CLS][CLS] and lowercase [sep] [cls] stay text",
+    "[SEP]",
+    "[SEP" + "]" + " [ SEP ]" + " x" * 300 + " [SEP]",  # the special past the 256-token cut
+]
 
 
 def test_minilm_embeds_offline_and_retrieves(enc) -> None:
@@ -243,8 +252,18 @@ def test_minilm_tokenization_matches_hf_tokenizers() -> None:
     tok = Tokenizer.from_file(str(emb._root / "tokenizer.json"))
     tok.no_padding()  # the file pads to 128; the embedder pads per batch
     tok.enable_truncation(emb.max_length)
-    texts = TEXTS + [t[:3000] for _, t in english_prose(5)]
+    texts = TEXTS + SPECIAL_TEXTS + [t[:3000] for _, t in english_prose(5)]
     assert emb._tokenizer(texts) == [e.ids for e in tok.encode_batch(texts)]
+    assert 102 in emb._tokenizer(["a [SEP] b"])[0][1:-1]  # [SEP] inside the text: its id
+
+
+def test_minilm_embeds_text_that_spells_special_tokens() -> None:
+    emb = _minilm()
+    v = emb(SPECIAL_TEXTS)
+    assert v.shape == (len(SPECIAL_TEXTS), 384) and np.all(np.isfinite(v))
+    index = Index(embedder=emb)
+    index.add_many(SPECIAL_TEXTS)
+    assert index.search("[SEP]", k=1, mode="dense")[0].text == "[SEP]"
 
 
 def test_minilm_matches_sentence_transformers() -> None:
@@ -254,8 +273,23 @@ def test_minilm_matches_sentence_transformers() -> None:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     model = st.SentenceTransformer(str(Path(emb._root)), device="cpu")
-    want = model.encode(TEXTS, convert_to_numpy=True, normalize_embeddings=True)
-    np.testing.assert_allclose(emb(TEXTS), want, atol=2e-5)
+    texts = TEXTS + SPECIAL_TEXTS
+    want = model.encode(texts, convert_to_numpy=True, normalize_embeddings=True)
+    np.testing.assert_allclose(emb(texts), want, atol=2e-5)
+
+
+def test_sentence_transformers_adapter() -> None:
+    pytest.importorskip("sentence_transformers")
+    emb = _minilm()
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    st = ctxengine.embed.get_embedder(f"st:{emb._root}")
+    assert st.name == f"st:{emb._root}" and st.dim == 384  # type: ignore[attr-defined]
+    np.testing.assert_allclose(st(TEXTS + SPECIAL_TEXTS), emb(TEXTS + SPECIAL_TEXTS), atol=2e-5)
+    index = Index(embedder=st)
+    index.add_many(TEXTS[:4], ["file", "cat", "stocks", "tokyo"])
+    assert index.search("reading files from disk", k=1, mode="dense")[0].doc_id == "file"
 
 
 def test_embedder_names() -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ctxengine
 from corpus import cjk_texts, english_prose, message_catalogs, stdlib_sources
@@ -93,6 +95,56 @@ def test_chunks_reconstruct_text_and_count_exactly(built, enc) -> None:
         assert index.neighbors(ids[-1], before=1, after=5) == ids[-2:]
 
 
+def test_chunking_settings_batch_chunks_and_partial_documents(built, enc) -> None:
+    index, docs = built
+    assert (index.max_tokens, index.overlap, index.by) == (128, 0, "recursive")
+    other = Index(tokenizer=enc, max_tokens=50, overlap=10, by="sentences")
+    assert (other.max_tokens, other.overlap, other.by) == (50, 10, "sentences")
+    chunks = _all_chunks(index)
+    rng = np.random.default_rng(5)
+    ids = [c.chunk_id for c in chunks]
+    pick = rng.choice(ids, 300).tolist() + ids[:3]  # any order, repeats allowed
+    by_id = {c.chunk_id: c for c in chunks}
+    assert index.chunks(pick) == [by_id[i] for i in pick]
+    assert index.chunks(np.array(pick, dtype=np.int32)) == [by_id[i] for i in pick]
+    assert index.chunks([]) == [] and index.chunks(range(3)) == [by_id[i] for i in range(3)]
+    for bad in ([len(ids) + 5], [-1], [0, 10**9]):
+        with pytest.raises(ctxengine.NotFoundError, match="no chunk"):
+            index.chunks(bad)
+    with pytest.raises(ctxengine.InvalidInputError, match="integers"):
+        index.chunks([1.5])
+    # Part of a document, by str offsets, without decoding the rest: equal to slicing the
+    # whole text, at chunk boundaries and anywhere else, in multi-byte and CJK text too.
+    for doc_id, text in docs:
+        n = len(text)
+        cuts = [(0, n), (0, None), (n, None), (n + 3, n + 9), (5, 2), (n // 2, n + 100)]
+        cuts += [tuple(sorted(rng.integers(0, n + 2, 2).tolist())) for _ in range(20)]
+        cuts += [(c.start, c.end) for c in chunks if c.doc_id == doc_id][:10]
+        cuts += [(c.end, c.end + 7) for c in chunks if c.doc_id == doc_id][:10]
+        for start, end in cuts:
+            assert index.document(doc_id, start, end) == text[start:end], (doc_id, start, end)
+    for bad in (-1, 1.0, True):
+        with pytest.raises(ctxengine.InvalidInputError):
+            index.document(docs[0][0], bad)
+    with pytest.raises(ctxengine.InvalidInputError):
+        index.document(docs[0][0], 0, -3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(max_size=300), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 320), st.integers(0, 320)), max_size=8),
+    st.sampled_from([4, 16]),
+)
+def test_partial_documents_equal_slices(texts: list[str], cuts: list, max_tokens: int) -> None:
+    index = Index(tokenizer="cl100k_base", max_tokens=max_tokens)
+    ids = index.add_many(texts)  # lone surrogates, combining marks, emoji, whitespace-only
+    for doc_id, text in zip(ids, texts, strict=True):
+        for start, end in cuts:
+            assert index.document(doc_id, start, end) == text[start:end]
+            assert index.document(doc_id, start) == text[start:]
+
+
 def test_bm25_search_equals_bm25_over_the_chunks(built) -> None:
     index, _ = built
     chunks = _all_chunks(index)
@@ -157,6 +209,8 @@ def test_remove_really_removes(enc) -> None:
         ]
         np.testing.assert_allclose([h.score for h in got], [h.score for h in want], rtol=1e-6)
     assert gone not in index and len(index) == len(docs) - 1
+    with pytest.raises(ctxengine.NotFoundError, match="removed"):
+        index.chunks([first + 1 if end > first + 1 else first])
     with pytest.raises(ctxengine.NotFoundError):
         index.document(gone)
     with pytest.raises(ctxengine.NotFoundError):
@@ -287,6 +341,12 @@ def test_save_load_round_trip(tmp_path: Path, enc) -> None:
     assert [loaded.document(d) for d in loaded.doc_ids()] == [
         index.document(d) for d in index.doc_ids()
     ]
+    for d in loaded.doc_ids():  # parts read from the memory-mapped text
+        text = index.document(d)
+        for start, end in ((0, 7), (len(text) // 3, len(text) // 2), (len(text) - 5, None)):
+            assert loaded.document(d, max(start, 0), end) == text[max(start, 0) : end]
+    live = [c for d in loaded.doc_ids() for c in range(*loaded._chunk_range[loaded._pos[d]])]
+    assert loaded.chunks(live) == index.chunks(live)
     # The loaded index keeps working: add, remove, save over the old one, load again.
     loaded.add("a new document about files", doc_id="new", metadata={"i": 99})
     loaded.remove(_docs()[0][0])
@@ -318,6 +378,35 @@ def _files(path: Path) -> Path:
     return path / current
 
 
+def test_format_1_indexes_still_load(tmp_path: Path, enc) -> None:
+    """Format 1 (what earlier versions wrote) kept the chunk table as one file per column."""
+    import hashlib
+
+    index = _small_index(enc)
+    index.save(tmp_path / "v1")
+    folder = _files(tmp_path / "v1")
+    table = np.load(folder / "chunks.npy")
+    (folder / "chunks.npy").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["files"]["chunks.npy"]
+    for j, name in enumerate(("doc", "start", "end", "bstart", "bend", "tokens")):
+        np.save(folder / f"chunk_{name}.npy", np.ascontiguousarray(table[:, j]))
+        data = (folder / f"chunk_{name}.npy").read_bytes()
+        manifest["files"][f"chunk_{name}.npy"] = {
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    manifest["version"] = 1
+    raw = json.dumps(manifest).encode()
+    (folder / "manifest.json").write_bytes(raw)
+    (tmp_path / "v1" / "CURRENT").write_text(f"{folder.name} {hashlib.sha256(raw).hexdigest()}\n")
+    loaded = Index.load(tmp_path / "v1", tokenizer=enc)
+    assert loaded.chunks(range(loaded.n_chunks)) == index.chunks(range(index.n_chunks))
+    assert loaded.search("files", k=5) == index.search("files", k=5)
+    loaded.save(tmp_path / "v2")  # and saves in the current format
+    assert json.loads((_files(tmp_path / "v2") / "manifest.json").read_text())["version"] == 2
+
+
 def test_tampered_truncated_and_newer_indexes_are_refused(tmp_path: Path, enc) -> None:
     index = _small_index(enc)
     index.save(tmp_path / "good")
@@ -329,7 +418,7 @@ def test_tampered_truncated_and_newer_indexes_are_refused(tmp_path: Path, enc) -
         shutil.copytree(tmp_path / "good", dst)
         return dst
 
-    for fname in ("bm25_postings.npy", "text.bin", "docs.json", "chunk_tokens.npy"):
+    for fname in ("bm25_postings.npy", "text.bin", "docs.json", "chunks.npy"):
         bad = copy(f"flip-{fname}")
         f = _files(bad) / fname
         data = bytearray(f.read_bytes())
@@ -348,18 +437,19 @@ def test_tampered_truncated_and_newer_indexes_are_refused(tmp_path: Path, enc) -
     m.write_text(m.read_text().replace('"max_tokens": 96', '"max_tokens": 97'))
     with pytest.raises(ctxengine.FormatError, match="checksum"):
         Index.load(bad, tokenizer=enc)
-    # A newer format, with a consistent checksum: refused with advice to upgrade.
-    bad = copy("newer")
-    m = _files(bad) / "manifest.json"
-    manifest = json.loads(m.read_text())
-    manifest["version"] = 99
-    raw = json.dumps(manifest).encode()
-    m.write_bytes(raw)
+    # A newer or unknown format, with a consistent checksum: refused with advice.
     import hashlib
 
-    (bad / "CURRENT").write_text(f"{_files(bad).name} {hashlib.sha256(raw).hexdigest()}\n")
-    with pytest.raises(ctxengine.FormatError, match="newer ctxengine"):
-        Index.load(bad, tokenizer=enc)
+    for version, advice in ((99, "newer ctxengine"), (0, "unknown index format")):
+        bad = copy(f"version-{version}")
+        m = _files(bad) / "manifest.json"
+        manifest = json.loads(m.read_text())
+        manifest["version"] = version
+        raw = json.dumps(manifest).encode()
+        m.write_bytes(raw)
+        (bad / "CURRENT").write_text(f"{_files(bad).name} {hashlib.sha256(raw).hexdigest()}\n")
+        with pytest.raises(ctxengine.FormatError, match=advice):
+            Index.load(bad, tokenizer=enc)
     bad = copy("current")
     (bad / "CURRENT").write_text("garbage")
     with pytest.raises(ctxengine.FormatError):

@@ -28,6 +28,7 @@ class Dense:
         self.index = index
         self.kind = kind
         self.gpu = gpu
+        self.params: tuple[int, Any] = (0, None)  # the last unfiltered search's (k, params)
 
 
 def _faiss() -> Any:
@@ -81,30 +82,40 @@ def add(dense: Dense, vectors: np.ndarray) -> None:
 def search(
     dense: Dense, query: np.ndarray, k: int, allowed: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, rows) of the k best rows for one query; rows are -1 past the last hit."""
-    faiss = _faiss()
+    """(scores, rows) of the k best rows for one query (float32, shape (1, dim)); rows are -1
+    past the last hit."""
     n = dense.index.ntotal
     k = min(k, n)
     if k == 0:
         return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
-    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-    if allowed is None and dense.gpu is not None and k <= 2048:
-        scores, rows = dense.gpu.search(q, k)
+    if allowed is None:
+        if dense.gpu is not None and k <= 2048:
+            scores, rows = dense.gpu.search(query, k)
+            return scores[0], rows[0]
+        # This path runs once per query: the parameters are made once per k (not per query),
+        # and a flat index needs none.
+        params = None
+        if dense.kind != "flat":
+            if dense.params[0] != k:
+                dense.params = (k, _params(dense, k))
+            params = dense.params[1]
+        scores, rows = dense.index.search(query, k, params=params)
         return scores[0], rows[0]
-    kwargs: dict[str, Any] = {}
-    keep = None
-    if allowed is not None:
-        keep = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
-        kwargs["sel"] = faiss.IDSelectorBitmap(n, faiss.swig_ptr(keep))
-    if dense.kind == "hnsw":
-        params = faiss.SearchParametersHNSW(efSearch=max(128, k), **kwargs)
-    elif dense.kind == "ivf" and hasattr(dense.index, "nprobe"):
-        params = faiss.SearchParametersIVF(nprobe=dense.index.nprobe, **kwargs)
-    else:
-        params = faiss.SearchParameters(**kwargs)
-    scores, rows = dense.index.search(q, k, params=params)
+    faiss = _faiss()
+    keep = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+    params = _params(dense, k, sel=faiss.IDSelectorBitmap(n, faiss.swig_ptr(keep)))
+    scores, rows = dense.index.search(query, k, params=params)
     del keep  # the bitmap had to outlive the search
     return scores[0], rows[0]
+
+
+def _params(dense: Dense, k: int, **kwargs: Any) -> Any:
+    faiss = _faiss()
+    if dense.kind == "hnsw":
+        return faiss.SearchParametersHNSW(efSearch=max(128, k), **kwargs)
+    if dense.kind == "ivf" and hasattr(dense.index, "nprobe"):
+        return faiss.SearchParametersIVF(nprobe=dense.index.nprobe, **kwargs)
+    return faiss.SearchParameters(**kwargs)
 
 
 def serialize(dense: Dense) -> bytes:

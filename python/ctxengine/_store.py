@@ -29,7 +29,7 @@ import numpy as np
 from .errors import FormatError, InvalidInputError, NotFoundError
 
 FORMAT = "ctxengine-index"
-VERSION = 1
+VERSION = 2  # 2: the chunk table is one (n, 6) array, chunks.npy (1: a file per column)
 
 __all__ = ["FORMAT", "VERSION", "Opened", "open_index", "save_index"]
 
@@ -150,8 +150,10 @@ def open_index(path: str | os.PathLike[str], *, verify: bool = True) -> Opened:
     if not isinstance(version, int) or version > VERSION:
         raise FormatError(
             f"{root} was written by a newer ctxengine (index format {version}; this version "
-            f"reads format {VERSION} and older): upgrade ctxengine to load it"
+            f"reads formats 1 to {VERSION}): upgrade ctxengine to load it"
         )
+    if version < 1:
+        raise FormatError(f"{root} has an unknown index format {version}; rebuild it")
     for fname, entry in manifest["files"].items():
         file = folder / fname
         if "/" in fname or not file.is_file():

@@ -183,7 +183,9 @@ class MiniLMEmbedder:
     def _load_tokenizer(self, path: Path) -> Callable[[list[str]], list[list[int]]]:
         # ctxengine's own tokenizer.json support (WordPiece, from the `hf` area) when this build
         # has it; else HF `tokenizers`. Both truncate the text to max_length minus the special
-        # tokens, then add [CLS] ... [SEP], as HF's truncation with a post-processor does.
+        # tokens, then add [CLS] ... [SEP], as HF's truncation with a post-processor does. Text
+        # that spells a special token ("[SEP]") encodes as that token, as HF always does
+        # (allowed_special="all"; ctxengine's default would raise, tiktoken's policy).
         from . import tokenizer as _tokenizer
         from .errors import Error
 
@@ -198,7 +200,10 @@ class MiniLMEmbedder:
             body = self.max_length - len(prefix) - len(suffix)
 
             def encode_own(texts: list[str]) -> list[list[int]]:
-                return [prefix + own.encode(t)[:body].tolist() + suffix for t in texts]
+                return [
+                    prefix + own.encode(t, allowed_special="all")[:body].tolist() + suffix
+                    for t in texts
+                ]
 
             return encode_own
         try:
@@ -320,7 +325,11 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(model, device=device)
         self.name = f"st:{model}"
         self.batch_size = batch_size
-        dim = self._model.get_sentence_embedding_dimension()
+        # sentence-transformers 6 renamed the method (the old name warns, then goes).
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if dim is None:
             raise InvalidInputError(f"{model} does not say its embedding dimension")
         self.dim = int(dim)

@@ -23,8 +23,10 @@ when nothing was removed). Batch your adds. An index is not safe for concurrent 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _store
+from . import _dense, _store
 from ._native import core
 from ._textsplit import chunk_spans_many, resolve_tokenizer, tokenizer_name
 from .bm25 import analyzer_options, bm25_params, check_k
@@ -55,7 +57,9 @@ Filter = Mapping[str, Any] | Callable[[Mapping[str, Any]], bool]
 _ix = core.index
 
 
-@dataclass(frozen=True, slots=True)
+# Chunk and Hit are plain slotted dataclasses, not frozen ones: a search builds one per hit, and
+# a frozen dataclass's __init__ costs five times as much (each field set via object.__setattr__).
+@dataclass(slots=True)
 class Chunk:
     """A chunk of a document: ``document(doc_id)[start:end] == text``; `tokens` is exact."""
 
@@ -68,7 +72,7 @@ class Chunk:
     metadata: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit(Chunk):
     """A search result: a :class:`Chunk` and its score (higher is better; scale depends on mode)."""
 
@@ -87,34 +91,42 @@ class SkippedFilesWarning(UserWarning):
     """Some files given to :meth:`Index.add_files` were binary or unreadable and were skipped."""
 
 
-class _Columns:
-    """Per-chunk columns that grow in batches and are concatenated on demand."""
+# The chunk table's columns.
+_DOC, _START, _END, _BSTART, _BEND, _TOKENS = range(6)
+
+
+class _Table:
+    """The per-chunk table: one int64 row per chunk, growing in batches, concatenated on demand.
+
+    Columns: the document's position, the chunk's str offsets, its UTF-8 byte offsets and its
+    token count. One row per chunk means a search gathers its hits' fields in one NumPy call.
+    """
 
     names = ("doc", "start", "end", "bstart", "bend", "tokens")
 
     def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray]] = []
-        self._cache: dict[str, np.ndarray] | None = None
+        self.parts: list[np.ndarray] = []
+        self._cache: np.ndarray | None = None
         self.size = 0
 
-    def append(self, cols: dict[str, np.ndarray]) -> None:
-        self.parts.append(cols)
-        self.size += len(cols["doc"])
+    def append(self, rows: np.ndarray) -> None:
+        self.parts.append(rows)
+        self.size += len(rows)
         self._cache = None
 
-    def get(self) -> dict[str, np.ndarray]:
+    def get(self) -> np.ndarray:
         if self._cache is None:
             if len(self.parts) == 1:
                 self._cache = self.parts[0]
+            elif self.parts:
+                self._cache = np.concatenate(self.parts)
             else:
-                self._cache = {
-                    n: np.concatenate([p[n] for p in self.parts])
-                    if self.parts
-                    else np.empty(0, np.int64)
-                    for n in self.names
-                }
-                self.parts = [self._cache] if self.size else []
+                self._cache = np.empty((0, len(self.names)), dtype=np.int64)
+            self.parts = [self._cache] if self.size else []
         return self._cache
+
+    def column(self, name: str) -> np.ndarray:
+        return self.get()[:, self.names.index(name)]
 
 
 class Index:
@@ -193,10 +205,12 @@ class Index:
         self._bytes: list[bytes | memoryview] = []
         self._meta: list[dict[str, Any]] = []
         self._alive: list[bool] = []
+        self._alive_array: np.ndarray | None = None  # _alive as an array, made on demand
+        self._meta_codes: dict[Any, tuple[dict[Any, int], np.ndarray]] = {}  # see _matching
         self._chunk_range: list[tuple[int, int]] = []
         self._next_auto = 0
         # chunks
-        self._chunks = _Columns()
+        self._chunks = _Table()
         self._vector_parts: list[np.ndarray] = []
         # search structures, rebuilt lazily
         self._bm25: Any = None
@@ -205,6 +219,7 @@ class Index:
         self._mapped: dict[str, np.ndarray] = {}
         self._faiss: Any = None
         self._faiss_chunks = np.empty(0, dtype=np.int64)
+        self._faiss_identity = False  # whether _faiss_chunks is 0, 1, 2, ...
         self._faiss_dirty = False
 
     # ---- options ---------------------------------------------------------------------------
@@ -215,7 +230,24 @@ class Index:
         return self._tokenizer
 
     @property
+    def max_tokens(self) -> int:
+        """The chunk size: no chunk has more tokens than this in :attr:`tokenizer`."""
+        return int(self._options["max_tokens"])
+
+    @property
+    def overlap(self) -> int:
+        """Tokens shared by consecutive chunks of a document (``ctxengine.chunk``'s overlap)."""
+        return int(self._options["overlap"])
+
+    @property
+    def by(self) -> str:
+        """How documents are cut: ``"recursive"``, ``"tokens"``, ``"sentences"``,
+        ``"markdown"`` or ``"code"`` (``ctxengine.chunk``'s `by`)."""
+        return str(self._options["by"])
+
+    @property
     def embedder(self) -> Embedder | None:
+        """The embedder of dense and hybrid search (None: BM25 only)."""
         return self._embedder
 
     @property
@@ -277,7 +309,7 @@ class Index:
 
         # Per-chunk columns as Python lists, converted once (per-document NumPy arrays cost more
         # than the work for the many small documents of a large corpus).
-        cols: dict[str, list[int]] = {n: [] for n in _Columns.names}
+        cols: dict[str, list[int]] = {n: [] for n in _Table.names}
         ranges: list[tuple[int, int]] = []
         encoded: list[bytes] = []
         chunk_texts: list[str] = []
@@ -336,8 +368,10 @@ class Index:
             self._meta.append(metas[i])
             self._alive.append(True)
             self._chunk_range.append(ranges[i])
+        self._alive_array = None
+        self._meta_codes.clear()
         if texts:
-            self._chunks.append({n: np.array(v, dtype=np.int64) for n, v in cols.items()})
+            self._chunks.append(np.array([cols[n] for n in _Table.names], dtype=np.int64).T.copy())
         if vectors is not None and len(vectors):
             self._vector_parts.append(vectors)
         self._bm25_dirty = True
@@ -423,10 +457,7 @@ class Index:
                 f"dimension mismatch: the embedder returned {out.shape[1]}-d vectors but the "
                 f"index holds {self._dim}-d vectors; use the embedder the index was built with"
             )
-        if not np.all(np.isfinite(out)):
-            raise InvalidInputError("the embedder returned NaN or infinite values")
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.ascontiguousarray(out / np.where(norms > 0, norms, 1), dtype=np.float32)
+        return _unit_rows(out)
 
     def add_files(
         self,
@@ -483,6 +514,7 @@ class Index:
         if i is None:
             raise NotFoundError(f"no document {doc_id!r} in the index")
         self._alive[i] = False
+        self._alive_array = None
         self._bytes[i] = b""
         self._bm25_dirty = True
         self._faiss_dirty = True
@@ -490,10 +522,49 @@ class Index:
 
     # ---- reading ---------------------------------------------------------------------------
 
-    def document(self, doc_id: str) -> str:
-        """The full text of a document."""
+    def document(self, doc_id: str, start: int = 0, end: int | None = None) -> str:
+        """A document's text, or ``text[start:end]`` (str offsets, as a hit's ``start`` and
+        ``end``; past the end they clamp as slicing does) without decoding the rest: the
+        range is found from the nearest chunk boundary, so reading a part of a large document
+        costs about the part's size.
+
+        >>> index = Index()
+        >>> index.add("naïve café au lait", doc_id="menu")
+        'menu'
+        >>> index.document("menu", 6, 10)
+        'café'
+        """
         i = self._doc_index(doc_id)
-        return bytes(self._bytes[i]).decode("utf-8", "surrogatepass")
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0
+            ):
+                raise InvalidInputError(f"{name} must be an integer >= 0, got {value!r}")
+        data = self._bytes[i]
+        if start == 0 and end is None:
+            return str(data, "utf-8", "surrogatepass")
+        begin = self._byte_offset(i, int(start))
+        stop = len(data) if end is None else self._byte_offset(i, max(int(start), int(end)))
+        return str(data[begin:stop], "utf-8", "surrogatepass")
+
+    def _byte_offset(self, doc: int, pos: int) -> int:
+        """The UTF-8 byte offset of str offset `pos` in document `doc` (clamped to its end)."""
+        # Anchor: the last chunk boundary at or before `pos`, where both offsets are known.
+        at, byte = 0, 0
+        first, last = self._chunk_range[doc]
+        if last > first:
+            rows = self._chunks.get()[first:last]
+            for col, bcol in ((_START, _BSTART), (_END, _BEND)):
+                j = int(np.searchsorted(rows[:, col], pos, side="right")) - 1
+                if j >= 0 and at < int(rows[j, col]) <= pos:
+                    at, byte = int(rows[j, col]), int(rows[j, bcol])
+        # Then count code points: every byte that is not a continuation byte (10xxxxxx) starts
+        # one, and one takes at most 4 bytes (surrogatepass's lone surrogates take 3).
+        data = self._bytes[doc]
+        want = pos - at
+        span = np.frombuffer(data, np.uint8, count=min(4 * want, len(data) - byte), offset=byte)
+        starts = np.flatnonzero((span & 0xC0) != 0x80)
+        return byte + int(starts[want]) if want < len(starts) else byte + len(span)
 
     def metadata(self, doc_id: str) -> Mapping[str, Any]:
         return self._meta[self._doc_index(doc_id)]
@@ -511,15 +582,41 @@ class Index:
             or not 0 <= chunk_id < self._chunks.size
         ):
             raise NotFoundError(f"no chunk {chunk_id!r} in the index")
-        doc = int(self._chunks.get()["doc"][chunk_id])
+        doc = int(self._chunks.get()[chunk_id, _DOC])
         if not self._alive[doc]:
             raise NotFoundError(f"chunk {chunk_id} belonged to a removed document")
         return doc
 
     def chunk(self, chunk_id: int) -> Chunk:
         """A chunk by id, with its text, offsets, exact token count and document metadata."""
-        doc = self._chunk_doc(chunk_id)
-        return self._make(Chunk, int(chunk_id), doc)
+        self._chunk_doc(chunk_id)
+        return self._records(np.array([chunk_id], dtype=np.int64))[0]
+
+    def chunks(self, chunk_ids: Iterable[int] | np.ndarray) -> list[Chunk]:
+        """Many chunks by id at once, in the order given (repeats allowed): the same objects as
+        :meth:`chunk`, gathered in one pass. An unknown or removed chunk raises NotFoundError.
+
+        >>> index = Index(max_tokens=4)
+        >>> index.add("one two three four five six seven", doc_id="d")
+        'd'
+        >>> [c.text for c in index.chunks([1, 0])]
+        ['five six seven', 'one two three four']
+        """
+        ids = np.asarray(
+            chunk_ids if isinstance(chunk_ids, np.ndarray) else list(chunk_ids)
+        ).reshape(-1)
+        if ids.size == 0:
+            return []
+        if ids.dtype.kind not in "iu":
+            raise InvalidInputError(f"chunk ids must be integers, got {ids.dtype} values")
+        ids = ids.astype(np.int64, copy=False)
+        bad = (ids < 0) | (ids >= self._chunks.size)
+        if bad.any():
+            raise NotFoundError(f"no chunk {int(ids[bad][0])} in the index")
+        gone = ~self._alive_mask()[self._chunks.get()[ids, _DOC]]
+        if gone.any():
+            raise NotFoundError(f"chunk {int(ids[gone][0])} belonged to a removed document")
+        return self._records(ids)
 
     def neighbors(self, chunk_id: int, *, before: int = 1, after: int = 1) -> list[int]:
         """Chunk ids of the same document around `chunk_id` (itself included), in order."""
@@ -529,22 +626,22 @@ class Index:
         first, end = self._chunk_range[doc]
         return list(range(max(first, chunk_id - before), min(end, chunk_id + after + 1)))
 
-    def _make(self, cls: type, chunk_id: int, doc: int, **extra: Any) -> Any:
-        c = self._chunks.get()
-        data = self._bytes[doc]
-        text = bytes(data[int(c["bstart"][chunk_id]) : int(c["bend"][chunk_id])]).decode(
-            "utf-8", "surrogatepass"
-        )
-        return cls(
-            doc_id=self._ids[doc],
-            chunk_id=chunk_id,
-            text=text,
-            start=int(c["start"][chunk_id]),
-            end=int(c["end"][chunk_id]),
-            tokens=int(c["tokens"][chunk_id]),
-            metadata=self._meta[doc],
-            **extra,
-        )
+    def _records(self, ids: np.ndarray, scores: list[float] | None = None) -> list[Any]:
+        """Chunks `ids` (live; an int64 array) as Chunk objects, or as Hits with `scores`.
+
+        One gather of the chunk table, then one comprehension: this runs on every search.
+        """
+        rows = zip(ids.tolist(), self._chunks.get()[ids].tolist(), strict=True)
+        names, data, meta = self._ids, self._bytes, self._meta
+        if scores is None:
+            return [
+                Chunk(names[d], i, str(data[d][bs:be], "utf-8", "surrogatepass"), s, e, t, meta[d])
+                for i, (d, s, e, bs, be, t) in rows
+            ]
+        return [
+            Hit(names[d], i, str(data[d][bs:be], "utf-8", "surrogatepass"), s, e, t, meta[d], score)
+            for (i, (d, s, e, bs, be, t)), score in zip(rows, scores, strict=True)
+        ]
 
     # ---- search ----------------------------------------------------------------------------
 
@@ -602,35 +699,12 @@ class Index:
                 ids, scores = weighted_fusion([lexical, dense], weights)
         if mmr_lambda is not None and len(ids):
             ids, scores = mmr(ids, scores, self._vectors()[ids], k, lambda_=mmr_lambda)
-        return self._hits(np.asarray(ids[:k], dtype=np.int64), np.asarray(scores)[:k])
+        if len(ids) > k:
+            ids, scores = ids[:k], scores[:k]
+        return self._hits(ids, scores)
 
     def _hits(self, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
-        # One gather per column, then plain Python: this runs on every search.
-        c = self._chunks.get()
-        rows = zip(
-            ids.tolist(),
-            scores.tolist(),
-            c["doc"][ids].tolist(),
-            c["bstart"][ids].tolist(),
-            c["bend"][ids].tolist(),
-            c["start"][ids].tolist(),
-            c["end"][ids].tolist(),
-            c["tokens"][ids].tolist(),
-            strict=True,
-        )
-        return [
-            Hit(
-                self._ids[doc],
-                chunk_id,
-                bytes(self._bytes[doc][bs:be]).decode("utf-8", "surrogatepass"),
-                start,
-                end,
-                tokens,
-                self._meta[doc],
-                score,
-            )
-            for chunk_id, score, doc, bs, be, start, end, tokens in rows
-        ]
+        return self._records(ids, scores.tolist())
 
     def search_many(
         self,
@@ -664,7 +738,7 @@ class Index:
         doc_mask = self._doc_mask(filter)
         live = None
         if doc_mask is not None:
-            live = doc_mask[self._chunks.get()["doc"][self._bm25_chunks]].astype(np.uint8)
+            live = doc_mask[self._chunks.column("doc")[self._bm25_chunks]].astype(np.uint8)
         scores, rows, counts = self._bm25.search_many(
             [q.encode("utf-8", "surrogatepass") for q in queries], k, live, threads or 0
         )
@@ -674,46 +748,73 @@ class Index:
         ]
 
     def _doc_mask(self, filter: Filter | None) -> np.ndarray | None:
+        """The documents a filter keeps (live ones only), as a bool mask over positions."""
         if filter is None:
             return None
-        if callable(filter):
-            test = filter
-        elif isinstance(filter, Mapping):
-            wanted = dict(filter)
-
-            def test(meta: Mapping[str, Any]) -> bool:
-                for key, value in wanted.items():
-                    got = meta.get(key, _MISSING)
-                    if isinstance(value, (list, tuple, set, frozenset)):
-                        if got not in value:
-                            return False
-                    elif got != value:
-                        return False
-                return True
-        else:
+        if callable(filter):  # any Python: called on every live document's metadata
+            return np.fromiter(
+                (a and bool(filter(m)) for a, m in zip(self._alive, self._meta, strict=True)),
+                dtype=bool,
+                count=len(self._alive),
+            )
+        if not isinstance(filter, Mapping):
             raise InvalidInputError("filter must be a mapping of metadata values or a callable")
-        return np.fromiter(
-            (
-                alive and bool(test(meta))
-                for alive, meta in zip(self._alive, self._meta, strict=True)
-            ),
-            dtype=bool,
-            count=len(self._alive),
-        )
+        mask = self._alive_mask().copy()
+        for key, value in filter.items():
+            accepted = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+            mask &= self._matching(key, list(accepted))
+        return mask
+
+    def _matching(self, key: Any, accepted: list[Any]) -> np.ndarray:
+        """Documents whose ``metadata[key]`` equals one of `accepted` (Python ``==``).
+
+        Each key used in a filter gets a column of value codes, made in one pass over the
+        metadata and kept until documents are added, so a search compares codes in NumPy
+        instead of calling Python per document. Unhashable values (lists, dicts) are compared
+        one by one.
+        """
+        column = self._meta_codes.get(key)
+        if column is None:
+            codes: dict[Any, int] = {}
+            values = np.full(len(self._meta), -1, dtype=np.int32)
+            for i, meta in enumerate(self._meta):
+                got = meta.get(key, _MISSING)
+                if got is not _MISSING:
+                    with contextlib.suppress(TypeError):  # unhashable: never equals a hashable
+                        values[i] = codes.setdefault(got, len(codes))
+            column = self._meta_codes[key] = (codes, values)
+        codes, values = column
+        wanted, loose = [], []
+        for v in accepted:
+            try:
+                if v in codes:
+                    wanted.append(codes[v])
+            except TypeError:
+                loose.append(v)
+        mask = np.isin(values, wanted) if wanted else np.zeros(len(values), dtype=bool)
+        for v in loose:
+            mask |= np.fromiter(
+                (m.get(key, _MISSING) == v for m in self._meta), dtype=bool, count=len(self._meta)
+            )
+        return mask
+
+    def _alive_mask(self) -> np.ndarray:
+        if self._alive_array is None:
+            self._alive_array = np.fromiter(self._alive, dtype=bool, count=len(self._alive))
+        return self._alive_array
 
     def _live_chunks(self) -> np.ndarray:
         """Ids of the chunks of live documents, ascending (a document's chunks are contiguous)."""
         if self._chunks.size == 0:
             return np.empty(0, dtype=np.int64)
-        alive = np.fromiter(self._alive, dtype=bool, count=len(self._alive))
-        return np.flatnonzero(alive[self._chunks.get()["doc"]]).astype(np.int64)
+        return np.flatnonzero(self._alive_mask()[self._chunks.column("doc")]).astype(np.int64)
 
     def _ensure_bm25(self) -> None:
         if self._bm25 is not None and not self._bm25_dirty:
             return
         live = self._live_chunks()
-        c = self._chunks.get()
-        docs = c["doc"][live] if live.size else np.empty(0, dtype=np.int64)
+        rows = self._chunks.get()[live]
+        docs = rows[:, _DOC]
         # One buffer holding every live document that has chunks; chunk ranges index into it.
         base = {}
         pieces: list[bytes | memoryview] = []
@@ -723,16 +824,8 @@ class Index:
             pieces.append(self._bytes[d])
             offset += len(self._bytes[d])
         shift = np.array([base[d] for d in docs.tolist()], dtype=np.int64)
-        starts = (
-            np.ascontiguousarray(c["bstart"][live] + shift, dtype=np.int64)
-            if live.size
-            else np.empty(0, np.int64)
-        )
-        ends = (
-            np.ascontiguousarray(c["bend"][live] + shift, dtype=np.int64)
-            if live.size
-            else np.empty(0, np.int64)
-        )
+        starts = np.ascontiguousarray(rows[:, _BSTART] + shift)
+        ends = np.ascontiguousarray(rows[:, _BEND] + shift)
         self._bm25 = _ix.Bm25Index.build(
             b"".join(pieces), starts, ends, self._analyzer, self._params, self._threads
         )
@@ -745,7 +838,7 @@ class Index:
         self._ensure_bm25()
         live = None
         if doc_mask is not None:
-            live = doc_mask[self._chunks.get()["doc"][self._bm25_chunks]].astype(np.uint8)
+            live = doc_mask[self._chunks.column("doc")[self._bm25_chunks]].astype(np.uint8)
         scores, rows = self._bm25.search(query.encode("utf-8", "surrogatepass"), k, live)
         return self._bm25_chunks[rows], scores.astype(np.float64)
 
@@ -759,8 +852,6 @@ class Index:
     def _ensure_faiss(self) -> None:
         if self._faiss is not None and not self._faiss_dirty:
             return
-        from . import _dense
-
         vectors = self._vectors()
         live = self._live_chunks()
         if (
@@ -775,30 +866,33 @@ class Index:
                 vectors[live], self._options["dense_index"], self._dim or 0, gpu=self._gpu
             )
         self._faiss_chunks = live
+        self._faiss_identity = live.size == self._chunks.size
         self._faiss_dirty = False
 
     def _search_dense(
         self, query: str, k: int, doc_mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        from . import _dense
-
         self._ensure_faiss()
         if self._faiss_chunks.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
         q = self._embed_batch([query])
         allowed = None
         if doc_mask is not None:
-            allowed = doc_mask[self._chunks.get()["doc"][self._faiss_chunks]]
+            allowed = doc_mask[self._chunks.column("doc")[self._faiss_chunks]]
         n_allowed = -1 if allowed is None else int(np.count_nonzero(allowed))
         if allowed is not None and n_allowed <= _EXACT_FILTERED and self._faiss.kind != "flat":
             return self._exact_subset(q[0], k, allowed)
         scores, rows = _dense.search(self._faiss, q, k, allowed)
-        keep = rows >= 0
-        if allowed is not None and int(np.count_nonzero(keep)) < min(k, n_allowed):
-            # The filter starved the approximate search (FAISS's filtered graph or list search
-            # found fewer than k): search the allowed vectors exactly instead.
-            return self._exact_subset(q[0], k, allowed)
-        return self._faiss_chunks[rows[keep]], scores[keep].astype(np.float64)
+        # FAISS pads with -1 after the last row it found (fewer than k).
+        if rows.size == 0 or rows[-1] < 0:
+            keep = rows >= 0
+            if allowed is not None and int(np.count_nonzero(keep)) < min(k, n_allowed):
+                # The filter starved the approximate search (FAISS's filtered graph or list
+                # search found fewer than k): search the allowed vectors exactly instead.
+                return self._exact_subset(q[0], k, allowed)
+            rows, scores = rows[keep], scores[keep]
+        # Rows are chunk ids while no document was removed since the FAISS index was built.
+        return (rows if self._faiss_identity else self._faiss_chunks[rows]), scores
 
     def _exact_subset(
         self, query: np.ndarray, k: int, allowed: np.ndarray
@@ -831,19 +925,13 @@ class Index:
         files["docs.json"] = json.dumps(
             {"ids": self._ids, "metadata": self._meta}, ensure_ascii=False
         ).encode()
-        c = self._chunks.get()
-        for name in _Columns.names:
-            files[f"chunk_{name}.npy"] = (
-                c[name] if self._chunks.size else np.empty(0, dtype=np.int64)
-            )
+        files["chunks.npy"] = self._chunks.get()
         for name, array in self._bm25.arrays().items():
             files[f"bm25_{name}.npy"] = array
         files["bm25_chunks.npy"] = self._bm25_chunks
         if self._embedder is not None:
             files["vectors.npy"] = self._vectors()
             if self._options["dense_index"] != "flat" and self._live_chunks().size:
-                from . import _dense
-
                 self._ensure_faiss()
                 files["dense.faiss"] = _dense.serialize(self._faiss)
                 files["dense_chunks.npy"] = self._faiss_chunks
@@ -931,11 +1019,18 @@ class Index:
                 raise FormatError("text.bin does not match the document table")
             starts = np.concatenate([[0], ends[:-1]]) if n_docs else ends
             self._bytes = [text[int(s) : int(e)] for s, e in zip(starts, ends, strict=True)]
-            cols = {n: opened.array(f"chunk_{n}.npy") for n in _Columns.names}
-            if len({len(v) for v in cols.values()}) > 1:
-                raise FormatError("chunk tables of different lengths")
-            if cols["doc"].size:
-                self._chunks.append(cols)
+            if m["version"] >= 2:
+                table = opened.array("chunks.npy")
+            else:  # format 1: one file per column
+                columns = [opened.array(f"chunk_{n}.npy") for n in _Table.names]
+                if len({len(c) for c in columns}) > 1:
+                    raise FormatError("chunk tables of different lengths")
+                table = np.stack(columns, axis=1) if len(columns[0]) else columns[0]
+                table = table.reshape(-1, len(_Table.names))
+            if table.dtype != np.int64 or table.ndim != 2 or table.shape[1] != len(_Table.names):
+                raise FormatError("the chunk table has the wrong shape or type")
+            if len(table):
+                self._chunks.append(table)
             bm25 = {
                 n[5:-4]: opened.array(n)
                 for n in m["files"]
@@ -957,10 +1052,9 @@ class Index:
                 self._vector_parts = [vectors]
                 self._faiss_dirty = True
             if opened.has("dense.faiss"):
-                from . import _dense
-
                 self._faiss = _dense.deserialize(opened.path("dense.faiss"), gpu=gpu)
                 self._faiss_chunks = np.asarray(opened.array("dense_chunks.npy"))
+                self._faiss_identity = self._faiss_chunks.size == self._chunks.size
                 self._faiss_dirty = False
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, (FormatError, InvalidInputError, NotFoundError)):
@@ -973,6 +1067,30 @@ _MISSING = object()
 # With an approximate dense index, a filter that keeps at most this many chunks is searched
 # exactly over those chunks' vectors (cheap, and FAISS's filtered HNSW/IVF search can miss them).
 _EXACT_FILTERED = 4096
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """`vectors` (float32, 2-D) scaled to unit length, as a new array; zero rows stay
+    zero. NaN or infinite values raise InvalidInputError.
+
+    The squared norms are summed first: a NaN or inf among them means a NaN or inf value, or
+    squares that overflow float32 (then the values are checked, and the norms taken in float64).
+    One row (a query, on every dense search) takes a scalar path: a handful of NumPy calls.
+    """
+    if len(vectors) == 1:
+        square = float(np.vdot(vectors, vectors))
+        if math.isfinite(square):
+            return vectors * (1.0 / (math.sqrt(square) or 1.0))  # stays float32
+    else:
+        squares = (vectors * vectors).sum(axis=1)
+        if math.isfinite(squares.sum()):
+            norms = np.sqrt(squares)
+            return vectors / np.where(norms > 0, norms, np.float32(1))[:, None]
+    if not np.isfinite(vectors).all():
+        raise InvalidInputError("the embedder returned NaN or infinite values")
+    wide = vectors.astype(np.float64)
+    norms = np.sqrt((wide * wide).sum(axis=1))
+    return (wide / np.where(norms > 0, norms, 1)[:, None]).astype(np.float32)
 
 
 def _map_file(path: Path) -> memoryview:

@@ -21,11 +21,15 @@ __all__ = [
     "DEFAULT_CHUNK_TOKENS",
     "NEIGHBOR_WEIGHT",
     "Cand",
+    "Reader",
     "fill_tokens",
     "gather",
     "key_of",
     "relevance_of",
 ]
+
+# Reads document `doc_id`'s text[start:end] (str offsets), or None when it cannot.
+Reader = Callable[[Any, int, int], str | None]
 
 NEIGHBOR_WEIGHT = 0.5  # a neighbour's relevance: this share of its hit's, again per step away
 DEFAULT_CHUNK_TOKENS = 256  # chunk size when texts are chunked on the fly
@@ -106,9 +110,9 @@ def gather(
     neighbors: int,
     chunk_tokens: int,
     available: int,
-) -> tuple[list[Cand], Callable[[Any], str | None], bool]:
-    """The candidates in rank order, a way to read a document's text, and whether selection goes
-    by value per token (with a query) or by value alone (texts taken in order)."""
+) -> tuple[list[Cand], Reader, bool]:
+    """The candidates in rank order, a way to read part of a document's text, and whether
+    selection goes by value per token (with a query) or by value alone (texts taken in order)."""
     if is_index:
         if scores is not None:
             raise InvalidInputError("scores= applies to texts or chunks, not to an Index")
@@ -136,7 +140,7 @@ def gather(
                 seen.add((c.key, c.chunk_id))
                 cands.append(c)
             _rank_documents(cands)
-            return cands, lambda _doc: None, bool(query.strip())
+            return cands, _parts_of(lambda _doc: None), bool(query.strip())
         if not all(isinstance(x, str) for x in items):
             raise InvalidInputError(
                 "source must be an Index, a str, a Chunks, or a list of str or of search hits"
@@ -152,7 +156,7 @@ def gather(
             return _from_chunks(query, _chunk(source, tok, chunk_tokens), tok, scores, source)
         return (
             _from_texts(docs, scores),
-            lambda d: docs[d] if isinstance(d, int) else None,
+            _parts_of(lambda d: docs[d] if isinstance(d, int) else None),
             (scores is not None) and bool(query.strip()),
         )
     index = _temporary_index(docs, tok, chunk_tokens)
@@ -160,7 +164,11 @@ def gather(
     for c in cands:  # the temporary index names documents "0", "1", ...: give back positions
         c.doc_id = int(c.doc_id)
         c.key = c.doc_id
-    return cands, lambda d: docs[d] if isinstance(d, int) and 0 <= d < len(docs) else None, True
+    return (
+        cands,
+        _parts_of(lambda d: docs[d] if isinstance(d, int) and 0 <= d < len(docs) else None),
+        True,
+    )
 
 
 def _auto_k(available: int, chunk_tokens: int) -> int:
@@ -202,13 +210,18 @@ def _from_index(
         # neighbour is worth half its hit, so weaker hits' neighbours rarely win).
         mean_tokens = max(1.0, sum(int(c.tokens or 0) for c in cands) / len(cands))
         expand = min(len(hits), math.ceil(available / (2 * mean_tokens)))
+        near = [
+            [
+                x
+                for x in index.neighbors(cands[i].chunk_id, before=neighbors, after=neighbors)
+                if (x.chunk_id if _hit_like_chunk(x) else x) != cands[i].chunk_id
+            ]
+            for i in range(expand)
+        ]
+        fetched = _fetch(index, [x for xs in near for x in xs if not _hit_like_chunk(x)])
         for i in range(expand):
             hit = cands[i]
-            around = [
-                _cand_of(x if _hit_like_chunk(x) else index.chunk(x))
-                for x in index.neighbors(hit.chunk_id, before=neighbors, after=neighbors)
-                if (x.chunk_id if _hit_like_chunk(x) else x) != hit.chunk_id
-            ]
+            around = [_cand_of(x if _hit_like_chunk(x) else fetched[x]) for x in near[i]]
             for side in (-1, 1):
                 chain = sorted(
                     (x for x in around if (x.start or 0) < (hit.start or 0))
@@ -230,6 +243,20 @@ def _from_index(
                     prev = seen[key]
     _rank_documents(cands)
     return cands
+
+
+def _fetch(index: Any, chunk_ids: list[Any]) -> dict[Any, Any]:
+    """Chunks by id: in one call from a ctxengine.Index (``chunks(ids)``)."""
+    unique = list(dict.fromkeys(chunk_ids))
+    if _is_ctxengine_index(index):
+        return dict(zip(unique, index.chunks(unique), strict=True))
+    return {x: index.chunk(x) for x in unique}
+
+
+def _is_ctxengine_index(index: Any) -> bool:
+    from ..index import Index
+
+    return isinstance(index, Index)
 
 
 # Mean chunk size of indexes that do not state theirs, learnt from their first search.
@@ -275,7 +302,7 @@ def _from_texts(docs: list[str], scores: Sequence[float] | None) -> list[Cand]:
 
 def _from_chunks(
     query: str, chunks: Any, tok: Any, scores: Sequence[float] | None, whole: str | None
-) -> tuple[list[Cand], Callable[[Any], str | None], bool]:
+) -> tuple[list[Cand], Reader, bool]:
     """Chunks of one text (`whole`, when known, lets touching chunks merge)."""
     texts = [str(t) for t in chunks]
     starts = np.asarray(chunks.starts).tolist()
@@ -301,7 +328,7 @@ def _from_chunks(
         for i in range(len(texts))
     ]
     cands.sort(key=lambda c: -c.score)
-    return cands, (lambda d: whole if d == 0 else None), by_density
+    return cands, _parts_of(lambda d: whole if d == 0 else None), by_density
 
 
 @dataclass
@@ -321,7 +348,7 @@ class _SpanChunks:
 def _chunk(text: str, tok: Any, chunk_tokens: int) -> Any:
     """`text` in chunks of at most `chunk_tokens`, as the index would chunk it."""
     index = _temporary_index([text], tok, chunk_tokens)
-    found = [index.chunk(i) for i in range(int(index.n_chunks))]
+    found = index.chunks(range(int(index.n_chunks)))
     return _SpanChunks(
         [c.text for c in found],
         [c.start for c in found],
@@ -343,18 +370,32 @@ def _temporary_index(docs: list[str], tok: Any, chunk_tokens: int) -> Any:
     return index
 
 
-def _reader(index: Any) -> Callable[[Any], str | None]:
-    cache: dict[Any, str | None] = {}
-    get = getattr(index, "document", None)
+def _parts_of(document: Callable[[Any], str | None]) -> Reader:
+    """A Reader over a function that gives a whole document (or None)."""
 
-    def read(doc_id: Any) -> str | None:
+    def read(doc_id: Any, start: int, end: int) -> str | None:
+        doc = document(doc_id)
+        return None if doc is None else doc[start:end]
+
+    return read
+
+
+def _reader(index: Any) -> Reader:
+    get = getattr(index, "document", None)
+    if get is None:
+        return lambda _doc, _start, _end: None
+    if _is_ctxengine_index(index):  # reads a part without decoding the whole document
+        return lambda doc_id, start, end: index.document(doc_id, start, end)
+    cache: dict[Any, str | None] = {}
+
+    def whole(doc_id: Any) -> str | None:
         key = key_of(doc_id)
         if key not in cache:
-            doc = get(doc_id) if get is not None else None
+            doc = get(doc_id)
             cache[key] = doc if isinstance(doc, str) or doc is None else getattr(doc, "text", None)
         return cache[key]
 
-    return read
+    return _parts_of(whole)
 
 
 def fill_tokens(cands: list[Cand], tok: Any, index: Any) -> None:

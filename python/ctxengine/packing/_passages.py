@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ._candidates import Cand
+from ._candidates import Cand, Reader
 from ._tokenizer import fit_prefix
 from .formats import Rendered
 
@@ -110,9 +110,7 @@ def _label(c: Cand) -> str | None:
     return " ".join(c.doc_id.split()) if isinstance(c.doc_id, str) and c.doc_id.strip() else None
 
 
-def merge_passages(
-    items: list[Cand], doc_text: Callable[[Any], str | None], merge: bool
-) -> list[Passage]:
+def merge_passages(items: list[Cand], doc_text: Reader, merge: bool) -> list[Passage]:
     order = {id(c): i for i, c in enumerate(items)}
     by_doc: dict[Any, list[Cand]] = {}
     for c in items:
@@ -134,7 +132,7 @@ def merge_passages(
     return out
 
 
-def _join(p: Passage, c: Cand, doc_text: Callable[[Any], str | None]) -> bool:
+def _join(p: Passage, c: Cand, doc_text: Reader) -> bool:
     """Appends chunk `c` to passage `p` when they touch or overlap (or only whitespace of the
     document lies between them)."""
     if p.start is None or p.end is None or c.start is None or c.end is None:
@@ -145,10 +143,10 @@ def _join(p: Passage, c: Cand, doc_text: Callable[[Any], str | None]) -> bool:
             p.end = c.end
         p.members.append(c)
         return True
-    doc = doc_text(c.doc_id)
-    if doc is None or not doc[p.end : c.start].isspace():
+    gap = doc_text(c.doc_id, p.end, c.start)
+    if gap is None or not gap.isspace():
         return False
-    p.text += doc[p.end : c.start] + c.text
+    p.text += gap + c.text
     p.end = c.end
     p.members.append(c)
     return True
