@@ -7,7 +7,9 @@ import json
 import os
 import shutil
 import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -188,6 +190,59 @@ def test_filter_applies_inside_the_search(built) -> None:
     same = index.search(query, k=50, filter=lambda m: m["n"] in (0, 1))
     assert [h.chunk_id for h in same] == [h.chunk_id for h in two]
     assert index.search(query, filter={"kind": "no such kind"}) == []
+
+
+_META_VALUES = st.one_of(
+    st.integers(-2, 2),
+    st.sampled_from([0.0, 1.0, 2.5, True, False, None, "a", "b", "", "1"]),
+    st.lists(st.sampled_from(["a", 1]), max_size=2),
+    st.dictionaries(st.sampled_from(["x"]), st.integers(0, 1), max_size=1),
+)
+
+
+def _reference_filter(flt: dict) -> Callable[[Mapping[str, Any]], bool]:
+    """The filter's meaning, one document at a time: every key's value equals the given value,
+    or one of the given values when a list is given (Python ==; a missing key matches nothing)."""
+    missing = object()
+
+    def test(meta: Mapping[str, Any]) -> bool:
+        for key, value in flt.items():
+            got = meta.get(key, missing)
+            accepted = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+            if not any(got is not missing and got == v for v in accepted):
+                return False
+        return True
+
+    return test
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["k", "j"]), _META_VALUES, max_size=2), min_size=1),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["k", "j", "none"]),
+            st.one_of(_META_VALUES, st.lists(_META_VALUES, max_size=3)),
+            max_size=2,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.data(),
+)
+def test_metadata_filters_equal_a_per_document_reference(metas, filters, data) -> None:
+    """Mapping filters (value codes compared in NumPy) against the plain per-document meaning,
+    also after adds and removes (the codes must not go stale)."""
+    index = Index(tokenizer="cl100k_base", max_tokens=16)
+    index.add_many(["word"] * len(metas), metadatas=metas)
+    for flt in filters:
+        hits = index.search("word", k=len(index) + 5, filter=flt)
+        want = index.search("word", k=len(index) + 5, filter=_reference_filter(flt))
+        assert [h.chunk_id for h in hits] == [h.chunk_id for h in want], flt
+        extra = data.draw(st.lists(st.dictionaries(st.sampled_from(["k", "j"]), _META_VALUES)))
+        index.add_many(["word"] * len(extra), metadatas=extra)
+        if len(index) > 1 and data.draw(st.booleans()):
+            index.remove(data.draw(st.sampled_from(index.doc_ids())))
 
 
 def test_remove_really_removes(enc) -> None:
