@@ -23,6 +23,7 @@ when nothing was removed). Batch your adds. An index is not safe for concurrent 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import glob
 import json
@@ -555,7 +556,8 @@ class Index:
         if last > first:
             rows = self._chunks.get()[first:last]
             for col, bcol in ((_START, _BSTART), (_END, _BEND)):
-                j = int(np.searchsorted(rows[:, col], pos, side="right")) - 1
+                # bisect, not np.searchsorted: that copies a strided column, O(chunks) a call.
+                j = bisect.bisect_right(rows[:, col], pos) - 1
                 if j >= 0 and at < int(rows[j, col]) <= pos:
                     at, byte = int(rows[j, col]), int(rows[j, bcol])
         # Then count code points: every byte that is not a continuation byte (10xxxxxx) starts
