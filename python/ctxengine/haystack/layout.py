@@ -68,6 +68,7 @@ class _Stream:
         self._tok = tokenizer
         self._ready: deque[tuple[str, float]] = deque()
         self._per_char = 0.25  # tokens per character, refined as groups are counted
+        self._calibrated = False
 
     def take(self, tokens: float) -> list[tuple[str, float]]:
         """Units whose estimated tokens add up to at least `tokens` (at least one unit)."""
@@ -87,7 +88,15 @@ class _Stream:
         return self._ready.popleft()
 
     def _fill(self, tokens: float) -> None:
-        # Pull enough units for `tokens` at the current rate (plus a little), in groups.
+        # Pull enough units for `tokens` at the current rate (plus a little), in groups; the
+        # first time, one group alone first, to learn the filler's tokens per character.
+        if not self._calibrated:
+            self._calibrated = True
+            self._fill(0)
+            if self._ready:
+                tokens -= sum(est for _, est in self._ready)
+                if tokens <= 0:
+                    return
         groups: list[list[str]] = []
         want_chars = tokens / self._per_char * 1.05 + 1
         chars = 0.0
