@@ -140,3 +140,11 @@ def test_every_cpp_benchmark_is_documented() -> None:
         assert f"`{source.stem}`" in readme, f"{source.name} is not described in the README"
         head = source.read_text().splitlines()[0]
         assert head.startswith(f"// {source.stem}:"), f"{source.name} needs a header comment"
+
+
+def test_unknown_task_option_is_a_user_error() -> None:
+    result = CliRunner().invoke(
+        main, ["haystack", "-t", "thread", "-n", "900", "-O", "hopz=3", "-o", "-"]
+    )
+    assert result.exit_code == 1
+    assert "task thread has no option 'hopz'" in result.stderr

@@ -358,8 +358,8 @@ def test_errors_say_what_to_do() -> None:
         generate("niah", 0, tokenizer=CL100K)
     with pytest.raises(ctxengine.InvalidInputError, match="keys must be"):
         generate("niah", 1000, tokenizer=CL100K, keys=0)
-    with pytest.raises(TypeError):
-        generate("niah", 1000, tokenizer=CL100K, no_such_option=1)
+    with pytest.raises(ctxengine.InvalidInputError, match=r"no option 'hopz'.*hops"):
+        generate("thread", 1000, tokenizer=CL100K, hopz=1)
     with pytest.raises(ctxengine.InvalidInputError, match="count"):
         generate("niah", 1000, tokenizer=object())  # type: ignore[arg-type]
 
