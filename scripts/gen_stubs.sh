@@ -11,5 +11,5 @@ for mod in ctxengine._core ctxengine._cuda; do
     PYTHONPATH=python "$py" -m pybind11_stubgen "$mod" -o python --numpy-array-use-type-var
   fi
 done
-"$py" -m ruff check -q --fix python/ctxengine/_core python/ctxengine/_cuda.pyi 2>/dev/null || true
-"$py" -m ruff format -q python/ctxengine/_core python/ctxengine/_cuda.pyi 2>/dev/null || true
+"$py" -m ruff format -q python/ctxengine/_core python/ctxengine/_cuda.pyi >/dev/null 2>&1 || true
+"$py" -m ruff check -q --fix python/ctxengine/_core python/ctxengine/_cuda.pyi >/dev/null 2>&1 || true

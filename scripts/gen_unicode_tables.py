@@ -5,7 +5,20 @@ The tokenizers must classify characters exactly as the reference regex engines d
 Rust `regex` crate (regex-syntax 0.8.5 and later) uses Unicode 16.0, so the tables are built from
 `unicodedata2==16.0.0` (pip install unicodedata2==16.0.0); the script refuses any other version.
 
-Usage: python scripts/gen_unicode_tables.py  (rewrites the .inc file; commit the result)
+It also writes csrc/tokenizer/hf_unicode_tables.inc: the character data of the HF `tokenizers`
+library, which does not use one Unicode version but several, through the Rust crates it links:
+normalization (NFD/NFC/NFKD/NFKC, canonical ordering, StripAccents' combining marks) from
+`unicode-normalization-alignments` (Unicode 9.0), BertNormalizer's and BertPreTokenizer's
+control / nonspacing-mark / punctuation classes from `unicode_categories` (Unicode 8.0), and
+lowercasing and the Digits pre-tokenizer's char::is_numeric from the Rust standard library it
+was compiled with (Unicode 17.0 for 0.23). No pinned
+Python package carries those old tables, so they are read off the pinned reference library
+itself (`tokenizers`, the version in HF_TOKENIZERS_VERSION), one code point at a time; the
+decomposition and combining-class data are Unicode 16.0 (unicodedata2) restricted to the
+characters that library knows, which is exact because Unicode never changes the decomposition or
+combining class of an assigned character (the normalization stability policy).
+
+Usage: python scripts/gen_unicode_tables.py  (rewrites both .inc files; commit the result)
 """
 
 from __future__ import annotations
@@ -15,7 +28,10 @@ from pathlib import Path
 
 UNICODE_VERSION = "16.0.0"
 BLOCK = 256
-OUT = Path(__file__).resolve().parent.parent / "csrc" / "text" / "unicode_tables.inc"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "csrc" / "text" / "unicode_tables.inc"
+HF_OUT = ROOT / "csrc" / "tokenizer" / "hf_unicode_tables.inc"
+HF_TOKENIZERS_VERSION = "0.23"  # the minor version whose tables the HF output reproduces
 
 # Order must match enum class GeneralCategory in csrc/text/unicode.hpp.
 CATEGORIES = [
@@ -86,12 +102,176 @@ def emit(stage1, blocks, pairs) -> str:
     return "\n".join(out) + "\n"
 
 
+# ---- HF tokenizers' character data ---------------------------------------------------------------
+
+# Flag bits of kHfFlags; must match csrc/tokenizer/hf_unicode.hpp.
+HF_BERT_DROP = 1  # BertNormalizer(clean_text) removes it (NUL, U+FFFD, Cc/Cf/Co of Unicode 8.0)
+HF_BERT_MN = 2  # BertNormalizer(strip_accents) removes it after NFD (Mn of Unicode 8.0)
+HF_BERT_PUNCT = 4  # BertPreTokenizer isolates it (ASCII punctuation or P* of Unicode 8.0)
+HF_MARK = 8  # StripAccents removes it (M* of Unicode 9.0)
+HF_NUMERIC = 16  # the Digits pre-tokenizer splits it off (Rust's char::is_numeric)
+
+
+def load_tokenizers():
+    try:
+        import tokenizers
+    except ImportError:
+        sys.exit("install the reference library first: pip install 'tokenizers==0.23.*'")
+    if not tokenizers.__version__.startswith(HF_TOKENIZERS_VERSION + "."):
+        sys.exit(f"tokenizers {tokenizers.__version__} found, need {HF_TOKENIZERS_VERSION}.x")
+    return tokenizers
+
+
+def two_stage(values: list[int]) -> tuple[list[int], list[list[int]]]:
+    stage1: list[int] = []
+    blocks: list[list[int]] = []
+    seen: dict[tuple[int, ...], int] = {}
+    for start in range(0, 0x110000, BLOCK):
+        key = tuple(values[start : start + BLOCK])
+        if key not in seen:
+            seen[key] = len(blocks)
+            blocks.append(list(key))
+        stage1.append(seen[key])
+    return stage1, blocks
+
+
+def is_hangul_syllable(cp: int) -> bool:
+    return 0xAC00 <= cp < 0xAC00 + 11172
+
+
+def build_hf_tables(ud, tk) -> dict[str, object]:
+    from tokenizers import normalizers, pre_tokenizers
+
+    nfd, nfkd, nfc = normalizers.NFD(), normalizers.NFKD(), normalizers.NFC()
+    lower, strip_marks = normalizers.Lowercase(), normalizers.StripAccents()
+    clean = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False
+    )
+    strip_mn = normalizers.BertNormalizer(
+        clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False
+    )
+    bert_pre = pre_tokenizers.BertPreTokenizer()
+    digits = pre_tokenizers.Digits(individual_digits=True)
+
+    flags = [0] * 0x110000
+    ccc = [0] * 0x110000
+    canonical: list[tuple[int, list[int]]] = []
+    compat: list[tuple[int, list[int]]] = []
+    lowercase: list[tuple[int, list[int]]] = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        ch = chr(cp)
+        if clean.normalize_str(ch) == "":
+            flags[cp] |= HF_BERT_DROP
+        d = nfd.normalize_str(ch)
+        if d == ch and strip_mn.normalize_str(ch) == "":
+            flags[cp] |= HF_BERT_MN
+        if d == ch and strip_marks.normalize_str(ch) == "":
+            flags[cp] |= HF_MARK
+        if len(bert_pre.pre_tokenize_str("a" + ch + "a")) == 3:
+            flags[cp] |= HF_BERT_PUNCT
+        if len(digits.pre_tokenize_str("a" + ch + "a")) == 3:
+            flags[cp] |= HF_NUMERIC
+        if not is_hangul_syllable(cp):
+            if d != ch:
+                canonical.append((cp, [ord(c) for c in d]))
+            k = nfkd.normalize_str(ch)
+            if k != ch:
+                compat.append((cp, [ord(c) for c in k]))
+        low = lower.normalize_str(ch)
+        if low != ch:
+            lowercase.append((cp, [ord(c) for c in low]))
+        # The combining class: Unicode 16.0's where the reference library reorders the mark
+        # (it knows the character), else 0. U+0334 has class 1 and U+0301 class 230.
+        k16 = ud.combining(ch)
+        if k16:
+            probe = "a" + ch + "\u0334" if k16 > 1 else "a\u0301" + ch
+            reordered = nfd.normalize_str(probe) != probe
+            ccc[cp] = k16 if reordered else 0
+    # Primary composites: Unicode 16.0's canonical pairs that the reference NFC composes.
+    compositions: list[tuple[int, int, int]] = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000 or is_hangul_syllable(cp):
+            continue
+        fields = ud.decomposition(chr(cp)).split()
+        if len(fields) != 2 or fields[0].startswith("<"):
+            continue
+        first, second = (int(f, 16) for f in fields)
+        if nfc.normalize_str(chr(first) + chr(second)) == chr(cp):
+            compositions.append((first, second, cp))
+    compositions.sort()
+    return {
+        "flags": two_stage(flags),
+        "ccc": two_stage(ccc),
+        "canonical": canonical,
+        "compat": compat,
+        "lowercase": lowercase,
+        "compositions": compositions,
+        "version": tk.__version__,
+    }
+
+
+def emit_two_stage(name: str, tables: tuple[list[int], list[list[int]]]) -> list[str]:
+    stage1, blocks = tables
+    out = [f"static const uint16_t {name}Stage1[{len(stage1)}] = {{"]
+    for i in range(0, len(stage1), 24):
+        out.append("  " + ",".join(str(v) for v in stage1[i : i + 24]) + ",")
+    out.append("};")
+    out.append(f"static const uint8_t {name}Stage2[{len(blocks) * BLOCK}] = {{")
+    for block in blocks:
+        for i in range(0, BLOCK, 64):
+            out.append("  " + ",".join(str(v) for v in block[i : i + 64]) + ",")
+    out.append("};")
+    return out
+
+
+def emit_mapping(name: str, entries: list[tuple[int, list[int]]]) -> list[str]:
+    # Sorted {code point, offset into the pool, length} rows and one pool of code points.
+    rows, pool = [], []
+    for cp, seq in entries:
+        rows.append((cp, len(pool), len(seq)))
+        pool.extend(seq)
+    out = [f"static const uint32_t {name}Map[{len(rows)}][3] = {{"]
+    for i in range(0, len(rows), 6):
+        out.append("  " + ",".join(f"{{{a},{b},{c}}}" for a, b, c in rows[i : i + 6]) + ",")
+    out.append("};")
+    out.append(f"static const uint32_t {name}Pool[{len(pool)}] = {{")
+    for i in range(0, len(pool), 16):
+        out.append("  " + ",".join(str(v) for v in pool[i : i + 16]) + ",")
+    out.append("};")
+    return out
+
+
+def emit_hf(t: dict) -> str:
+    out = [
+        "// Generated by scripts/gen_unicode_tables.py from Unicode "
+        f"{UNICODE_VERSION} and HF tokenizers {t['version']}. Do not edit.",
+        f'#define CTX_HF_TOKENIZERS_VERSION "{t["version"]}"',
+    ]
+    out += emit_two_stage("kHfFlags", t["flags"])
+    out += emit_two_stage("kHfCcc", t["ccc"])
+    out += emit_mapping("kHfCanonical", t["canonical"])
+    out += emit_mapping("kHfCompat", t["compat"])
+    out += emit_mapping("kHfLower", t["lowercase"])
+    comps = t["compositions"]
+    out.append(f"static const uint32_t kHfCompositions[{len(comps)}][3] = {{")
+    for i in range(0, len(comps), 6):
+        out.append("  " + ",".join(f"{{{a},{b},{c}}}" for a, b, c in comps[i : i + 6]) + ",")
+    out.append("};")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     ud = load_unicodedata()
     stage1, blocks = build_category_tables(ud)
     pairs = build_lowercase_pairs(ud)
     OUT.write_text(emit(stage1, blocks, pairs))
     print(f"wrote {OUT} ({len(blocks)} category blocks, {len(pairs)} lowercase pairs)")
+    hf = build_hf_tables(ud, load_tokenizers())
+    HF_OUT.write_text(emit_hf(hf))
+    sizes = {k: len(v) for k, v in hf.items() if isinstance(v, list)}
+    print(f"wrote {HF_OUT} ({sizes})")
 
 
 if __name__ == "__main__":

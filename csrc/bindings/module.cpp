@@ -18,6 +18,10 @@ PYBIND11_MODULE(_core, m) {
         "Threads a call with `threads=requested` uses (0 = all cores or CTXENGINE_NUM_THREADS).");
   bindings::bind_text(m);
   bindings::bind_score(m);
+  bindings::bind_pack(m);
   bindings::bind_testing(m);
+  bindings::bind_index(m);
   bindings::bind_tokenizer(m);
+  bindings::bind_tokenizer_json(m);
+  bindings::bind_chunking(m);
 }

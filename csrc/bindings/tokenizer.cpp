@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -135,6 +136,37 @@ void bind_tokenizer(py::module_& root) {
           py::arg("name"), py::arg("ranks"), py::arg("source"), py::arg("pattern"),
           py::arg("special_tokens"),
           "A tokenizer from a tiktoken rank file's content, its pattern and special tokens.")
+      .def_static(
+          "from_vocab",
+          [](const std::string& name, const std::vector<std::pair<py::bytes, uint32_t>>& tokens,
+             const std::optional<std::vector<std::pair<uint32_t, uint32_t>>>& merges,
+             bool whole_piece_lookup, const std::string& pattern,
+             const std::vector<std::pair<std::string, uint32_t>>& special_tokens,
+             const std::string& source) {
+            std::vector<std::pair<std::string, uint32_t>> owned;
+            owned.reserve(tokens.size());
+            for (const auto& [bytes, id] : tokens) owned.emplace_back(std::string(bytes), id);
+            auto specials = to_specials(special_tokens);
+            py::gil_scoped_release release;
+            return make_bpe_tokenizer(name, owned, merges ? &*merges : nullptr, whole_piece_lookup,
+                                      pattern, std::move(specials), source);
+          },
+          py::arg("name"), py::arg("tokens"), py::arg("merges"), py::arg("whole_piece_lookup"),
+          py::arg("pattern"), py::arg("special_tokens"), py::arg("source"),
+          "A tokenizer from (bytes, id) tokens and merges (id pairs; None: ids are ranks).")
+      .def(
+          "encode_piece",
+          [](const BpeTokenizer& t, const py::bytes& piece) {
+            const std::string_view view = piece;
+            std::vector<uint32_t> ids;
+            if (!view.empty()) {
+              py::gil_scoped_release release;
+              const auto* p = reinterpret_cast<const uint8_t*>(view.data());
+              t.model().encode_piece(p, view.size(), view.size(), ids);
+            }
+            return to_numpy(std::move(ids));
+          },
+          py::arg("piece"), "BPE of one piece of bytes, without pre-tokenization.")
       .def_property_readonly("name", &BpeTokenizer::name)
       .def_property_readonly("n_vocab", &BpeTokenizer::n_vocab)
       .def_property_readonly(

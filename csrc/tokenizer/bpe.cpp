@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
-#include <queue>
+#include <memory>
 
 #include "common/error.hpp"
+#include "tokenizer/piece_cache.hpp"
 
 namespace ctxengine {
 namespace {
@@ -28,6 +28,17 @@ void BpeModel::init_pairs(std::size_t expected) {
   mask_ = (std::size_t{1} << bits) - 1;
   shift_ = 64 - bits;
   pair_count_ = 0;
+}
+
+void BpeModel::build_byte_pairs() {
+  byte_pairs_.assign(65536, ~uint64_t{0});
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      uint32_t merged = 0;
+      const uint32_t r = pair(byte_ids_[a], byte_ids_[b], &merged);
+      if (r != kNoToken) byte_pairs_[(a << 8) | b] = (uint64_t{r} << 32) | merged;
+    }
+  }
 }
 
 void BpeModel::insert_pair(uint32_t a, uint32_t b, uint32_t priority, uint32_t merged,
@@ -65,24 +76,7 @@ BpeModel BpeModel::from_ranks(Vocabulary vocab, const std::string& source) {
                   source + ": byte 0x" + "0123456789abcdef"[b >> 4] + "0123456789abcdef"[b & 15] +
                       " is not a token; a byte-level BPE rank file has all 256 single bytes");
   }
-  // Count the pairs first so that the table is sized once: for every token, every split into
-  // two tokens is a merge that produces it, with the token's rank as priority.
-  std::vector<BpeMerge> found;
-  found.reserve(v.size() * 4);
-  for (std::size_t id = 0; id < v.id_bound(); ++id) {
-    if (!v.contains(static_cast<uint32_t>(id))) continue;
-    const std::string_view t = v.bytes(static_cast<uint32_t>(id));
-    const auto* p = reinterpret_cast<const uint8_t*>(t.data());
-    for (std::size_t k = 1; k < t.size(); ++k) {
-      const uint32_t a = v.find(p, k, t.size());
-      if (a == kNoToken) continue;
-      const uint32_t b = v.find(p + k, t.size() - k, t.size() - k);
-      if (b == kNoToken) continue;
-      found.push_back(BpeMerge{a, b, static_cast<uint32_t>(id)});
-    }
-  }
-  m.init_pairs(found.size());
-  for (const BpeMerge& e : found) m.insert_pair(e.left, e.right, e.merged, e.merged, false);
+  m.build_byte_pairs();
   return m;
 }
 
@@ -108,7 +102,35 @@ BpeModel BpeModel::from_merges(Vocabulary vocab, const std::vector<BpeMerge>& me
                                          " names a token id that is not in the vocabulary");
     m.insert_pair(e.left, e.right, static_cast<uint32_t>(i), e.merged, true);
   }
+  m.build_byte_pairs();
   return m;
+}
+
+BpeModel BpeModel::from_merge_pairs(Vocabulary vocab,
+                                    const std::vector<std::pair<uint32_t, uint32_t>>& merges,
+                                    bool whole_piece_lookup, const std::string& source) {
+  uint32_t byte_ids[256];
+  for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<uint8_t>(b);
+    byte_ids[b] = vocab.find(&byte, 1, 1);
+    if (byte_ids[b] == kNoToken)
+      throw_error(ErrorKind::Format, source + ": byte " + std::to_string(b) +
+                                         " is not a token; byte-level BPE needs all 256 bytes");
+  }
+  std::vector<BpeMerge> list;
+  list.reserve(merges.size());
+  for (std::size_t i = 0; i < merges.size(); ++i) {
+    const auto [a, b] = merges[i];
+    if (!vocab.contains(a) || !vocab.contains(b))
+      throw_error(ErrorKind::Format, source + ": merge " + std::to_string(i) +
+                                         " names a token id that is not in the vocabulary");
+    const uint32_t merged = vocab.find_concat(a, b);
+    if (merged == kNoToken)
+      throw_error(ErrorKind::Format, source + ": merge " + std::to_string(i) +
+                                         " makes a token that is not in the vocabulary");
+    list.push_back(BpeMerge{a, b, merged});
+  }
+  return from_merges(std::move(vocab), list, byte_ids, whole_piece_lookup, source);
 }
 
 template <bool kCount>
@@ -118,7 +140,11 @@ std::size_t BpeModel::merge_short(const uint8_t* p, std::size_t len,
   uint32_t parts[kShortPiece], rank[kShortPiece], merged[kShortPiece];
   std::size_t n = len;
   for (std::size_t i = 0; i < n; ++i) parts[i] = byte_ids_[p[i]];
-  for (std::size_t i = 0; i + 1 < n; ++i) rank[i] = pair(parts[i], parts[i + 1], &merged[i]);
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const uint64_t bp = byte_pair(p[i], p[i + 1]);
+    rank[i] = static_cast<uint32_t>(bp >> 32);
+    merged[i] = static_cast<uint32_t>(bp);
+  }
   while (n > 1) {
     std::size_t best = 0;
     uint32_t best_rank = rank[0];
@@ -145,6 +171,61 @@ std::size_t BpeModel::merge_short(const uint8_t* p, std::size_t len,
   return n;
 }
 
+namespace {
+
+// A min-heap with 8 children per node: the children of a node share one cache line, so a pop
+// touches about log8(n) lines instead of log2(n), which is what long pieces pay for.
+class OctalHeap {
+ public:
+  explicit OctalHeap(std::size_t reserve) { v_.reserve(reserve); }
+  bool empty() const noexcept { return v_.empty(); }
+  // Builds the heap from the pushed items at once (bottom-up, O(n)).
+  void push_unordered(uint64_t x) { v_.push_back(x); }
+  void heapify() {
+    if (v_.size() < 2) return;
+    for (std::size_t i = (v_.size() - 2) / 8 + 1; i-- > 0;) sift_down(i);
+  }
+  void push(uint64_t x) {
+    std::size_t i = v_.size();
+    v_.push_back(x);
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 8;
+      if (v_[parent] <= x) break;
+      v_[i] = v_[parent];
+      i = parent;
+    }
+    v_[i] = x;
+  }
+  uint64_t pop() {
+    const uint64_t top = v_[0];
+    v_[0] = v_.back();
+    v_.pop_back();
+    if (!v_.empty()) sift_down(0);
+    return top;
+  }
+
+ private:
+  void sift_down(std::size_t i) {
+    const std::size_t n = v_.size();
+    const uint64_t x = v_[i];
+    while (true) {
+      const std::size_t first = 8 * i + 1;
+      if (first >= n) break;
+      const std::size_t last = std::min(first + 8, n);
+      std::size_t best = first;
+      for (std::size_t c = first + 1; c < last; ++c)
+        if (v_[c] < v_[best]) best = c;
+      if (v_[best] >= x) break;
+      v_[i] = v_[best];
+      i = best;
+    }
+    v_[i] = x;
+  }
+  std::vector<uint64_t> v_;
+};
+
+}  // namespace
+
 template <bool kCount>
 std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len,
                                  std::vector<uint32_t>* out) const {
@@ -152,53 +233,46 @@ std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len,
   // the lowest-priority, leftmost pair. Entries go stale when a neighbour merges; they are
   // checked against the current pair when popped.
   constexpr uint32_t kNone = kNoToken;
-  std::vector<uint32_t> id(len), next(len), prev(len);
+  struct Part {
+    uint32_t id, prev, next;
+  };
+  std::vector<Part> part(len);
   for (std::size_t i = 0; i < len; ++i) {
-    id[i] = byte_ids_[p[i]];
-    next[i] = i + 1 < len ? static_cast<uint32_t>(i + 1) : kNone;
-    prev[i] = i > 0 ? static_cast<uint32_t>(i - 1) : kNone;
+    part[i] = Part{byte_ids_[p[i]], i > 0 ? static_cast<uint32_t>(i - 1) : kNone,
+                   i + 1 < len ? static_cast<uint32_t>(i + 1) : kNone};
   }
-  std::vector<uint64_t> heap;
-  heap.reserve(len);
+  OctalHeap heap(len + len / 2);
   uint32_t m = 0;
   for (std::size_t i = 0; i + 1 < len; ++i) {
-    const uint32_t r = pair(id[i], id[i + 1], &m);
-    if (r != kNoToken) heap.push_back((uint64_t{r} << 32) | i);
+    const auto r = static_cast<uint32_t>(byte_pair(p[i], p[i + 1]) >> 32);
+    if (r != kNoToken) heap.push_unordered((uint64_t{r} << 32) | i);
   }
-  auto later = std::greater<uint64_t>();
-  std::make_heap(heap.begin(), heap.end(), later);
+  heap.heapify();
   std::size_t n = len;
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), later);
-    const uint64_t top = heap.back();
-    heap.pop_back();
+    const uint64_t top = heap.pop();
     const auto r = static_cast<uint32_t>(top >> 32);
     const auto i = static_cast<uint32_t>(top);
-    if (id[i] == kNone || next[i] == kNone) continue;  // merged away, or now the last part
-    const uint32_t j = next[i];
-    if (pair(id[i], id[j], &m) != r) continue;  // stale: a neighbour changed
-    id[i] = m;
-    id[j] = kNone;
-    next[i] = next[j];
-    if (next[j] != kNone) prev[next[j]] = i;
+    Part& a = part[i];
+    if (a.id == kNone || a.next == kNone) continue;  // merged away, or now the last part
+    Part& b = part[a.next];
+    if (pair(a.id, b.id, &m) != r) continue;  // stale: a neighbour changed
+    a.id = m;
+    b.id = kNone;
+    a.next = b.next;
+    if (b.next != kNone) part[b.next].prev = i;
     --n;
-    if (prev[i] != kNone) {
-      const uint32_t r2 = pair(id[prev[i]], id[i], &m);
-      if (r2 != kNoToken) {
-        heap.push_back((uint64_t{r2} << 32) | prev[i]);
-        std::push_heap(heap.begin(), heap.end(), later);
-      }
+    if (a.prev != kNone) {
+      const uint32_t r2 = pair(part[a.prev].id, a.id, &m);
+      if (r2 != kNoToken) heap.push((uint64_t{r2} << 32) | a.prev);
     }
-    if (next[i] != kNone) {
-      const uint32_t r3 = pair(id[i], id[next[i]], &m);
-      if (r3 != kNoToken) {
-        heap.push_back((uint64_t{r3} << 32) | i);
-        std::push_heap(heap.begin(), heap.end(), later);
-      }
+    if (a.next != kNone) {
+      const uint32_t r3 = pair(a.id, part[a.next].id, &m);
+      if (r3 != kNoToken) heap.push((uint64_t{r3} << 32) | i);
     }
   }
   if constexpr (!kCount) {
-    for (uint32_t i = 0; i != kNone; i = next[i]) out->push_back(id[i]);
+    for (uint32_t i = 0; i != kNone; i = part[i].next) out->push_back(part[i].id);
   }
   return n;
 }
@@ -211,6 +285,15 @@ void BpeModel::merge_piece(const uint8_t* p, std::size_t len, std::vector<uint32
     merge_long<false>(p, len, &out);
 }
 
+namespace detail {
+
+PieceCache& PieceCache::local() {
+  thread_local std::unique_ptr<PieceCache> cache = std::make_unique<PieceCache>();
+  return *cache;
+}
+
+}  // namespace detail
+
 void BpeModel::encode_piece(const uint8_t* p, std::size_t len, std::size_t avail,
                             std::vector<uint32_t>& out) const {
   if (whole_piece_lookup_) {
@@ -220,14 +303,45 @@ void BpeModel::encode_piece(const uint8_t* p, std::size_t len, std::size_t avail
       return;
     }
   }
+  auto& cache = detail::PieceCache::local().short_pieces;
+  if (len > cache.kMaxBytes) {
+    merge_piece(p, len, out);
+    return;
+  }
+  const auto serial = static_cast<uint32_t>(serial_);
+  if (const auto* e = cache.find(serial, p, len)) {
+    if (e->ids[0] != cache.kNoIds) {
+      out.insert(out.end(), e->ids, e->ids + e->count);
+      return;
+    }
+  }
+  const std::size_t first = out.size();
   merge_piece(p, len, out);
+  cache.put(serial, p, len, out.size() - first, out.data() + first);
 }
 
 std::size_t BpeModel::count_piece(const uint8_t* p, std::size_t len, std::size_t avail) const {
   if (whole_piece_lookup_ && vocab_.find(p, len, avail) != kNoToken) return 1;
   if (len == 0) return 0;
-  return len <= kShortPiece ? merge_short<true>(p, len, nullptr)
-                            : merge_long<true>(p, len, nullptr);
+  auto count_merged = [&] {
+    return len <= kShortPiece ? merge_short<true>(p, len, nullptr)
+                              : merge_long<true>(p, len, nullptr);
+  };
+  const auto serial = static_cast<uint32_t>(serial_);
+  detail::PieceCache& caches = detail::PieceCache::local();
+  if (len <= caches.short_pieces.kMaxBytes) {
+    if (const auto* e = caches.short_pieces.find(serial, p, len)) return e->count;
+    const std::size_t count = count_merged();
+    caches.short_pieces.put(serial, p, len, count, nullptr);
+    return count;
+  }
+  if (len <= caches.long_pieces.kMaxBytes) {
+    if (const auto* e = caches.long_pieces.find(serial, p, len)) return e->count;
+    const std::size_t count = count_merged();
+    caches.long_pieces.put(serial, p, len, count, nullptr);
+    return count;
+  }
+  return count_merged();
 }
 
 }  // namespace ctxengine

@@ -5,8 +5,10 @@
 // Both families of byte-level BPE reduce to this table:
 // - tiktoken rank files (BpeModel::from_ranks): the pair (a, b) merges when bytes(a) + bytes(b)
 //   is a token, with that token's rank as priority and id; this is exactly the lookup tiktoken's
-//   byte_pair_merge does on the concatenated bytes. Whole pieces found in the vocabulary are
-//   emitted as one token before any merging, as tiktoken does.
+//   byte_pair_merge does on the concatenated bytes, and it is answered the same way, from the
+//   vocabulary (Vocabulary::find_concat), so loading builds no table of all splits (which cost
+//   ~4x the load time). Whole pieces found in the vocabulary are emitted as one token before
+//   any merging, as tiktoken does.
 // - HF tokenizer.json BPE (BpeModel::from_merges): priority is the position in the merges list,
 //   the merged id is the vocabulary id of the concatenation; `ignore_merges` in tokenizer.json
 //   is the whole-piece lookup option.
@@ -18,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tokenizer/vocabulary.hpp"
@@ -45,8 +48,16 @@ class BpeModel {
                               const uint32_t (&byte_ids)[256], bool whole_piece_lookup,
                               const std::string& source);
 
+  // HF semantics from merge pairs of token ids: the merged token is the vocabulary token whose
+  // bytes are the concatenation (Format error naming `source` when there is none); single-byte
+  // tokens come from the vocabulary.
+  static BpeModel from_merge_pairs(Vocabulary vocab,
+                                   const std::vector<std::pair<uint32_t, uint32_t>>& merges,
+                                   bool whole_piece_lookup, const std::string& source);
+
   const Vocabulary& vocab() const noexcept { return vocab_; }
   bool whole_piece_lookup() const noexcept { return whole_piece_lookup_; }
+  // Entries of the explicit pair table (0 for rank models, which look pairs up on demand).
   std::size_t pair_count() const noexcept { return pair_count_; }
   // A number unique to this model among all models built in this process (for caches).
   uint64_t serial() const noexcept { return serial_; }
@@ -61,6 +72,10 @@ class BpeModel {
 
   // Pair lookup: sets *merged and returns the priority, or kNoToken when (a, b) does not merge.
   uint32_t pair(uint32_t a, uint32_t b, uint32_t* merged) const noexcept {
+    if (pairs_.empty()) {  // tiktoken ranks: the concatenation's rank is priority and id
+      *merged = vocab_.find_concat(a, b);
+      return *merged;
+    }
     const uint64_t key = (uint64_t{a} << 32) | b;
     std::size_t slot = detail::mix64(key) >> shift_;
     for (;; slot = (slot + 1) & mask_) {
@@ -81,6 +96,11 @@ class BpeModel {
     uint32_t merged = 0;
   };
   void init_pairs(std::size_t expected);
+  void build_byte_pairs();
+  // The pair of the single-byte tokens of bytes a, b: (priority << 32 | merged), or ~0.
+  uint64_t byte_pair(uint8_t a, uint8_t b) const noexcept {
+    return byte_pairs_[(std::size_t{a} << 8) | b];
+  }
   void insert_pair(uint32_t a, uint32_t b, uint32_t priority, uint32_t merged, bool overwrite);
   template <bool kCount>
   std::size_t merge_short(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out) const;
@@ -90,6 +110,9 @@ class BpeModel {
   Vocabulary vocab_;
   uint32_t byte_ids_[256] = {};
   std::vector<PairSlot> pairs_;
+  // Every merge starts from byte pairs: a dense 256 x 256 table answers those from L2 instead
+  // of the hash table.
+  std::vector<uint64_t> byte_pairs_;
   std::size_t mask_ = 0;
   int shift_ = 63;
   std::size_t pair_count_ = 0;

@@ -12,30 +12,46 @@ namespace {
 
 // Spans up to this many bytes are simply re-encoded.
 constexpr std::size_t kDirectBytes = 48;
+// fit() gallops from this step when its bracket is wider than twice it.
+constexpr std::size_t kGallopBytes = 2048;
 
 }  // namespace
 
 BpeSpanCounter::BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text)
     : tok_(&tokenizer), text_(text) {
-  build(std::numeric_limits<std::size_t>::max());
+  build(std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max());
 }
 
 BpeSpanCounter::BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text,
-                               std::size_t limit)
+                               std::size_t limit, std::size_t huge_piece)
     : tok_(&tokenizer), text_(text) {
-  build(limit);
+  build(limit, huge_piece);
 }
 
-void BpeSpanCounter::build(std::size_t limit) {
+void BpeSpanCounter::extend(std::size_t limit, std::size_t huge_piece) {
+  CTX_CHECK(huge_end_ != 0, "extend() continues a build that stopped before a huge piece");
+  const auto* s = reinterpret_cast<const uint8_t*>(text_.data());
+  const std::size_t n = text_.size(), i = covered();
+  const std::size_t total = cum_.back() + tok_->model().count_piece(s + i, huge_end_ - i, n - i);
+  starts_.push_back(static_cast<uint32_t>(huge_end_));
+  cum_.push_back(static_cast<uint32_t>(total));
+  huge_end_ = 0;
+  if (total > limit && !space_before(covered())) return;
+  build(limit, huge_piece);
+}
+
+void BpeSpanCounter::build(std::size_t limit, std::size_t huge_piece) {
   if (text_.size() >= std::numeric_limits<uint32_t>::max())
     throw_error(ErrorKind::Unsupported,
                 "span counting supports texts below 4 GiB; split the text into documents");
   const auto* s = reinterpret_cast<const uint8_t*>(text_.data());
   const std::size_t n = text_.size();
   const BpeModel& m = tok_->model();
-  starts_.assign(1, 0);
-  cum_.assign(1, 0);
-  std::size_t total = 0;
+  if (starts_.empty()) {
+    starts_.assign(1, 0);
+    cum_.assign(1, 0);
+  }
+  std::size_t total = cum_.back();
   if (tok_->pretokenizer() == Pretokenizer::Custom) {
     tok_->for_each_piece_in(s, 0, n, [&](std::size_t a, std::size_t b) {
       total += m.count_piece(s + a, b - a, n - a);
@@ -44,16 +60,30 @@ void BpeSpanCounter::build(std::size_t limit) {
     });
     return;
   }
-  starts_.reserve(limit < n ? 64 : n / 4 + 2);
-  cum_.reserve(starts_.capacity());
-  for (std::size_t i = 0; i < n;) {
+  if (limit >= n) {
+    starts_.reserve(n / 4 + 2);
+    cum_.reserve(starts_.capacity());
+  }
+  for (std::size_t i = covered(); i < n;) {
     const std::size_t e = tok_->next_piece(s, i, n);
+    if (e - i > huge_piece) {
+      huge_end_ = e;
+      return;
+    }
     total += m.count_piece(s + i, e - i, n - i);
     starts_.push_back(static_cast<uint32_t>(e));
     cum_.push_back(static_cast<uint32_t>(total));
     i = e;
     if (total > limit && !space_before(e)) break;
   }
+}
+
+std::size_t BpeSpanCounter::safe_boundary_before(std::size_t pos) const noexcept {
+  auto k = static_cast<std::size_t>(
+      std::upper_bound(starts_.begin(), starts_.end(), static_cast<uint32_t>(pos)) -
+      starts_.begin() - 1);
+  while (k > 0 && space_before(starts_[k])) --k;
+  return starts_[k];
 }
 
 bool BpeSpanCounter::space_before(std::size_t pos) const noexcept {
@@ -65,6 +95,11 @@ bool BpeSpanCounter::space_before(std::size_t pos) const noexcept {
 
 std::size_t BpeSpanCounter::next_char(std::size_t i) const noexcept {
   return i + utf8_length(static_cast<unsigned char>(text_[i]));
+}
+
+std::size_t BpeSpanCounter::char_start(std::size_t i) const noexcept {
+  while (i > 0 && is_utf8_continuation(static_cast<unsigned char>(text_[i]))) --i;
+  return i;
 }
 
 std::size_t BpeSpanCounter::middle_char(std::size_t lo, std::size_t hi) const noexcept {
@@ -136,6 +171,16 @@ std::size_t BpeSpanCounter::fit(std::size_t begin, std::size_t end, std::size_t 
       hi = starts_[mid];
     }
   }
+  // Inside one long piece each probe re-encodes from the piece's start: gallop from lo so
+  // that probes stay near the answer instead of bisecting the whole piece.
+  for (std::size_t step = kGallopBytes; hi - lo > 2 * step; step *= 2) {
+    const std::size_t x = char_start(lo + step);
+    if (count(begin, x) > limit) {
+      hi = x;
+      break;
+    }
+    lo = x;
+  }
   while (next_char(lo) < hi) {
     const std::size_t mid = middle_char(lo, hi);
     if (count(begin, mid) <= limit)
@@ -167,6 +212,14 @@ std::size_t BpeSpanCounter::fit_start(std::size_t begin, std::size_t end, std::s
       a = mid;
       lo = starts_[mid];
     }
+  }
+  for (std::size_t step = kGallopBytes; hi - lo > 2 * step; step *= 2) {
+    const std::size_t x = char_start(hi - step);
+    if (count(x, end) > limit) {
+      lo = x;
+      break;
+    }
+    hi = x;
   }
   while (next_char(lo) < hi) {
     const std::size_t mid = middle_char(lo, hi);

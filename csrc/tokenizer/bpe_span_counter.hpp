@@ -29,9 +29,13 @@ class BpeSpanCounter final : public SpanCounter {
  public:
   // Counts every piece of `text` (which must outlive this object).
   BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text);
-  // Counts pieces only until more than `limit` tokens are behind a safe boundary (or the text
-  // ends): count/fit then work on [0, covered()).
-  BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text, std::size_t limit);
+  // Counts pieces only until more than `limit` tokens are behind a safe boundary, or the text
+  // ends, or the next piece is longer than `huge_piece` bytes (then huge_piece_end() is its
+  // end): count/fit then work on [0, covered()).
+  BpeSpanCounter(const BpeTokenizer& tokenizer, std::string_view text, std::size_t limit,
+                 std::size_t huge_piece);
+  // Continues a limited build past the huge piece it stopped before.
+  void extend(std::size_t limit, std::size_t huge_piece);
 
   std::string_view text() const override { return text_; }
   std::size_t count(std::size_t begin, std::size_t end) const override;
@@ -46,17 +50,23 @@ class BpeSpanCounter final : public SpanCounter {
   std::size_t total() const noexcept { return cum_.back(); }
   // Piece boundaries: piece k is [piece_starts()[k], piece_starts()[k + 1]).
   const std::vector<uint32_t>& piece_starts() const noexcept { return starts_; }
+  // End of the huge piece a limited build stopped before, or 0.
+  std::size_t huge_piece_end() const noexcept { return huge_end_; }
+  // The last boundary <= pos after which cutting changes no earlier piece (see above).
+  std::size_t safe_boundary_before(std::size_t pos) const noexcept;
 
  private:
-  void build(std::size_t limit);
+  void build(std::size_t limit, std::size_t huge_piece);
   bool space_before(std::size_t pos) const noexcept;
   std::size_t next_char(std::size_t i) const noexcept;
+  std::size_t char_start(std::size_t i) const noexcept;
   std::size_t middle_char(std::size_t lo, std::size_t hi) const noexcept;
 
   const BpeTokenizer* tok_;
   std::string_view text_;
   std::vector<uint32_t> starts_;  // starts_[0] = 0, ..., starts_.back() = covered()
   std::vector<uint32_t> cum_;     // cum_[k] = tokens of the pieces before starts_[k]
+  std::size_t huge_end_ = 0;
 };
 
 }  // namespace ctxengine

@@ -11,6 +11,8 @@ namespace {
 
 // count_many splits texts longer than this at safe seams into parts of about this size.
 constexpr std::size_t kSplitBytes = 256 * 1024;
+// count_until does not count a piece longer than this whole before checking the limit.
+constexpr std::size_t kHugePiece = 64 * 1024;
 
 bool any_allowed(const std::vector<char>* allowed) {
   return allowed != nullptr && std::find(allowed->begin(), allowed->end(), 1) != allowed->end();
@@ -200,9 +202,50 @@ void BpeTokenizer::count_many(const std::vector<std::string_view>& texts,
 }
 
 BpeTokenizer::Prefix BpeTokenizer::count_until(std::string_view text, std::size_t limit) const {
-  BpeSpanCounter prefix(*this, text, limit);
-  if (prefix.covered() == text.size() && prefix.total() <= limit)
-    return Prefix{prefix.total(), text.size()};
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const std::size_t n = text.size();
+  BpeSpanCounter prefix(*this, text, limit, kHugePiece);
+  while (prefix.huge_piece_end() != 0) {
+    // A piece too long to count whole just to learn that the limit passes inside it: with q
+    // the last safe boundary before it, count(0, x) = count(0, q) + count_range(q, x) for any
+    // x >= q, so gallop over prefixes of the piece and bisect once one passes the limit.
+    const std::size_t p = prefix.covered(), e = prefix.huge_piece_end();
+    const std::size_t q = prefix.safe_boundary_before(p);
+    const std::size_t base = prefix.count(0, q);
+    if (base > limit) {  // passed before the piece, at a boundary that was not safe
+      const std::size_t end = prefix.fit(0, q, limit);
+      return Prefix{prefix.count(0, end), end};
+    }
+    auto count_to = [&](std::size_t x) { return base + count_range(s, n, q, x); };
+    auto char_start = [&](std::size_t i) {
+      while (i > 0 && is_utf8_continuation(s[i])) --i;
+      return i;
+    };
+    std::size_t lo = q, hi = 0;
+    for (std::size_t step = std::max<std::size_t>(256, 4 * (limit - base + 1));; step *= 2) {
+      if (p + step >= e) break;
+      const std::size_t x = char_start(p + step);
+      if (count_to(x) > limit) {
+        hi = x;
+        break;
+      }
+      lo = x;
+    }
+    if (hi == 0) {  // the whole piece fits: count it and carry on
+      prefix.extend(limit, kHugePiece);
+      continue;
+    }
+    while (lo + utf8_length(s[lo]) < hi) {
+      std::size_t mid = char_start(lo + (hi - lo) / 2);
+      if (mid == lo) mid = lo + utf8_length(s[lo]);
+      if (count_to(mid) <= limit)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    return Prefix{count_to(lo), lo};
+  }
+  if (prefix.covered() == n && prefix.total() <= limit) return Prefix{prefix.total(), n};
   const std::size_t end = prefix.fit(0, prefix.covered(), limit);
   return Prefix{prefix.count(0, end), end};
 }

@@ -37,10 +37,10 @@ struct Cl100kFamilyScanner {
       if (const std::size_t n = contraction_ci(s, i, end)) return i + n;
     }
     // [^\r\n\p{L}\p{N}]?\p{L}+
-    if (cls & kLetter) return run_end(s, i + len, end, kLetter);
+    if (cls & kLetter) return letter_run_end(s, i + len, end);
     if (!(cls & (kNewline | kNumber)) && i + len < end) {
       uint32_t len2;
-      if (class_at(s, i + len, &len2) & kLetter) return run_end(s, i + len + len2, end, kLetter);
+      if (class_at(s, i + len, &len2) & kLetter) return letter_run_end(s, i + len + len2, end);
     }
     // \p{N}{1,kMaxDigits}
     if (cls & kNumber) {
@@ -93,7 +93,7 @@ struct R50kScanner {
         len = len2;
       }
     }
-    if (cls & kLetter) return run_end(s, start + len, end, kLetter);
+    if (cls & kLetter) return letter_run_end(s, start + len, end);
     if (cls & kNumber) return run_end(s, start + len, end, kNumber);
     if (!(cls & kNotOther)) return run_end_not(s, start + len, end, kNotOther);
     return whitespace_piece_end<true, false>(s, i, end);

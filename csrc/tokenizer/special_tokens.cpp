@@ -20,6 +20,8 @@ SpecialTokens::SpecialTokens(std::vector<SpecialToken> tokens) : tokens_(std::mo
     const std::string& t = tokens_[i].text;
     CTX_REQUIRE(!t.empty(), "special token " + std::to_string(tokens_[i].id) + " has no text");
     CTX_REQUIRE(by_text_.emplace(t, i).second, "special token '" + t + "' is given twice");
+    // When two share an id the first decodes it, as in tiktoken (o200k_harmony gives 200018 to
+    // both <|endofprompt|> and <|reserved_200018|>; tiktoken decodes <|endofprompt|>).
     by_id_.emplace(tokens_[i].id, i);
     Build* node = &root;
     for (char c : t) {

@@ -1,7 +1,6 @@
 #include "tokenizer/tiktoken_file.hpp"
 
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 #include "common/error.hpp"
@@ -20,10 +19,11 @@ struct Base64Table {
 };
 constexpr Base64Table kBase64{};
 
-// Decodes padded base64; returns false on a bad length, character or padding.
+// Appends the bytes of padded base64 to out; returns false on a bad length, character or
+// padding.
 bool decode_base64(std::string_view in, std::string& out) {
-  out.clear();
   if (in.empty() || in.size() % 4 != 0) return false;
+  const std::size_t start = out.size();
   std::size_t pad = 0;
   if (in.back() == '=') ++pad;
   if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
@@ -42,7 +42,7 @@ bool decode_base64(std::string_view in, std::string& out) {
                            static_cast<char>(v)};
     out.append(bytes, n);
   }
-  return !out.empty();
+  return out.size() > start;
 }
 
 std::string quote_line(std::string_view line) {
@@ -55,10 +55,11 @@ std::string quote_line(std::string_view line) {
 }  // namespace
 
 Vocabulary parse_tiktoken_ranks(std::string_view content, const std::string& source) {
-  std::vector<std::pair<std::string, uint32_t>> tokens;
-  tokens.reserve(content.size() / 12);
-  std::size_t line_no = 0, pos = 0;
   std::string bytes;
+  bytes.reserve(content.size() * 3 / 4);
+  std::vector<Vocabulary::TokenRef> refs;
+  refs.reserve(content.size() / 12);
+  std::size_t line_no = 0, pos = 0;
   auto fail = [&](std::string_view line, const std::string& what) {
     throw_error(ErrorKind::Format, source + " line " + std::to_string(line_no) + ": " + what +
                                        " in " + quote_line(line) +
@@ -76,6 +77,7 @@ Vocabulary parse_tiktoken_ranks(std::string_view content, const std::string& sou
     if (space == std::string_view::npos) fail(line, "no space between token and rank");
     const std::string_view b64 = line.substr(0, space);
     const std::string_view rank = line.substr(space + 1);
+    const std::size_t offset = bytes.size();
     if (!decode_base64(b64, bytes)) fail(line, "invalid base64 token");
     if (rank.empty() || rank.size() > 10) fail(line, "missing or oversized rank");
     uint64_t r = 0;
@@ -84,22 +86,48 @@ Vocabulary parse_tiktoken_ranks(std::string_view content, const std::string& sou
       r = r * 10 + static_cast<uint64_t>(c - '0');
     }
     if (r >= kNoToken) fail(line, "rank is too large");
-    tokens.emplace_back(bytes, static_cast<uint32_t>(r));
+    refs.push_back(Vocabulary::TokenRef{offset, static_cast<uint32_t>(bytes.size() - offset),
+                                        static_cast<uint32_t>(r)});
   }
-  if (tokens.empty())
+  if (refs.empty())
     throw_error(ErrorKind::Format, source + ": no tokens (the rank file is empty or truncated)");
-  return Vocabulary::from_tokens(std::move(tokens), source);
+  return Vocabulary::from_refs(bytes, refs, source);
 }
 
-std::shared_ptr<BpeTokenizer> load_tiktoken(const std::string& name, std::string_view content,
-                                            const std::string& source, std::string_view pattern,
-                                            std::vector<SpecialToken> special_tokens) {
-  const Pretokenizer pretokenizer = identify_pattern(pattern);
+namespace {
+
+// A pattern string, or the name of a scanner ("cl100k_base", "llama3", ...).
+Pretokenizer known_pattern(std::string_view pattern) {
+  Pretokenizer pretokenizer = identify_pattern(pattern);
+  if (pretokenizer == Pretokenizer::Custom) pretokenizer = pretokenizer_from_name(pattern);
   if (pretokenizer == Pretokenizer::Custom)
     throw_error(ErrorKind::Unsupported,
                 "no scanner for this pre-tokenizer pattern; the known patterns are those of "
                 "cl100k_base, o200k_base, r50k_base/gpt2, Llama 3 and Qwen2 (pass one of these "
                 "names as the pattern, or the exact pattern string)");
+  return pretokenizer;
+}
+
+}  // namespace
+
+std::shared_ptr<BpeTokenizer> make_bpe_tokenizer(
+    const std::string& name, const std::vector<std::pair<std::string, uint32_t>>& tokens,
+    const std::vector<std::pair<uint32_t, uint32_t>>* merges, bool whole_piece_lookup,
+    std::string_view pattern, std::vector<SpecialToken> special_tokens, const std::string& source) {
+  const Pretokenizer pretokenizer = known_pattern(pattern);
+  Vocabulary vocab = Vocabulary::from_tokens(tokens, source);
+  auto model = std::make_shared<const BpeModel>(
+      merges == nullptr
+          ? BpeModel::from_ranks(std::move(vocab), source)
+          : BpeModel::from_merge_pairs(std::move(vocab), *merges, whole_piece_lookup, source));
+  return std::make_shared<BpeTokenizer>(name, std::move(model), pretokenizer,
+                                        std::move(special_tokens));
+}
+
+std::shared_ptr<BpeTokenizer> load_tiktoken(const std::string& name, std::string_view content,
+                                            const std::string& source, std::string_view pattern,
+                                            std::vector<SpecialToken> special_tokens) {
+  const Pretokenizer pretokenizer = known_pattern(pattern);
   auto model = std::make_shared<const BpeModel>(
       BpeModel::from_ranks(parse_tiktoken_ranks(content, source), source));
   return std::make_shared<BpeTokenizer>(name, std::move(model), pretokenizer,

@@ -46,22 +46,24 @@ class Vocabulary {
 
   // Builds a vocabulary from (bytes, id) pairs. Throws Format (naming `source`) on an empty
   // token, a duplicate id or duplicate bytes.
-  static Vocabulary from_tokens(std::vector<std::pair<std::string, uint32_t>> tokens,
+  static Vocabulary from_tokens(const std::vector<std::pair<std::string, uint32_t>>& tokens,
                                 const std::string& source);
+
+  // The same from token bytes laid end to end in `bytes`: token k is
+  // bytes[refs[k].offset, refs[k].offset + refs[k].len) with id refs[k].id.
+  struct TokenRef {
+    std::size_t offset;
+    uint32_t len;
+    uint32_t id;
+  };
+  static Vocabulary from_refs(std::string_view bytes, const std::vector<TokenRef>& refs,
+                              const std::string& source);
 
   // Id of the token with exactly these bytes, or kNoToken. `avail` (>= len) is how many bytes
   // may be read from p (a larger value lets short keys load as one word).
   uint32_t find(const uint8_t* p, std::size_t len, std::size_t avail) const noexcept {
     if (len == 0 || len > max_token_bytes_) return kNoToken;
-    if (len <= 8) {
-      const uint64_t key = detail::pack_bytes(p, len, avail);
-      std::size_t slot = detail::mix64(key + len) >> shift_;
-      for (;; slot = (slot + 1) & mask_) {
-        const Slot& e = slots_[slot];
-        if (e.len == len && e.key == key) return e.id;
-        if (e.len == 0) return kNoToken;
-      }
-    }
+    if (len <= 8) return find_packed(detail::pack_bytes(p, len, avail), len);
     const uint64_t key = detail::hash_long_bytes(p, len);
     std::size_t slot = detail::mix64(key + len) >> shift_;
     for (;; slot = (slot + 1) & mask_) {
@@ -82,6 +84,26 @@ class Vocabulary {
   std::string_view bytes(uint32_t id) const noexcept {
     return std::string_view(arena_.data() + offsets_[id], offsets_[id + 1] - offsets_[id]);
   }
+  std::size_t token_size(uint32_t id) const noexcept { return offsets_[id + 1] - offsets_[id]; }
+
+  // Id of the token whose bytes are bytes(a) + bytes(b), or kNoToken (a, b must be tokens).
+  // Short concatenations are packed from two word loads, without copying bytes.
+  uint32_t find_concat(uint32_t a, uint32_t b) const noexcept {
+    const std::size_t la = token_size(a), lb = token_size(b), len = la + lb;
+    if (len > max_token_bytes_) return kNoToken;
+    const auto* pa = reinterpret_cast<const uint8_t*>(arena_.data()) + offsets_[a];
+    const auto* pb = reinterpret_cast<const uint8_t*>(arena_.data()) + offsets_[b];
+    if (len <= 8) {
+      // The arena has 8 bytes of padding, so word loads never run past it.
+      const uint64_t key =
+          detail::pack_bytes(pa, la, 8) | (detail::pack_bytes(pb, lb, 8) << (8 * la));
+      return find_packed(key, len);
+    }
+    uint8_t buf[2 * kMaxLookupBytes];
+    std::memcpy(buf, pa, la);
+    std::memcpy(buf + la, pb, lb);
+    return find(buf, len, len);
+  }
 
   std::size_t size() const noexcept { return count_; }
   // One more than the largest id (0 when empty).
@@ -89,13 +111,26 @@ class Vocabulary {
   std::size_t max_token_bytes() const noexcept { return max_token_bytes_; }
 
  private:
+  // Tokens longer than this are rejected at load (tiktoken's longest is 128 bytes).
+  static constexpr std::size_t kMaxLookupBytes = 1024;
+
+  uint32_t find_packed(uint64_t key, std::size_t len) const noexcept {
+    std::size_t slot = detail::mix64(key + len) >> shift_;
+    for (;; slot = (slot + 1) & mask_) {
+      const Slot& e = slots_[slot];
+      if (e.len == len && e.key == key) return e.id;
+      if (e.len == 0) return kNoToken;
+    }
+  }
+  void insert(uint32_t id, const std::string& source);
+
   struct Slot {
     uint64_t key = 0;  // packed bytes (len <= 8) or hash_long_bytes
     uint32_t id = 0;
     uint32_t len = 0;  // 0 = empty slot
   };
-  std::string arena_;              // all token bytes, by id
-  std::vector<uint64_t> offsets_;  // token id's bytes are arena_[offsets_[id], offsets_[id+1])
+  std::string arena_;              // all token bytes, by id, then 8 bytes of padding
+  std::vector<uint32_t> offsets_;  // token id's bytes are arena_[offsets_[id], offsets_[id+1])
   std::vector<Slot> slots_;        // open addressing, linear probing, load <= 1/2
   std::size_t mask_ = 0;
   int shift_ = 64;

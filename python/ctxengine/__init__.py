@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from . import evaluation, haystack
 from ._native import core as _core
+from .bm25 import BM25, analyze
+from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
 from .cuda import cuda_available
 from .errors import (
     BudgetError,
@@ -25,27 +27,63 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
+from .index import Hit, Index
+from .packing import (
+    ChatTemplate,
+    CitationCheck,
+    Fitted,
+    ModelProfile,
+    Packed,
+    Source,
+    check_citations,
+    fit,
+    get_model,
+    pack,
+    plan_chain,
+    run_chain,
+)
 from .scoring import inner_product_topk
 from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "BM25",
     "BudgetError",
+    "ChatTemplate",
+    "Chunk",
+    "Chunks",
+    "CitationCheck",
     "Error",
+    "Fitted",
     "FormatError",
+    "Hit",
+    "Index",
     "InternalError",
     "InvalidInputError",
+    "ModelProfile",
     "NotBuiltError",
     "NotFoundError",
+    "Packed",
+    "Source",
     "SpanCounter",
     "StorageError",
     "Tokenizer",
     "UnsupportedError",
     "__version__",
+    "analyze",
+    "check_citations",
+    "chunk",
+    "chunk_many",
+    "chunk_stream",
     "cuda_available",
     "evaluation",
+    "fit",
+    "get_model",
     "get_tokenizer",
     "haystack",
     "inner_product_topk",
+    "pack",
+    "plan_chain",
+    "run_chain",
 ]

@@ -49,21 +49,26 @@ class Known:
 
 
 def _harmony_specials() -> dict[str, int]:
-    named = {
-        "<|startoftext|>": 199998,
+    # As tiktoken_ext.openai_public.o200k_harmony builds it: note that <|reserved_200018|> and
+    # <|endofprompt|> share id 200018 there (tiktoken decodes it as <|endofprompt|>).
+    return {
         ENDOFTEXT: 199999,
+        ENDOFPROMPT: 200018,
+        "<|startoftext|>": 199998,
+        "<|reserved_200000|>": 200000,
+        "<|reserved_200001|>": 200001,
         "<|return|>": 200002,
         "<|constrain|>": 200003,
+        "<|reserved_200004|>": 200004,
         "<|channel|>": 200005,
         "<|start|>": 200006,
         "<|end|>": 200007,
         "<|message|>": 200008,
+        "<|reserved_200009|>": 200009,
+        "<|reserved_200010|>": 200010,
+        "<|reserved_200011|>": 200011,
         "<|call|>": 200012,
-        ENDOFPROMPT: 200018,
-    }
-    reserved = {f"<|reserved_{i}|>": i for i in (200000, 200001, 200004, 200009, 200010, 200011)}
-    reserved |= {f"<|reserved_{i}|>": i for i in range(200013, 201088) if i != 200018}
-    return named | reserved
+    } | {f"<|reserved_{i}|>": i for i in range(200013, 201088)}
 
 
 _CL100K_SHA = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"

@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import typing
 
-from . import score, text, tokenizer
+from . import chunking, index, pack, score, text, tokenizer, tokenizer_json
 
-__all__: list[str] = ["resolve_threads", "score", "text", "tokenizer"]
+__all__: list[str] = [
+    "chunking",
+    "index",
+    "pack",
+    "resolve_threads",
+    "score",
+    "text",
+    "tokenizer",
+    "tokenizer_json",
+]
 
 def resolve_threads(requested: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """

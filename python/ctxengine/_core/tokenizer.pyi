@@ -60,6 +60,26 @@ class BpeTokenizer:
         """
         A tokenizer from a tiktoken rank file's content, its pattern and special tokens.
         """
+    @staticmethod
+    def from_vocab(
+        name: str,
+        tokens: collections.abc.Sequence[tuple[bytes, typing.SupportsInt | typing.SupportsIndex]],
+        merges: collections.abc.Sequence[
+            tuple[
+                typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex
+            ]
+        ]
+        | None,
+        whole_piece_lookup: bool,
+        pattern: str,
+        special_tokens: collections.abc.Sequence[
+            tuple[str, typing.SupportsInt | typing.SupportsIndex]
+        ],
+        source: str,
+    ) -> BpeTokenizer:
+        """
+        A tokenizer from (bytes, id) tokens and merges (id pairs; None: ids are ranks).
+        """
     def count(self, text: str, allowed_special: collections.abc.Sequence[str]) -> int:
         """
         Number of tokens.
@@ -88,6 +108,10 @@ class BpeTokenizer:
     ) -> numpy.typing.NDArray[numpy.uint32]:
         """
         Token ids (uint32).
+        """
+    def encode_piece(self, piece: bytes) -> numpy.typing.NDArray[numpy.uint32]:
+        """
+        BPE of one piece of bytes, without pre-tokenization.
         """
     def encode_with_offsets(
         self, text: str, allowed_special: collections.abc.Sequence[str]

@@ -1,0 +1,91 @@
+"""Dense search through ctxengine.Index against calling FAISS directly on the same index type
+and the same vectors, one query at a time, k=10: the overhead of the Index layer (query
+embedding lookup and normalisation, mapping rows to chunks, building Hit objects).
+
+Vectors are random unit vectors (384-d, the size of all-MiniLM-L6-v2's), served by a lookup
+embedder so that model time is not measured; chunk texts are short labels. Flat (exact) at 1M
+vectors, HNSW at 50K (its build is minutes on 2 cores); --quick uses 100K / 20K.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from common import Context, Result, peer
+
+
+class _Words:
+    """A whitespace tokenizer: chunking cost is not what this bench measures."""
+
+    name = "words"
+
+    def count(self, text: str) -> int:
+        return len(text.split())
+
+
+class _Lookup:
+    """Returns the stored vector for texts named "c<i>" (chunks) or "q<j>" (queries)."""
+
+    def __init__(self, base: np.ndarray, queries: np.ndarray) -> None:
+        self.base, self.queries = base, queries
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        src = {"c": self.base, "q": self.queries}
+        return np.stack([src[t[0]][int(t[1:])] for t in texts])
+
+
+def _p50_ms(fn: Any, n: int) -> float:
+    for j in range(min(5, n)):
+        fn(j)
+    times = []
+    for j in range(n):
+        t = time.perf_counter()
+        fn(j)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def _one(kind: str, n: int) -> list[Result]:
+    import ctxengine
+
+    faiss = peer("faiss")
+    dim, nq = 384, 200
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, dim), dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    q = x[rng.choice(n, nq, replace=False)]
+    q += 0.05 * rng.standard_normal((nq, dim), dtype=np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    index = ctxengine.Index(tokenizer=_Words(), embedder=_Lookup(x, q), dense_index=kind)  # type: ignore[arg-type]
+    index.add_many([f"c{i}" for i in range(n)])
+    faiss.omp_set_num_threads(2)
+    index.search("q0", k=10, mode="dense")  # builds the FAISS index (on all cores)
+    faiss.omp_set_num_threads(1)  # then one query at a time on one thread, both ways
+    raw = index._faiss.index  # the very same FAISS index, called directly
+    case = f"{kind}, {n // 1000}K x {dim}, k=10, 1 thread"
+    ours = _p50_ms(lambda j: index.search(f"q{j}", k=10, mode="dense"), nq)
+    if kind == "hnsw":
+        params = faiss.SearchParametersHNSW(efSearch=128)
+        theirs = _p50_ms(lambda j: raw.search(q[j : j + 1], 10, params=params), nq)
+    else:
+        theirs = _p50_ms(lambda j: raw.search(q[j : j + 1], 10), nq)
+    overhead = f"Index overhead {100 * (ours / theirs - 1):.1f}%"
+    size = index._vectors().nbytes / n  # bytes per chunk
+    return [
+        Result("dense-search p50", case, "ctxengine", ours, "ms", False),
+        Result("dense-search p50", case, "faiss direct", theirs, "ms", False, notes=overhead),
+        Result("dense-vectors per 1M chunks", case, "ctxengine", size, "MB", False),
+    ]
+
+
+def run(ctx: Context) -> list[Result]:
+    faiss = peer("faiss")
+    if faiss is None:
+        return []
+    results = _one("flat", 100_000 if ctx.quick else 1_000_000)
+    results += _one("hnsw", 20_000 if ctx.quick else 50_000)
+    return results

@@ -1,0 +1,97 @@
+// bench_bm25: BM25 build throughput and query latency on a text file.
+// Usage: bench_bm25 FILE [COPIES] [THREADS]. Splits FILE into documents at blank lines, repeats
+// them COPIES times, builds the BM25 index, then runs 1,000 queries of 2-4 words drawn from the
+// text (k = 10), and prints build throughput and query latency percentiles.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "index/bm25.hpp"
+
+using namespace ctxengine;
+using Clock = std::chrono::steady_clock;
+
+static double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s FILE [COPIES] [THREADS]\n", argv[0]);
+    return 2;
+  }
+  const int copies = argc > 2 ? std::atoi(argv[2]) : 1;
+  const std::size_t threads = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 0;
+  std::ifstream in(argv[1], std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", argv[1]);
+    return 1;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string one = buffer.str();
+  std::string data;
+  data.reserve(one.size() * copies);
+  for (int c = 0; c < copies; ++c) data += one;
+
+  std::vector<int64_t> starts, ends;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::size_t end = data.find("\n\n", pos);
+    if (end == std::string::npos) end = data.size();
+    if (end > pos) {
+      starts.push_back(static_cast<int64_t>(pos));
+      ends.push_back(static_cast<int64_t>(end));
+    }
+    pos = end + 2;
+  }
+  try {
+    auto t0 = Clock::now();
+    auto index = Bm25Index::build(data, starts.data(), ends.data(), starts.size(),
+                                  AnalyzerOptions{}, Bm25Params{}, threads);
+    const double build = seconds_since(t0);
+    std::printf("documents %zu, %.1f MB, terms %zu, postings bytes %zu\n", starts.size(),
+                data.size() / 1e6, index->n_terms(), index->arrays().postings.size);
+    std::printf("build: %.3f s, %.1f MB/s, %.0f docs/s\n", build, data.size() / 1e6 / build,
+                starts.size() / build);
+
+    std::mt19937_64 rng(42);
+    std::vector<std::string> queries;
+    while (queries.size() < 1000) {
+      const std::size_t d = rng() % starts.size();
+      TermBuffer terms;
+      analyze(std::string_view(data).substr(starts[d], ends[d] - starts[d]), AnalyzerOptions{},
+              terms);
+      if (terms.size() < 2) continue;
+      std::string q;
+      const std::size_t n = 2 + rng() % 3;
+      for (std::size_t i = 0; i < n; ++i) q += std::string(terms.term(rng() % terms.size())) + " ";
+      queries.push_back(q);
+    }
+    std::vector<float> scores(10);
+    std::vector<int64_t> ids(10);
+    std::vector<double> lat;
+    for (int pass = 0; pass < 2; ++pass) {
+      lat.clear();
+      for (const auto& q : queries) {
+        auto t = Clock::now();
+        index->search(index->parse_query(q), 10, nullptr, scores.data(), ids.data());
+        lat.push_back(seconds_since(t) * 1e3);
+      }
+    }
+    std::sort(lat.begin(), lat.end());
+    std::printf("query k=10: p50 %.4f ms, p90 %.4f ms, p99 %.4f ms\n", lat[lat.size() / 2],
+                lat[lat.size() * 9 / 10], lat[lat.size() * 99 / 100]);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,279 @@
+// HF tokenizers' BPE, step for step (models/bpe/model.rs merge_word and word.rs merge_all):
+// the initial symbols, byte fallback and unknown-token fusing, then a min-heap of candidate
+// merges ordered by (priority, position) whose stale entries are skipped when the pair at
+// that position no longer produces the same merged id. Results of pre-tokens shorter than
+// 256 bytes are cached per thread and per model (HF caches them too: words repeat).
+#include "tokenizer/hf_bpe.hpp"
+
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "text/utf8.hpp"
+
+namespace ctxengine::hf {
+namespace {
+
+struct ByteAlphabet {
+  uint32_t to_char[256];
+  int16_t to_byte[512];
+  ByteAlphabet() {
+    std::fill(std::begin(to_byte), std::end(to_byte), int16_t{-1});
+    uint32_t n = 0;
+    for (int b = 0; b < 256; ++b) {
+      const bool printable =
+          (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+      to_char[b] = printable ? static_cast<uint32_t>(b) : 256 + n++;
+      to_byte[to_char[b]] = static_cast<int16_t>(b);
+    }
+  }
+};
+const ByteAlphabet kAlphabet;
+
+uint64_t mix(uint64_t h) noexcept {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+// A token string of the byte alphabet as raw bytes; false when a character stands for no byte.
+bool to_raw_bytes(std::string_view token, std::string& out) {
+  out.clear();
+  const auto* s = reinterpret_cast<const unsigned char*>(token.data());
+  std::size_t i = 0;
+  while (i < token.size()) {
+    uint32_t cp;
+    i += decode_utf8(s, i, &cp);
+    const int b = byte_of_char(cp);
+    if (b < 0) return false;
+    out.push_back(static_cast<char>(b));
+  }
+  return true;
+}
+
+}  // namespace
+
+uint32_t byte_to_char(uint8_t b) noexcept {
+  return kAlphabet.to_char[b];
+}
+
+int byte_of_char(uint32_t cp) noexcept {
+  return cp < 512 ? kAlphabet.to_byte[cp] : -1;
+}
+
+HfBpe::HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>& ids,
+             const std::vector<uint32_t>& left, const std::vector<uint32_t>& right,
+             const std::vector<uint32_t>& merged, BpeOptions options)
+    : opt_(std::move(options)), serial_(next_model_serial()) {
+  CTX_REQUIRE(tokens.size() == ids.size(), "tokens and ids differ in length");
+  CTX_REQUIRE(left.size() == right.size() && left.size() == merged.size(),
+              "merge arrays differ in length");
+  std::string raw;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    // A byte-level token with a character outside the alphabet can never be produced from
+    // bytes; it keeps its UTF-8 key, which no pre-token's bytes will look up by accident
+    // only if it is also not valid raw bytes, so it is left out of the lookup instead.
+    if (!opt_.byte_level) {
+      vocab_.insert(tokens[i], ids[i]);
+    } else if (to_raw_bytes(tokens[i], raw)) {
+      vocab_.insert(raw, ids[i]);
+    }
+    if (ids[i] >= strings_.size()) {
+      strings_.resize(ids[i] + 1);
+      has_id_.resize(ids[i] + 1);
+    }
+    strings_[ids[i]] = tokens[i];
+    has_id_[ids[i]] = 1;
+  }
+  std::size_t cap = 16;
+  while (cap < left.size() * 2) cap <<= 1;
+  merges_.assign(cap, MergeSlot{});
+  merge_mask_ = cap - 1;
+  for (std::size_t r = 0; r < left.size(); ++r) {
+    const uint64_t key = (static_cast<uint64_t>(left[r]) << 32) | right[r];
+    for (std::size_t i = mix(key) & merge_mask_;; i = (i + 1) & merge_mask_) {
+      if (merges_[i].key == ~0ull) {
+        merges_[i] = {key, static_cast<uint32_t>(r), merged[r]};
+        break;
+      }
+      if (merges_[i].key == key) {  // a repeated pair keeps its later priority, as HF's map
+        merges_[i].rank = static_cast<uint32_t>(r);
+        merges_[i].merged = merged[r];
+        break;
+      }
+    }
+  }
+  char name[8];
+  for (int b = 0; b < 256; ++b) {
+    std::snprintf(name, sizeof(name), "<0x%02X>", b);
+    byte_tokens_[b] = vocab_.find(name);
+  }
+}
+
+bool HfBpe::token_of(uint32_t id, std::string& out) const {
+  if (id >= has_id_.size() || !has_id_[id]) return false;
+  out = strings_[id];
+  return true;
+}
+
+bool HfBpe::find_merge(uint32_t left, uint32_t right, uint32_t* rank,
+                       uint32_t* merged) const noexcept {
+  const uint64_t key = (static_cast<uint64_t>(left) << 32) | right;
+  for (std::size_t i = mix(key) & merge_mask_;; i = (i + 1) & merge_mask_) {
+    const MergeSlot& s = merges_[i];
+    if (s.key == key) {
+      *rank = s.rank;
+      *merged = s.merged;
+      return true;
+    }
+    if (s.key == ~0ull) return false;
+  }
+}
+
+void HfBpe::merge_word(std::string_view w, Scratch& scratch, std::vector<uint32_t>& out_ids,
+                       std::vector<uint32_t>& out_lens) const {
+  // Symbols: id, byte length, and links to the neighbours still alive.
+  std::vector<uint32_t>& sym = scratch.u32a;
+  std::vector<uint32_t>& len = scratch.u32b;
+  std::vector<uint32_t>& prev = scratch.u32c;
+  std::vector<uint32_t>& next = scratch.u32d;
+  sym.clear();
+  len.clear();
+  const auto* s = reinterpret_cast<const unsigned char*>(w.data());
+  const std::size_t n = w.size();
+  int64_t unk = -1;
+  uint32_t unk_len = 0;
+  std::string& key = scratch.key;
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t clen = opt_.byte_level ? 1 : utf8_length(s[i]);
+    const bool is_first = i == 0, is_last = i + clen >= n;
+    key.clear();
+    if (!is_first) key += opt_.continuing_subword_prefix;
+    key.append(w.substr(i, clen));
+    if (is_last) key += opt_.end_of_word_suffix;
+    const uint32_t id = vocab_.find(key);
+    if (id != VocabMap::kMissing) {
+      if (unk >= 0) {
+        sym.push_back(static_cast<uint32_t>(unk));
+        len.push_back(unk_len);
+        unk = -1;
+      }
+      sym.push_back(id);
+      len.push_back(static_cast<uint32_t>(clen));
+      i += clen;
+      continue;
+    }
+    if (opt_.byte_fallback) {
+      bool all = true;
+      for (unsigned char b : key) all &= byte_tokens_[b] != VocabMap::kMissing;
+      if (all) {
+        // HF adds each byte token with length 1, over the bytes of the (prefixed) key.
+        for (unsigned char b : key) {
+          sym.push_back(byte_tokens_[b]);
+          len.push_back(1);
+        }
+        i += clen;
+        continue;
+      }
+    }
+    if (opt_.unk_id >= 0) {
+      if (unk >= 0 && opt_.fuse_unk) {
+        unk_len += static_cast<uint32_t>(clen);
+      } else {
+        if (unk >= 0) {
+          sym.push_back(static_cast<uint32_t>(unk));
+          len.push_back(unk_len);
+        }
+        unk = opt_.unk_id;
+        unk_len = static_cast<uint32_t>(clen);
+      }
+    }
+    i += clen;
+  }
+  if (unk >= 0) {
+    sym.push_back(static_cast<uint32_t>(unk));
+    len.push_back(unk_len);
+  }
+
+  const std::size_t m = sym.size();
+  constexpr uint32_t kNone = 0xFFFFFFFFu;
+  prev.resize(m);
+  next.resize(m);
+  for (std::size_t k = 0; k < m; ++k) {
+    prev[k] = k == 0 ? kNone : static_cast<uint32_t>(k - 1);
+    next[k] = k + 1 == m ? kNone : static_cast<uint32_t>(k + 1);
+  }
+  // (rank, pos, merged) in a min-heap on (rank, pos), packed as (rank << 32 | pos, merged).
+  std::vector<std::pair<uint64_t, uint32_t>>& heap = scratch.heap;
+  heap.clear();
+  const auto later = [](const std::pair<uint64_t, uint32_t>& a,
+                        const std::pair<uint64_t, uint32_t>& b) { return a.first > b.first; };
+  const auto push = [&](uint32_t r, uint32_t pos, uint32_t mg) {
+    heap.push_back({(static_cast<uint64_t>(r) << 32) | pos, mg});
+    std::push_heap(heap.begin(), heap.end(), later);
+  };
+  uint32_t rank, merged;
+  for (std::size_t k = 0; k + 1 < m; ++k) {
+    if (find_merge(sym[k], sym[k + 1], &rank, &merged)) {
+      heap.push_back({(static_cast<uint64_t>(rank) << 32) | k, merged});
+    }
+  }
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const struct {
+      uint32_t pos, merged;
+    } top = {static_cast<uint32_t>(heap.back().first), heap.back().second};
+    heap.pop_back();
+    const uint32_t p = top.pos;
+    if (len[p] == 0 || next[p] == kNone) continue;
+    const uint32_t r = next[p];
+    if (!find_merge(sym[p], sym[r], &rank, &merged) || merged != top.merged) continue;
+    sym[p] = top.merged;
+    len[p] += len[r];
+    len[r] = 0;
+    next[p] = next[r];
+    if (next[r] != kNone) prev[next[r]] = p;
+    if (prev[p] != kNone && find_merge(sym[prev[p]], sym[p], &rank, &merged)) {
+      push(rank, prev[p], merged);
+    }
+    if (next[p] != kNone && find_merge(sym[p], sym[next[p]], &rank, &merged)) {
+      push(rank, p, merged);
+    }
+  }
+  for (std::size_t k = 0; k < m; k = next[k] == kNone ? m : next[k]) {
+    out_ids.push_back(sym[k]);
+    out_lens.push_back(len[k]);
+  }
+}
+
+void HfBpe::tokenize(std::string_view piece, Scratch& scratch, std::vector<uint32_t>& ids,
+                     std::vector<uint32_t>* lens) const {
+  if (piece.empty()) return;
+  if (opt_.ignore_merges) {
+    const uint32_t id = vocab_.find(piece);
+    if (id != VocabMap::kMissing) {
+      ids.push_back(id);
+      if (lens != nullptr) lens->push_back(static_cast<uint32_t>(piece.size()));
+      return;
+    }
+  }
+  if (piece.size() >= PieceCache::kMaxPiece) {
+    std::vector<uint32_t> local_lens;
+    merge_word(piece, scratch, ids, lens != nullptr ? *lens : local_lens);
+    return;
+  }
+  PieceCache& cache = PieceCache::of(serial_);
+  if (cache.find(piece, ids, lens)) return;
+  std::vector<uint32_t>& merged_ids = scratch.merged_ids;
+  std::vector<uint32_t>& merged_lens = scratch.merged_lens;
+  merged_ids.clear();
+  merged_lens.clear();
+  merge_word(piece, scratch, merged_ids, merged_lens);
+  cache.add(piece, merged_ids, merged_lens);
+  ids.insert(ids.end(), merged_ids.begin(), merged_ids.end());
+  if (lens != nullptr) lens->insert(lens->end(), merged_lens.begin(), merged_lens.end());
+}
+
+}  // namespace ctxengine::hf

@@ -1,0 +1,117 @@
+"""FAISS behind the index's dense search (imported only when dense search is used).
+
+- ``"flat"``: ``IndexFlatIP``, exact inner product (cosine on the unit vectors the index keeps).
+- ``"hnsw"``: ``IndexHNSWFlat`` (M=32, efConstruction=200, efSearch=max(128, k)).
+- ``"ivf"``: ``IndexIVFFlat`` with nlist = 4 sqrt(n) lists (at most 65536), trained on the
+  vectors, searched with nprobe = max(16, nlist / 8) lists.
+
+Filters use FAISS's ID selectors, so they act inside the search. With GPU FAISS installed and a
+GPU present, flat and IVF indexes are copied to the GPU for unfiltered searches with k <= 2048
+(GPU FAISS's limit); everything else runs on the CPU copy.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UnsupportedError
+
+__all__ = ["add", "build", "deserialize", "search", "serialize"]
+
+
+class Dense:
+    def __init__(self, index: Any, kind: str, gpu: Any = None) -> None:
+        self.index = index
+        self.kind = kind
+        self.gpu = gpu
+
+
+def _faiss() -> Any:
+    import faiss
+
+    return faiss
+
+
+def _gpu_copy(index: Any, kind: str, gpu: bool | None) -> Any:
+    faiss = _faiss()
+    available = hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+    if gpu and not available:
+        raise UnsupportedError(
+            "gpu=True but GPU FAISS or a GPU is missing: install faiss-gpu on a machine with a "
+            "GPU, or use gpu=None"
+        )
+    if not available or gpu is False or kind == "hnsw":
+        return None
+    return faiss.index_cpu_to_all_gpus(index)
+
+
+def build(vectors: np.ndarray, kind: str, dim: int, *, gpu: bool | None = None) -> Dense:
+    faiss = _faiss()
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = vectors.shape[0]
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 200
+    elif kind == "ivf" and n > 0:
+        nlist = max(1, min(65536, int(4 * math.sqrt(n)), n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.min_points_per_centroid = 1  # no warning for small indexes
+        index.train(vectors)
+        index.nprobe = min(nlist, max(16, nlist // 8))
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if n:
+        index.add(vectors)
+    return Dense(index, kind, _gpu_copy(index, kind, gpu))
+
+
+def add(dense: Dense, vectors: np.ndarray) -> None:
+    if len(vectors):
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        dense.index.add(vectors)
+        if dense.gpu is not None:
+            dense.gpu.add(vectors)
+
+
+def search(
+    dense: Dense, query: np.ndarray, k: int, allowed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows) of the k best rows for one query; rows are -1 past the last hit."""
+    faiss = _faiss()
+    n = dense.index.ntotal
+    k = min(k, n)
+    if k == 0:
+        return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
+    q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+    if allowed is None and dense.gpu is not None and k <= 2048:
+        scores, rows = dense.gpu.search(q, k)
+        return scores[0], rows[0]
+    kwargs: dict[str, Any] = {}
+    keep = None
+    if allowed is not None:
+        keep = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+        kwargs["sel"] = faiss.IDSelectorBitmap(n, faiss.swig_ptr(keep))
+    if dense.kind == "hnsw":
+        params = faiss.SearchParametersHNSW(efSearch=max(128, k), **kwargs)
+    elif dense.kind == "ivf" and hasattr(dense.index, "nprobe"):
+        params = faiss.SearchParametersIVF(nprobe=dense.index.nprobe, **kwargs)
+    else:
+        params = faiss.SearchParameters(**kwargs)
+    scores, rows = dense.index.search(q, k, params=params)
+    del keep  # the bitmap had to outlive the search
+    return scores[0], rows[0]
+
+
+def serialize(dense: Dense) -> bytes:
+    return bytes(_faiss().serialize_index(dense.index))
+
+
+def deserialize(path: Path, *, gpu: bool | None = None) -> Dense:
+    faiss = _faiss()
+    index = faiss.read_index(str(path))
+    kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "ivf"
+    return Dense(index, kind, _gpu_copy(index, kind, gpu))

@@ -1,0 +1,915 @@
+"""`ctxengine.Index`: documents in, chunks out; lexical (BM25), dense (FAISS) or hybrid search.
+
+Documents are chunked to a token budget in the index's tokenizer; every chunk keeps its str
+offsets in its document and its exact token count. BM25 runs in C++ (``csrc/index``) with
+block-max WAND; dense search embeds chunks with an embedder (see :mod:`ctxengine.embed`) and
+searches them with FAISS; hybrid search fuses both lists. Metadata filters are applied inside
+each search, so a filtered search returns the true top k among the matching documents.
+
+Adds and removes are cheap bookkeeping; the next search rebuilds what changed (the BM25 index
+over all live chunks, since its statistics change; the FAISS index only from the new vectors
+when nothing was removed). Batch your adds. An index is not safe for concurrent writes.
+
+>>> index = Index(max_tokens=64)
+>>> index.add("The quick brown fox jumps over the lazy dog.", doc_id="fox")
+'fox'
+>>> index.add("Pack my box with five dozen liquor jugs.", doc_id="box", metadata={"lang": "en"})
+'box'
+>>> [hit.doc_id for hit in index.search("lazy fox", k=5)]
+['fox']
+>>> index.search("liquor", filter={"lang": "en"})[0].text
+'Pack my box with five dozen liquor jugs.'
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from . import _store
+from ._native import core
+from ._textsplit import chunk_spans_many, resolve_tokenizer, tokenizer_name
+from .bm25 import analyzer_options, bm25_params, check_k
+from .embed import Embedder, embedder_name, get_embedder
+from .errors import (
+    FormatError,
+    InvalidInputError,
+    NotFoundError,
+    UnsupportedError,
+)
+from .fusion import mmr, reciprocal_rank_fusion, weighted_fusion
+
+__all__ = ["AddFilesResult", "Chunk", "Hit", "Index", "SkippedFilesWarning"]
+
+Mode = Literal["bm25", "dense", "hybrid"]
+Filter = Mapping[str, Any] | Callable[[Mapping[str, Any]], bool]
+
+_ix = core.index
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk of a document: ``document(doc_id)[start:end] == text``; `tokens` is exact."""
+
+    doc_id: str
+    chunk_id: int
+    text: str
+    start: int
+    end: int
+    tokens: int
+    metadata: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit(Chunk):
+    """A search result: a :class:`Chunk` and its score (higher is better; scale depends on mode)."""
+
+    score: float
+
+
+@dataclass
+class AddFilesResult:
+    """What :meth:`Index.add_files` did: documents added and files skipped (path, reason)."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+class SkippedFilesWarning(UserWarning):
+    """Some files given to :meth:`Index.add_files` were binary or unreadable and were skipped."""
+
+
+class _Columns:
+    """Per-chunk columns that grow in batches and are concatenated on demand."""
+
+    names = ("doc", "start", "end", "bstart", "bend", "tokens")
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+        self._cache: dict[str, np.ndarray] | None = None
+        self.size = 0
+
+    def append(self, cols: dict[str, np.ndarray]) -> None:
+        self.parts.append(cols)
+        self.size += len(cols["doc"])
+        self._cache = None
+
+    def get(self) -> dict[str, np.ndarray]:
+        if self._cache is None:
+            if len(self.parts) == 1:
+                self._cache = self.parts[0]
+            else:
+                self._cache = {
+                    n: np.concatenate([p[n] for p in self.parts])
+                    if self.parts
+                    else np.empty(0, np.int64)
+                    for n in self.names
+                }
+                self.parts = [self._cache] if self.size else []
+        return self._cache
+
+
+class Index:
+    """A searchable collection of chunked documents.
+
+    Options are keyword-only. `tokenizer` counts chunk tokens (a name such as ``"cl100k_base"``
+    or a tokenizer object); `max_tokens`, `overlap` and `by` are passed to ``ctxengine.chunk``.
+    `embedder` (a callable ``list[str] -> (n, dim)`` array, or a name for
+    :func:`ctxengine.embed.get_embedder` such as ``"all-MiniLM-L6-v2"``) enables dense and
+    hybrid search. `dense_index` picks the FAISS index: ``"flat"`` (exact inner product, the
+    default), ``"hnsw"`` or ``"ivf"`` (approximate, for large indexes); `gpu` moves it to a GPU
+    when GPU FAISS and a GPU are present (``None``: when available). BM25 options: `k1`, `b`,
+    `variant`, and the analyzer's `stop_words`, `stem` and `cjk`.
+    """
+
+    def __init__(
+        self,
+        *,
+        tokenizer: Any = "cl100k_base",
+        max_tokens: int = 256,
+        overlap: int = 0,
+        by: str = "recursive",
+        embedder: Embedder | str | None = None,
+        dense_index: Literal["flat", "hnsw", "ivf"] = "flat",
+        gpu: bool | None = None,
+        k1: float = 1.5,
+        b: float = 0.75,
+        variant: Literal["lucene", "robertson", "atire"] = "lucene",
+        stop_words: bool = False,
+        stem: bool = False,
+        cjk: Literal["bigrams", "unigrams"] = "bigrams",
+        threads: int | None = None,
+    ) -> None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise InvalidInputError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+        if (
+            isinstance(overlap, bool)
+            or not isinstance(overlap, int)
+            or not 0 <= overlap < max_tokens
+        ):
+            raise InvalidInputError(
+                f"overlap must be an integer in [0, max_tokens), got {overlap!r}"
+            )
+        if dense_index not in ("flat", "hnsw", "ivf"):
+            raise InvalidInputError(
+                f"dense_index must be 'flat', 'hnsw' or 'ivf', got {dense_index!r}"
+            )
+        self._tokenizer = resolve_tokenizer(tokenizer)
+        self._options: dict[str, Any] = {
+            "tokenizer": tokenizer
+            if isinstance(tokenizer, str)
+            else tokenizer_name(self._tokenizer),
+            "max_tokens": max_tokens,
+            "overlap": overlap,
+            "by": by,
+            "analyzer": {"stop_words": bool(stop_words), "stem": bool(stem), "cjk": cjk},
+            "bm25": {"k1": float(k1), "b": float(b), "variant": variant},
+            "dense_index": dense_index,
+        }
+        self._analyzer = analyzer_options(stop_words=stop_words, stem=stem, cjk=cjk)
+        self._params = bm25_params(k1=k1, b=b, variant=variant)
+        self._gpu = gpu
+        self._threads = threads or 0
+        self._embedder: Embedder | None = None
+        self._embedder_name: str | None = None
+        self._dim: int | None = None
+        if embedder is not None:
+            self._set_embedder(embedder)
+        # documents
+        self._ids: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._bytes: list[bytes | memoryview] = []
+        self._meta: list[dict[str, Any]] = []
+        self._alive: list[bool] = []
+        self._chunk_range: list[tuple[int, int]] = []
+        self._next_auto = 0
+        # chunks
+        self._chunks = _Columns()
+        self._vector_parts: list[np.ndarray] = []
+        # search structures, rebuilt lazily
+        self._bm25: Any = None
+        self._bm25_chunks = np.empty(0, dtype=np.int64)
+        self._bm25_dirty = False
+        self._mapped: dict[str, np.ndarray] = {}
+        self._faiss: Any = None
+        self._faiss_chunks = np.empty(0, dtype=np.int64)
+        self._faiss_dirty = False
+
+    # ---- options ---------------------------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer that counts chunk tokens (``Hit.tokens``)."""
+        return self._tokenizer
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return self._embedder
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks of live documents."""
+        return sum(e - s for (s, e), a in zip(self._chunk_range, self._alive, strict=True) if a)
+
+    def __len__(self) -> int:
+        """Number of documents in the index."""
+        return sum(self._alive)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and doc_id in self._pos
+
+    def doc_ids(self) -> list[str]:
+        """Ids of the documents in the index, in the order they were added."""
+        return [d for d, a in zip(self._ids, self._alive, strict=True) if a]
+
+    def _set_embedder(self, embedder: Embedder | str) -> None:
+        if isinstance(embedder, str):
+            self._embedder_name = embedder
+            embedder = get_embedder(embedder)
+        else:
+            self._embedder_name = embedder_name(embedder)
+        if not callable(embedder):
+            raise InvalidInputError("embedder must be callable: list[str] -> (n, dim) array")
+        self._embedder = embedder
+
+    # ---- adding and removing ---------------------------------------------------------------
+
+    def add(
+        self, text: str, doc_id: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> str:
+        """Add one document; returns its id (given, or ``"doc-<n>"``)."""
+        return self.add_many(
+            [text], None if doc_id is None else [doc_id], None if metadata is None else [metadata]
+        )[0]
+
+    def add_many(
+        self,
+        texts: Sequence[str],
+        doc_ids: Sequence[str] | None = None,
+        metadatas: Sequence[Mapping[str, Any] | None] | None = None,
+        *,
+        progress: bool = False,
+    ) -> list[str]:
+        """Add documents (chunked and, with an embedder, embedded in batches); returns their ids.
+
+        Ids must be new strings; metadata must be JSON-serialisable mappings (they are saved).
+        Nothing is added when any argument is invalid.
+        """
+        texts = list(texts)
+        for t in texts:
+            if not isinstance(t, str):
+                raise InvalidInputError(f"documents must be str, got {type(t).__name__}")
+        ids = self._new_ids(texts, doc_ids)
+        metas = self._check_metadata(len(texts), metadatas)
+        from tqdm import tqdm
+
+        # Per-chunk columns as Python lists, converted once (per-document NumPy arrays cost more
+        # than the work for the many small documents of a large corpus).
+        cols: dict[str, list[int]] = {n: [] for n in _Columns.names}
+        ranges: list[tuple[int, int]] = []
+        encoded: list[bytes] = []
+        chunk_texts: list[str] = []
+        first = self._chunks.size
+        o = self._options
+        all_spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        step = 1024  # chunked in batches (all cores where ctxengine.chunk_many exists)
+        with tqdm(total=len(texts), desc="chunking", unit="doc", disable=not progress) as bar:
+            for b in range(0, len(texts), step):
+                all_spans += chunk_spans_many(
+                    texts[b : b + step],
+                    max_tokens=o["max_tokens"],
+                    overlap=o["overlap"],
+                    by=o["by"],
+                    tokenizer=self._tokenizer,
+                )
+                bar.update(min(step, len(texts) - b))
+        for i, text in enumerate(texts):
+            data = text.encode("utf-8", "surrogatepass")
+            starts, ends, tokens = (a.tolist() for a in all_spans[i])
+            keep = [
+                j
+                for j, (s, e) in enumerate(zip(starts, ends, strict=True))
+                if not text[s:e].isspace() and s < e
+            ]
+            if len(keep) != len(starts):
+                starts = [starts[j] for j in keep]
+                ends = [ends[j] for j in keep]
+                tokens = [tokens[j] for j in keep]
+            if len(data) == len(text):  # ASCII: byte and str offsets agree
+                bstarts, bends = starts, ends
+            else:
+                offs = _byte_offsets(
+                    data, text, np.array(starts, np.int64), np.array(ends, np.int64)
+                )
+                bstarts, bends = offs[0].tolist(), offs[1].tolist()
+            cols["doc"].extend([len(self._ids) + i] * len(starts))
+            cols["start"].extend(starts)
+            cols["end"].extend(ends)
+            cols["bstart"].extend(bstarts)
+            cols["bend"].extend(bends)
+            cols["tokens"].extend(tokens)
+            ranges.append((first, first + len(starts)))
+            first += len(starts)
+            encoded.append(data)
+            if self._embedder is not None:
+                chunk_texts.extend(text[s:e] for s, e in zip(starts, ends, strict=True))
+        vectors = (
+            self._embed(chunk_texts, progress=progress) if self._embedder is not None else None
+        )
+        # Everything was checked and computed: commit.
+        for i, doc_id in enumerate(ids):
+            self._pos[doc_id] = len(self._ids)
+            self._ids.append(doc_id)
+            self._bytes.append(encoded[i])
+            self._meta.append(metas[i])
+            self._alive.append(True)
+            self._chunk_range.append(ranges[i])
+        if texts:
+            self._chunks.append({n: np.array(v, dtype=np.int64) for n, v in cols.items()})
+        if vectors is not None and len(vectors):
+            self._vector_parts.append(vectors)
+        self._bm25_dirty = True
+        if self._embedder is not None:
+            self._faiss_dirty = True
+        return ids
+
+    def _new_ids(self, texts: list[str], doc_ids: Sequence[str] | None) -> list[str]:
+        if doc_ids is None:
+            out = []
+            for _ in texts:
+                while f"doc-{self._next_auto}" in self._pos:
+                    self._next_auto += 1
+                out.append(f"doc-{self._next_auto}")
+                self._next_auto += 1
+            return out
+        ids = list(doc_ids)
+        if len(ids) != len(texts):
+            raise InvalidInputError(f"got {len(texts)} documents but {len(ids)} ids")
+        seen = set()
+        for d in ids:
+            if not isinstance(d, str) or not d:
+                raise InvalidInputError(f"document ids must be non-empty str, got {d!r}")
+            if d in self._pos or d in seen:
+                raise InvalidInputError(
+                    f"document id {d!r} is already in the index; remove it first"
+                )
+            seen.add(d)
+        return ids
+
+    @staticmethod
+    def _check_metadata(
+        n: int, metadatas: Sequence[Mapping[str, Any] | None] | None
+    ) -> list[dict[str, Any]]:
+        if metadatas is None:
+            return [{} for _ in range(n)]
+        metas = list(metadatas)
+        if len(metas) != n:
+            raise InvalidInputError(f"got {n} documents but {len(metas)} metadata entries")
+        out: list[dict[str, Any]] = []
+        for m in metas:
+            if m is None:
+                out.append({})
+                continue
+            if not isinstance(m, Mapping):
+                raise InvalidInputError(f"metadata must be a mapping, got {type(m).__name__}")
+            try:
+                out.append(json.loads(json.dumps(dict(m))))
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(
+                    f"metadata must be JSON-serialisable (it is saved): {exc}"
+                ) from exc
+        return out
+
+    def _embed(self, texts: list[str], *, progress: bool = False, batch: int = 256) -> np.ndarray:
+        assert self._embedder is not None
+        from tqdm import tqdm
+
+        parts = []
+        for i in tqdm(
+            range(0, len(texts), batch),
+            desc="embedding",
+            unit="batch",
+            disable=not progress or len(texts) <= batch,
+        ):
+            parts.append(self._embed_batch(texts[i : i + batch]))
+        if not parts:
+            return np.empty((0, self._dim or 0), dtype=np.float32)
+        return np.concatenate(parts)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        assert self._embedder is not None
+        out = np.asarray(self._embedder(texts), dtype=np.float32)
+        if out.ndim != 2 or out.shape[0] != len(texts):
+            raise InvalidInputError(
+                f"the embedder returned shape {out.shape} for {len(texts)} texts; "
+                "it must return an (n, dim) array"
+            )
+        if self._dim is None:
+            self._dim = int(out.shape[1])
+        elif out.shape[1] != self._dim:
+            raise InvalidInputError(
+                f"dimension mismatch: the embedder returned {out.shape[1]}-d vectors but the "
+                f"index holds {self._dim}-d vectors; use the embedder the index was built with"
+            )
+        if not np.all(np.isfinite(out)):
+            raise InvalidInputError("the embedder returned NaN or infinite values")
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.where(norms > 0, norms, 1), dtype=np.float32)
+
+    def add_files(
+        self,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        progress: bool = True,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> AddFilesResult:
+        """Add text files: paths, directories (walked recursively, hidden entries skipped) and
+        globs (``"docs/**/*.md"``). Each file's id is its path; its metadata has ``path`` plus
+        `metadata`. Binary (a NUL byte or not UTF-8) and unreadable files are skipped, counted
+        in the result and reported in one :class:`SkippedFilesWarning`; a progress bar shows on
+        stderr. A path that does not exist raises NotFoundError before anything is added.
+        """
+        from tqdm import tqdm
+
+        files = _expand_paths(paths)
+        dup = [f for f in files if f in self._pos]
+        if dup:
+            raise InvalidInputError(f"{dup[0]!r} is already in the index; remove it first")
+        result = AddFilesResult()
+        texts, ids, metas = [], [], []
+        for f in tqdm(files, desc="reading", unit="file", disable=not progress):
+            try:
+                raw = Path(f).read_bytes()
+            except OSError as exc:
+                result.skipped.append((f, f"unreadable: {exc.strerror or exc}"))
+                continue
+            if b"\x00" in raw[:65536]:
+                result.skipped.append((f, "binary"))
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                result.skipped.append((f, "binary (not UTF-8)"))
+                continue
+            texts.append(text)
+            ids.append(f)
+            metas.append({**(metadata or {}), "path": f})
+        result.added = self.add_many(texts, ids, metas, progress=progress)
+        if result.skipped:
+            shown = ", ".join(f"{p} ({why})" for p, why in result.skipped[:5])
+            more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
+            warnings.warn(
+                f"skipped {len(result.skipped)} binary or unreadable file(s): {shown}{more}",
+                SkippedFilesWarning,
+                stacklevel=2,
+            )
+        return result
+
+    def remove(self, doc_id: str) -> None:
+        """Remove a document and its chunks; later searches never return them."""
+        i = self._pos.pop(doc_id, None) if isinstance(doc_id, str) else None
+        if i is None:
+            raise NotFoundError(f"no document {doc_id!r} in the index")
+        self._alive[i] = False
+        self._bytes[i] = b""
+        self._bm25_dirty = True
+        self._faiss_dirty = True
+        self._faiss = None  # FAISS flat/HNSW cannot drop vectors in place: rebuilt on next search
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def document(self, doc_id: str) -> str:
+        """The full text of a document."""
+        i = self._doc_index(doc_id)
+        return bytes(self._bytes[i]).decode("utf-8", "surrogatepass")
+
+    def metadata(self, doc_id: str) -> Mapping[str, Any]:
+        return self._meta[self._doc_index(doc_id)]
+
+    def _doc_index(self, doc_id: str) -> int:
+        i = self._pos.get(doc_id) if isinstance(doc_id, str) else None
+        if i is None:
+            raise NotFoundError(f"no document {doc_id!r} in the index")
+        return i
+
+    def _chunk_doc(self, chunk_id: int) -> int:
+        if (
+            isinstance(chunk_id, bool)
+            or not isinstance(chunk_id, (int, np.integer))
+            or not 0 <= chunk_id < self._chunks.size
+        ):
+            raise NotFoundError(f"no chunk {chunk_id!r} in the index")
+        doc = int(self._chunks.get()["doc"][chunk_id])
+        if not self._alive[doc]:
+            raise NotFoundError(f"chunk {chunk_id} belonged to a removed document")
+        return doc
+
+    def chunk(self, chunk_id: int) -> Chunk:
+        """A chunk by id, with its text, offsets, exact token count and document metadata."""
+        doc = self._chunk_doc(chunk_id)
+        return self._make(Chunk, int(chunk_id), doc)
+
+    def neighbors(self, chunk_id: int, *, before: int = 1, after: int = 1) -> list[int]:
+        """Chunk ids of the same document around `chunk_id` (itself included), in order."""
+        if before < 0 or after < 0:
+            raise InvalidInputError("before and after must be >= 0")
+        doc = self._chunk_doc(chunk_id)
+        first, end = self._chunk_range[doc]
+        return list(range(max(first, chunk_id - before), min(end, chunk_id + after + 1)))
+
+    def _make(self, cls: type, chunk_id: int, doc: int, **extra: Any) -> Any:
+        c = self._chunks.get()
+        data = self._bytes[doc]
+        text = bytes(data[int(c["bstart"][chunk_id]) : int(c["bend"][chunk_id])]).decode(
+            "utf-8", "surrogatepass"
+        )
+        return cls(
+            doc_id=self._ids[doc],
+            chunk_id=chunk_id,
+            text=text,
+            start=int(c["start"][chunk_id]),
+            end=int(c["end"][chunk_id]),
+            tokens=int(c["tokens"][chunk_id]),
+            metadata=self._meta[doc],
+            **extra,
+        )
+
+    # ---- search ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        mode: Mode = "bm25",
+        filter: Filter | None = None,
+        fusion: Literal["rrf", "weighted"] = "rrf",
+        weights: tuple[float, float] = (1.0, 1.0),
+        mmr_lambda: float | None = None,
+        candidates: int | None = None,
+    ) -> list[Hit]:
+        """The `k` best chunks for `query`, best first.
+
+        `mode`: ``"bm25"`` (lexical; only chunks sharing a term with the query are returned, so
+        a query of only stop words or unknown words returns ``[]``), ``"dense"`` (cosine
+        similarity of embeddings; needs an embedder) or ``"hybrid"`` (both lists, each
+        `candidates` long (default ``max(4k, 50)``), fused by reciprocal rank (``"rrf"``, the
+        default) or min-max normalised scores (``"weighted"``), with `weights` for (bm25,
+        dense)). `filter` keeps documents whose metadata matches: a mapping of key -> value
+        (or a list/tuple/set of accepted values), or a callable on the metadata; it is applied
+        inside the search. `mmr_lambda` re-ranks the candidates by maximal marginal relevance
+        (needs an embedder; 1.0 = pure relevance). An empty or whitespace-only query raises
+        InvalidInputError.
+        """
+        if not isinstance(query, str):
+            raise InvalidInputError(f"query must be str, got {type(query).__name__}")
+        if not query.strip():
+            raise InvalidInputError("the query is empty; pass some words to search for")
+        k = check_k(k)
+        if mode not in ("bm25", "dense", "hybrid"):
+            raise InvalidInputError(f"mode must be 'bm25', 'dense' or 'hybrid', got {mode!r}")
+        if fusion not in ("rrf", "weighted"):
+            raise InvalidInputError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
+        if (mode != "bm25" or mmr_lambda is not None) and self._embedder is None:
+            raise UnsupportedError(
+                f"{'mmr' if mode == 'bm25' else mode + ' search'} needs an embedder: "
+                "Index(embedder='all-MiniLM-L6-v2') or `ctxengine index --embed MODEL`"
+            )
+        doc_mask = self._doc_mask(filter)
+        fetch = k if mode != "hybrid" and mmr_lambda is None else max(candidates or 0, 4 * k, 50)
+        if mode == "bm25":
+            ids, scores = self._search_bm25(query, fetch, doc_mask)
+        elif mode == "dense":
+            ids, scores = self._search_dense(query, fetch, doc_mask)
+        else:
+            lexical = self._search_bm25(query, fetch, doc_mask)
+            dense = self._search_dense(query, fetch, doc_mask)
+            if fusion == "rrf":
+                ids, scores = reciprocal_rank_fusion([lexical[0], dense[0]], weights=weights)
+            else:
+                ids, scores = weighted_fusion([lexical, dense], weights)
+        if mmr_lambda is not None and len(ids):
+            ids, scores = mmr(ids, scores, self._vectors()[ids], k, lambda_=mmr_lambda)
+        c = self._chunks.get()
+        return [
+            self._make(Hit, int(i), int(c["doc"][i]), score=float(s))
+            for i, s in zip(ids[:k].tolist(), np.asarray(scores)[:k].tolist(), strict=True)
+        ]
+
+    def _doc_mask(self, filter: Filter | None) -> np.ndarray | None:
+        if filter is None:
+            return None
+        if callable(filter):
+            test = filter
+        elif isinstance(filter, Mapping):
+            wanted = dict(filter)
+
+            def test(meta: Mapping[str, Any]) -> bool:
+                for key, value in wanted.items():
+                    got = meta.get(key, _MISSING)
+                    if isinstance(value, (list, tuple, set, frozenset)):
+                        if got not in value:
+                            return False
+                    elif got != value:
+                        return False
+                return True
+        else:
+            raise InvalidInputError("filter must be a mapping of metadata values or a callable")
+        return np.fromiter(
+            (
+                alive and bool(test(meta))
+                for alive, meta in zip(self._alive, self._meta, strict=True)
+            ),
+            dtype=bool,
+            count=len(self._alive),
+        )
+
+    def _live_chunks(self) -> np.ndarray:
+        """Ids of the chunks of live documents, ascending (a document's chunks are contiguous)."""
+        if self._chunks.size == 0:
+            return np.empty(0, dtype=np.int64)
+        alive = np.fromiter(self._alive, dtype=bool, count=len(self._alive))
+        return np.flatnonzero(alive[self._chunks.get()["doc"]]).astype(np.int64)
+
+    def _ensure_bm25(self) -> None:
+        if self._bm25 is not None and not self._bm25_dirty:
+            return
+        live = self._live_chunks()
+        c = self._chunks.get()
+        docs = c["doc"][live] if live.size else np.empty(0, dtype=np.int64)
+        # One buffer holding every live document that has chunks; chunk ranges index into it.
+        base = {}
+        pieces: list[bytes | memoryview] = []
+        offset = 0
+        for d in dict.fromkeys(docs.tolist()):
+            base[d] = offset
+            pieces.append(self._bytes[d])
+            offset += len(self._bytes[d])
+        shift = np.array([base[d] for d in docs.tolist()], dtype=np.int64)
+        starts = (
+            np.ascontiguousarray(c["bstart"][live] + shift, dtype=np.int64)
+            if live.size
+            else np.empty(0, np.int64)
+        )
+        ends = (
+            np.ascontiguousarray(c["bend"][live] + shift, dtype=np.int64)
+            if live.size
+            else np.empty(0, np.int64)
+        )
+        self._bm25 = _ix.Bm25Index.build(
+            b"".join(pieces), starts, ends, self._analyzer, self._params, self._threads
+        )
+        self._bm25_chunks = live
+        self._bm25_dirty = False
+
+    def _search_bm25(
+        self, query: str, k: int, doc_mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self._ensure_bm25()
+        live = None
+        if doc_mask is not None:
+            live = doc_mask[self._chunks.get()["doc"][self._bm25_chunks]].astype(np.uint8)
+        scores, rows = self._bm25.search(query.encode("utf-8", "surrogatepass"), k, live)
+        return self._bm25_chunks[rows], scores.astype(np.float64)
+
+    def _vectors(self) -> np.ndarray:
+        if len(self._vector_parts) > 1:
+            self._vector_parts = [np.concatenate(self._vector_parts)]
+        if not self._vector_parts:
+            return np.empty((0, self._dim or 0), dtype=np.float32)
+        return self._vector_parts[0]
+
+    def _ensure_faiss(self) -> None:
+        if self._faiss is not None and not self._faiss_dirty:
+            return
+        from . import _dense
+
+        vectors = self._vectors()
+        live = self._live_chunks()
+        if (
+            self._faiss is not None
+            and live.size >= self._faiss_chunks.size
+            and np.array_equal(live[: self._faiss_chunks.size], self._faiss_chunks)
+        ):
+            new = live[self._faiss_chunks.size :]  # only adds since the last build
+            _dense.add(self._faiss, vectors[new])
+        else:
+            self._faiss = _dense.build(
+                vectors[live], self._options["dense_index"], self._dim or 0, gpu=self._gpu
+            )
+        self._faiss_chunks = live
+        self._faiss_dirty = False
+
+    def _search_dense(
+        self, query: str, k: int, doc_mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from . import _dense
+
+        self._ensure_faiss()
+        if self._faiss_chunks.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        q = self._embed_batch([query])
+        allowed = None
+        if doc_mask is not None:
+            allowed = doc_mask[self._chunks.get()["doc"][self._faiss_chunks]]
+        scores, rows = _dense.search(self._faiss, q, k, allowed)
+        keep = rows >= 0
+        return self._faiss_chunks[rows[keep]], scores[keep].astype(np.float64)
+
+    # ---- persistence -----------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save to directory `path` (created if needed), replacing an index there atomically:
+        a crash mid-save leaves the previous index loadable."""
+        self._ensure_bm25()
+        files: dict[str, Any] = {}
+        alive = np.array(self._alive, dtype=bool)
+        lengths = np.array(
+            [len(b) if a else 0 for b, a in zip(self._bytes, self._alive, strict=True)],
+            dtype=np.int64,
+        )
+        files["text.bin"] = [self._bytes[i] for i in np.flatnonzero(alive & (lengths > 0)).tolist()]
+        files["doc_text_end.npy"] = np.cumsum(lengths)
+        files["doc_alive.npy"] = alive
+        files["doc_chunks.npy"] = np.array(self._chunk_range, dtype=np.int64).reshape(-1, 2)
+        files["docs.json"] = json.dumps(
+            {"ids": self._ids, "metadata": self._meta}, ensure_ascii=False
+        ).encode()
+        c = self._chunks.get()
+        for name in _Columns.names:
+            files[f"chunk_{name}.npy"] = (
+                c[name] if self._chunks.size else np.empty(0, dtype=np.int64)
+            )
+        for name, array in self._bm25.arrays().items():
+            files[f"bm25_{name}.npy"] = array
+        files["bm25_chunks.npy"] = self._bm25_chunks
+        if self._embedder is not None:
+            files["vectors.npy"] = self._vectors()
+            if self._options["dense_index"] != "flat" and self._live_chunks().size:
+                from . import _dense
+
+                self._ensure_faiss()
+                files["dense.faiss"] = _dense.serialize(self._faiss)
+                files["dense_chunks.npy"] = self._faiss_chunks
+        manifest = {
+            "ctxengine": core.__version__,
+            "options": self._options,
+            "embedder": self._embedder_name,
+            "dim": self._dim,
+            "next_auto": self._next_auto,
+            "counts": {"documents": len(self), "chunks": int(self._chunks.size)},
+        }
+        _store.save_index(path, manifest, files)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        tokenizer: Any = None,
+        embedder: Embedder | str | None = None,
+        verify: bool = True,
+        gpu: bool | None = None,
+    ) -> Index:
+        """Load an index saved with :meth:`save`. Arrays are memory-mapped, so loading is fast
+        and processes share pages. `verify` checks every file's sha256 (set False to skip
+        reading everything once). `tokenizer` and `embedder` are needed only when the index
+        was built with unnamed objects. Corrupt, truncated, tampered or newer-format indexes
+        raise FormatError."""
+        opened = _store.open_index(path, verify=verify)
+        m = opened.manifest
+        try:
+            o = m["options"]
+            self = cls(
+                tokenizer=tokenizer if tokenizer is not None else o["tokenizer"],
+                max_tokens=o["max_tokens"],
+                overlap=o["overlap"],
+                by=o["by"],
+                dense_index=o["dense_index"],
+                gpu=gpu,
+                **o["analyzer"],
+                **o["bm25"],
+            )
+            name = m["embedder"]
+            if embedder is not None and not opened.has("vectors.npy"):
+                raise InvalidInputError(
+                    f"the index at {path} was built without an embedder, so it has no vectors: "
+                    "rebuild it with one to search it densely"
+                )
+            if embedder is not None:
+                self._set_embedder(embedder)
+            elif name is not None:
+                self._set_embedder(name)
+            elif opened.has("vectors.npy"):
+                raise InvalidInputError(
+                    "this index was built with an unnamed embedder: pass embedder= to load it"
+                )
+            self._dim = m["dim"]
+            self._next_auto = int(m["next_auto"])
+            docs = json.loads(opened.path("docs.json").read_bytes())
+            self._ids = list(docs["ids"])
+            self._meta = list(docs["metadata"])
+            alive = opened.array("doc_alive.npy")
+            ends = opened.array("doc_text_end.npy")
+            chunk_range = opened.array("doc_chunks.npy")
+            n_docs = len(self._ids)
+            if not (len(self._meta) == len(alive) == len(ends) == len(chunk_range) == n_docs):
+                raise FormatError("document tables of different lengths")
+            self._alive = [bool(a) for a in alive]
+            self._chunk_range = [(int(s), int(e)) for s, e in chunk_range]
+            self._pos = {d: i for i, d in enumerate(self._ids) if self._alive[i]}
+            text = _map_file(opened.path("text.bin"))
+            if len(ends) and int(ends[-1]) != len(text):
+                raise FormatError("text.bin does not match the document table")
+            starts = np.concatenate([[0], ends[:-1]]) if n_docs else ends
+            self._bytes = [text[int(s) : int(e)] for s, e in zip(starts, ends, strict=True)]
+            cols = {n: opened.array(f"chunk_{n}.npy") for n in _Columns.names}
+            if len({len(v) for v in cols.values()}) > 1:
+                raise FormatError("chunk tables of different lengths")
+            if cols["doc"].size:
+                self._chunks.append(cols)
+            bm25 = {
+                n[5:-4]: opened.array(n)
+                for n in m["files"]
+                if n.startswith("bm25_") and n != "bm25_chunks.npy"
+            }
+            self._mapped = bm25  # memory-mapped: pages are shared and read on demand
+            self._bm25 = _ix.Bm25Index.from_arrays(bm25, self._analyzer, self._params)
+            self._bm25_chunks = np.asarray(opened.array("bm25_chunks.npy"))
+            if self._bm25.n_docs != self._bm25_chunks.size:
+                raise FormatError("the BM25 index does not match its chunk table")
+            if opened.has("vectors.npy"):
+                vectors = opened.array("vectors.npy")
+                if (
+                    vectors.ndim != 2
+                    or vectors.shape[0] != self._chunks.size
+                    or vectors.shape[1] != self._dim
+                ):
+                    raise FormatError("the vectors do not match the chunk table")
+                self._vector_parts = [vectors]
+                self._faiss_dirty = True
+            if opened.has("dense.faiss"):
+                from . import _dense
+
+                self._faiss = _dense.deserialize(opened.path("dense.faiss"), gpu=gpu)
+                self._faiss_chunks = np.asarray(opened.array("dense_chunks.npy"))
+                self._faiss_dirty = False
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, (FormatError, InvalidInputError, NotFoundError)):
+                raise
+            raise FormatError(f"the index at {path} is malformed ({exc!r}); rebuild it") from exc
+        return self
+
+
+_MISSING = object()
+
+
+def _map_file(path: Path) -> memoryview:
+    import mmap
+
+    if path.stat().st_size == 0:
+        return memoryview(b"")
+    with path.open("rb") as f:
+        return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+
+
+def _byte_offsets(
+    data: bytes, text: str, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    if len(data) == len(text):  # ASCII: str and byte offsets agree
+        return starts.astype(np.int64), ends.astype(np.int64)
+    both = np.ascontiguousarray(np.concatenate([starts, ends]), dtype=np.int64)
+    offsets = core.text.byte_offsets(data, both)
+    return offsets[: len(starts)], offsets[len(starts) :]
+
+
+def _expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out: list[str] = []
+    for p in paths:
+        s = os.fspath(p)
+        if os.path.isdir(s):
+            for dirpath, dirnames, filenames in os.walk(s):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                out.extend(
+                    os.path.join(dirpath, f) for f in sorted(filenames) if not f.startswith(".")
+                )
+        elif os.path.exists(s):
+            out.append(s)
+        elif glob.has_magic(s):
+            matches = sorted(m for m in glob.glob(s, recursive=True) if os.path.isfile(m))
+            if not matches:
+                raise NotFoundError(f"no files match {s!r}")
+            out.extend(matches)
+        else:
+            raise NotFoundError(f"no such file or directory: {s!r}")
+    return list(dict.fromkeys(Path(f).as_posix() for f in out))

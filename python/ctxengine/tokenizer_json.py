@@ -1,0 +1,944 @@
+"""HF ``tokenizer.json`` files: loaded with Python's json, checked, and run by the C++ core.
+
+``get_tokenizer("path/to/tokenizer.json")`` returns a :class:`JsonTokenizer`, the
+:class:`~ctxengine.Tokenizer` API over a tokenizer.json pipeline: added tokens, a normalizer, a
+pre-tokenizer, a model (BPE or WordPiece), a post-processor and a decoder. Loading refuses what
+ctxengine cannot reproduce exactly (:class:`~ctxengine.UnsupportedError`, naming the file and
+the component) and what is malformed (:class:`~ctxengine.FormatError`). Ids equal HF
+``tokenizers``' ``encode(text, add_special_tokens=False)``; ``add_special_tokens=True`` adds the
+post-processor's tokens. docs/tokenizer_json.md lists what is supported.
+
+Pre-tokenizer ``Split`` steps whose regex has no native scanner run through the ``regex``
+module (the "general path": exact, slower); every other step runs in C++.
+
+>>> import json
+>>> spec = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {
+...     "[UNK]": 0, "hello": 1, "world": 2, "##s": 3, "!": 4}},
+...     "normalizer": {"type": "BertNormalizer", "lowercase": True},
+...     "pre_tokenizer": {"type": "BertPreTokenizer"}}
+>>> tok = JsonTokenizer.from_str(json.dumps(spec), name="tiny")
+>>> tok.encode("Hello, worlds!").tolist()
+[1, 0, 2, 3, 4]
+>>> tok.count("hello world")
+2
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import regex
+
+from ._native import core
+from .errors import FormatError, InvalidInputError, UnsupportedError
+from .tokenizer import SpecialSet, Tokenizer, _as_ids
+
+__all__ = ["JsonTokenizer", "load"]
+
+_tj = core.tokenizer_json
+
+# GPT-2's pre-tokenizer pattern (HF ByteLevel with use_regex=true).
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+_BEHAVIORS = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"}
+
+
+def load(path: str | os.PathLike[str]) -> JsonTokenizer:
+    """Load a HF ``tokenizer.json`` file (uncached; :func:`ctxengine.get_tokenizer` caches)."""
+    return JsonTokenizer.from_file(path)
+
+
+class JsonTokenizer(Tokenizer):
+    """A :class:`~ctxengine.Tokenizer` over a HF ``tokenizer.json``.
+
+    Everything of Tokenizer works (tiktoken's special-token policy, ``count_many`` on all
+    cores, ``count_until``, ``truncate``, ``spans``). Special tokens are the file's added tokens
+    marked ``special``; its other added tokens are always matched, as in HF. In addition:
+    ``add_special_tokens=True`` on :meth:`encode` / :meth:`count` / :meth:`count_many` adds the
+    post-processor's tokens (BERT's [CLS] ... [SEP], Llama-3's BOS), and :meth:`decode` runs the
+    file's decoder (``skip_special_tokens`` as in HF).
+
+    >>> import json
+    >>> tok = JsonTokenizer.from_str(json.dumps({"model": {"type": "WordPiece",
+    ...     "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "[CLS]": 2, "[SEP]": 3}},
+    ...     "added_tokens": [{"id": 2, "content": "[CLS]", "special": True},
+    ...                      {"id": 3, "content": "[SEP]", "special": True}],
+    ...     "pre_tokenizer": {"type": "WhitespaceSplit"},
+    ...     "post_processor": {"type": "BertProcessing",
+    ...                        "cls": ["[CLS]", 2], "sep": ["[SEP]", 3]}}))
+    >>> tok.encode("a [SEP] a", allowed_special="all").tolist()
+    [1, 3, 1]
+    >>> tok.encode("a a", add_special_tokens=True).tolist()
+    [2, 1, 1, 3]
+    """
+
+    _core: _JsonCore
+
+    def __init__(self, native: _JsonCore) -> None:
+        super().__init__(native, pattern=native.pattern)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> JsonTokenizer:
+        """Read and check a ``tokenizer.json``; errors name the file."""
+        return cls(_JsonCore.from_file(path))
+
+    @classmethod
+    def from_str(cls, text: str, *, name: str = "tokenizer.json") -> JsonTokenizer:
+        """Build from the JSON text of a tokenizer.json; `name` is used in error messages."""
+        return cls(_JsonCore.from_str(text, name=name))
+
+    def __repr__(self) -> str:
+        return f"<JsonTokenizer {self.name!r}>"
+
+    @property
+    def added_tokens(self) -> dict[str, int]:
+        """Every added token (special or not): text -> id."""
+        return dict(self._core.added_tokens)
+
+    @property
+    def special_prefix(self) -> tuple[int, ...]:
+        """Ids the post-processor puts before a single sequence (e.g. BOS, [CLS])."""
+        return self._core.special_prefix
+
+    @property
+    def special_suffix(self) -> tuple[int, ...]:
+        """Ids the post-processor puts after a single sequence (e.g. [SEP])."""
+        return self._core.special_suffix
+
+    def _frame(self, ids: np.ndarray) -> np.ndarray:
+        return np.concatenate(
+            [
+                np.array(self.special_prefix, np.uint32),
+                ids,
+                np.array(self.special_suffix, np.uint32),
+            ]
+        )
+
+    def encode(
+        self,
+        text: str,
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        add_special_tokens: bool = False,
+    ) -> np.ndarray:
+        """Token ids, equal to HF's ``encode(text, add_special_tokens=...).ids`` (see
+        :meth:`Tokenizer.encode` for the special-token policy)."""
+        ids = super().encode(
+            text, allowed_special=allowed_special, disallowed_special=disallowed_special
+        )
+        return self._frame(ids) if add_special_tokens else ids
+
+    def count(
+        self,
+        text: str,
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = (),
+        add_special_tokens: bool = False,
+    ) -> int:
+        n = super().count(
+            text, allowed_special=allowed_special, disallowed_special=disallowed_special
+        )
+        return n + (len(self.special_prefix) + len(self.special_suffix)) * add_special_tokens
+
+    def count_many(
+        self,
+        texts: Iterable[str],
+        *,
+        threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = (),
+        add_special_tokens: bool = False,
+    ) -> np.ndarray:
+        counts = super().count_many(
+            texts,
+            threads=threads,
+            allowed_special=allowed_special,
+            disallowed_special=disallowed_special,
+        )
+        extra = (len(self.special_prefix) + len(self.special_suffix)) * add_special_tokens
+        return counts + extra if extra else counts
+
+    def decode(
+        self,
+        ids: Iterable[int] | npt.ArrayLike,
+        *,
+        errors: str = "replace",
+        skip_special_tokens: bool = False,
+    ) -> str:
+        """The text of the tokens through the file's decoder, as HF's ``decode``. Byte-level
+        BPE files give ``decode(encode(t)) == t``; WordPiece files lowercase and split words,
+        so only the words come back. Unknown ids are skipped, as HF does."""
+        arr = _as_ids(ids)
+        return self._core.decode_bytes(arr, skip_special_tokens).decode("utf-8", errors=errors)
+
+    def decode_bytes(self, ids: Iterable[int] | npt.ArrayLike) -> bytes:
+        return self._core.decode_bytes(_as_ids(ids))
+
+    def token_to_string(self, token_id: int) -> str | None:
+        """The token string of an id as written in the file (``"##ing"``, ``"Ġthe"``), or None."""
+        result = self._core._pipe.token_string(int(token_id))
+        return None if result is None else str(result)
+
+
+class _JsonSpans:
+    """Exact span counts of one text for a tokenizer.json: each count re-encodes the span
+    (O(span)), and fit / fit_start bisect over token starts, then characters, keeping the
+    invariant of the core's SpanCounter::fit. Correct for every pipeline; the prefix-sum
+    shortcut of tiktoken-family tokenizers is not implemented for tokenizer.json files."""
+
+    def __init__(self, core_: _JsonCore, text: str) -> None:
+        text.encode("utf-8")  # lone surrogates: UnicodeEncodeError, and the caller repairs
+        self._core = core_
+        self._text = text
+        self.total = core_.count(text, ())
+
+    def __len__(self) -> int:
+        return len(self._text)
+
+    def count(self, start: int, end: int) -> int:
+        return self._core.count(self._text[start:end], ())
+
+    def count_many(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        return np.array(
+            [self.count(int(a), int(b)) for a, b in zip(starts, ends, strict=True)], np.int64
+        )
+
+    def _token_starts(self, start: int, end: int) -> list[int]:
+        """Where each token of text[start:end] starts, in token order (str offsets)."""
+        _, off = self._core.token_offsets(self._text[start:end], ())
+        return [start + int(x) for x in off[:, 0]]
+
+    def fit(self, start: int, end: int, limit: int) -> int:
+        if self.count(start, end) <= limit:
+            return end
+        lo, hi = start, end  # count(start, lo) <= limit < count(start, hi)
+        starts = self._token_starts(start, end)
+        # First guess: the text before the first token past the limit; it nearly always fits
+        # and one more character nearly always does not.
+        if limit < len(starts) and lo < starts[limit] < hi:
+            guess = starts[limit]
+            if self.count(start, guess) <= limit:
+                lo = guess
+                if self.count(start, guess + 1) > limit:
+                    return guess
+            else:
+                hi = guess
+        marks = sorted({x for x in starts if lo < x < hi})
+        a, b = -1, len(marks)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if self.count(start, marks[mid]) <= limit:
+                a, lo = mid, marks[mid]
+            else:
+                b, hi = mid, marks[mid]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.count(start, mid) <= limit:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def fit_start(self, start: int, end: int, limit: int) -> int:
+        if self.count(start, end) <= limit:
+            return start
+        lo, hi = start, end  # count(lo, end) > limit >= count(hi, end)
+        starts = self._token_starts(start, end)
+        if 0 < limit <= len(starts) and lo < starts[len(starts) - limit] < hi:
+            guess = starts[len(starts) - limit]  # where the last `limit` tokens start
+            if self.count(guess, end) <= limit:
+                hi = guess
+                if self.count(guess - 1, end) > limit:
+                    return guess
+            else:
+                lo = guess
+        marks = sorted({x for x in starts if lo < x < hi})
+        a, b = -1, len(marks)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if self.count(marks[mid], end) <= limit:
+                b, hi = mid, marks[mid]
+            else:
+                a, lo = mid, marks[mid]
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.count(mid, end) <= limit:
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+
+@dataclass(frozen=True)
+class _RegexStep:
+    """A pre-tokenizer step run by the `regex` module: split each piece on `pattern`."""
+
+    pattern: Any  # a compiled regex.Pattern
+    behavior: str
+    invert: bool
+    add_prefix_space: bool = False  # ByteLevel(use_regex=true)
+
+
+class _JsonCore:
+    """A checked tokenizer.json and its C++ pipeline, with the methods that
+    :class:`ctxengine.tokenizer.Tokenizer` calls on its native object (special tokens in
+    `allowed` are recognized, the others are plain text; the policy lives in Tokenizer)."""
+
+    def __init__(self, spec: dict[str, Any], *, name: str, scanners: bool = True) -> None:
+        self.name = name
+        self.pattern = ""  # the Split regex when there is exactly one
+        self._scanners = scanners  # False: every regex step takes the general path (tests)
+        self._pipe = _tj.Pipeline()
+        self._steps: list[_RegexStep | None] = []  # None: a native step
+        self._added: list[dict[str, Any]] = []
+        self._build(spec)
+        self._pipe.finalize()
+        self._all_on = np.ones(len(self._added), dtype=np.uint8)
+        self.special_tokens: dict[str, int] = {
+            t["content"]: int(t["id"]) for t in self._added if t["special"]
+        }
+        self.added_tokens: dict[str, int] = {t["content"]: int(t["id"]) for t in self._added}
+
+    # ---- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> _JsonCore:
+        """Read and check a ``tokenizer.json``; errors name the file."""
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+        except FileNotFoundError:
+            raise
+        except IsADirectoryError:
+            raise InvalidInputError(f"{p} is a directory, not a tokenizer.json file") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return cls.from_str(text, name=str(p))
+
+    @classmethod
+    def from_str(cls, text: str, *, name: str = "tokenizer.json") -> _JsonCore:
+        """Build from the JSON text of a ``tokenizer.json``; `name` is used in error messages."""
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FormatError(
+                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+                "the file may be truncated"
+            ) from None
+        if not isinstance(spec, dict):
+            raise FormatError(f"{name}: a tokenizer.json holds a JSON object at the top level")
+        try:
+            return cls(spec, name=name)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if isinstance(exc, (FormatError, UnsupportedError, InvalidInputError)):
+                raise
+            raise FormatError(f"{name}: malformed tokenizer.json ({_describe(exc)})") from None
+
+    def _fail(self, what: str) -> FormatError:
+        return FormatError(f"{self.name}: {what}")
+
+    def _unsupported(self, component: str, detail: str = "") -> UnsupportedError:
+        more = f" ({detail})" if detail else ""
+        return UnsupportedError(
+            f"{self.name}: {component} is not supported{more}; ctxengine reproduces HF "
+            "tokenizers exactly only for the components listed in docs/tokenizer_json.md"
+        )
+
+    def _build(self, spec: dict[str, Any]) -> None:
+        model = spec.get("model")
+        if not isinstance(model, dict):
+            raise self._fail("no 'model' object")
+        self._build_normalizer(spec.get("normalizer"))
+        byte_level = self._build_pre_tokenizer(spec.get("pre_tokenizer"))
+        self._build_model(model, byte_level)
+        self._build_added_tokens(spec.get("added_tokens") or [])
+        self._build_post_processor(spec.get("post_processor"))
+        self._build_decoder(spec.get("decoder"))
+
+    def _build_normalizer(self, node: Any) -> None:
+        for n in _flatten(node, "normalizers", self):
+            kind = _type(n, "normalizer", self)
+            if kind == "BertNormalizer":
+                lowercase = bool(n.get("lowercase", True))
+                strip = n.get("strip_accents")
+                self._pipe.add_normalizer(
+                    kind,
+                    clean_text=bool(n.get("clean_text", True)),
+                    handle_chinese_chars=bool(n.get("handle_chinese_chars", True)),
+                    strip_accents=lowercase if strip is None else bool(strip),
+                    lowercase=lowercase,
+                )
+            elif kind in ("Lowercase", "NFD", "NFKD", "NFC", "NFKC", "StripAccents"):
+                self._pipe.add_normalizer(kind)
+            elif kind == "Strip":
+                self._pipe.add_normalizer(
+                    kind, left=bool(n["strip_left"]), right=bool(n["strip_right"])
+                )
+            elif kind == "Replace":
+                pattern = n["pattern"]
+                if "String" not in pattern:
+                    raise self._unsupported("the Replace normalizer with a regex", str(pattern))
+                self._pipe.add_normalizer(
+                    kind, pattern=str(pattern["String"]), content=str(n["content"])
+                )
+            elif kind == "Prepend":
+                self._pipe.add_normalizer(kind, content=str(n["prepend"]))
+            else:
+                raise self._unsupported(f"the {kind} normalizer")
+
+    def _build_pre_tokenizer(self, node: Any) -> bool:
+        """Adds the steps; returns whether a ByteLevel step makes the vocabulary byte-level."""
+        byte_level = metaspace = False
+        for n in _flatten(node, "pretokenizers", self):
+            kind = _type(n, "pre_tokenizer", self)
+            if byte_level or metaspace:
+                before = "ByteLevel" if byte_level else "Metaspace"
+                raise self._unsupported(f"a {kind} pre-tokenizer after {before}")
+            if kind in ("BertPreTokenizer", "WhitespaceSplit"):
+                self._pipe.add_pre_tokenizer(kind)
+                self._steps.append(None)
+            elif kind == "ByteLevel":
+                byte_level = True
+                prefix = bool(n.get("add_prefix_space", True))
+                if n.get("use_regex", True) and self._scanners:
+                    self._pipe.add_pre_tokenizer(
+                        "Scanner", add_prefix_space=prefix, scanner="r50k_base"
+                    )
+                    self._steps.append(None)
+                elif n.get("use_regex", True):
+                    step = _RegexStep(compile_pattern(GPT2_PATTERN), "Isolated", False, prefix)
+                    self._pipe.add_pre_tokenizer("External")
+                    self._steps.append(step)
+                else:
+                    self._pipe.add_pre_tokenizer(kind, add_prefix_space=prefix)
+                    self._steps.append(None)
+            elif kind == "Digits":
+                behavior = "Isolated" if n.get("individual_digits", False) else "Contiguous"
+                self._pipe.add_pre_tokenizer(kind, behavior=behavior)
+                self._steps.append(None)
+            elif kind == "Punctuation":
+                behavior = str(n.get("behavior", "Isolated"))
+                if behavior not in _BEHAVIORS:
+                    raise self._fail(f"unknown Punctuation behavior {behavior!r}")
+                self._pipe.add_pre_tokenizer(kind, behavior=behavior)
+                self._steps.append(None)
+            elif kind == "Whitespace":
+                # HF: the matches of \w+|[^\w\s]+ (Rust regex), the rest removed.
+                step = _RegexStep(compile_pattern(r"\w+|[^\w\s]+"), "Removed", True)
+                self._pipe.add_pre_tokenizer("External")
+                self._steps.append(step)
+            elif kind == "Metaspace":
+                metaspace = True
+                self._pipe.add_pre_tokenizer(
+                    kind,
+                    prepend_scheme=_prepend_scheme(n),
+                    split=bool(n.get("split", True)),
+                    replacement=_replacement(n, self),
+                )
+                self._steps.append(None)
+            elif kind == "Split":
+                behavior = str(n["behavior"])
+                if behavior not in _BEHAVIORS:
+                    raise self._fail(f"unknown Split behavior {behavior!r}")
+                pattern = n["pattern"]
+                if "Regex" in pattern:
+                    source = str(pattern["Regex"])
+                elif "String" in pattern:
+                    source = regex.escape(str(pattern["String"]))
+                else:
+                    raise self._fail(f"a Split pattern needs 'String' or 'Regex': {pattern}")
+                try:
+                    compiled = compile_pattern(source)
+                except regex.error as exc:
+                    raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
+                invert = bool(n.get("invert", False))
+                scanner = core.tokenizer.identify_pattern(source)
+                if self._scanners and behavior == "Isolated" and not invert and scanner != "custom":
+                    self._pipe.add_pre_tokenizer("Scanner", scanner=scanner)
+                    self._steps.append(None)
+                else:
+                    self._pipe.add_pre_tokenizer("External")
+                    self._steps.append(_RegexStep(compiled, behavior, invert))
+                self.pattern = source if not self.pattern else ""
+            else:
+                raise self._unsupported(f"the {kind} pre-tokenizer")
+        return byte_level
+
+    def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
+        kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+        if kind not in ("BPE", "WordPiece"):
+            raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
+        vocab = m.get("vocab")
+        if not isinstance(vocab, dict) or not vocab:
+            raise self._fail(f"the {kind} model has no 'vocab' object")
+        tokens = list(vocab)
+        try:
+            ids = np.array([vocab[t] for t in tokens], dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            raise self._fail("vocabulary ids must be integers") from None
+        if ids.min() < 0 or ids.max() >= 2**32 - 1:
+            raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
+        self._max_id = int(ids.max())
+        self._model_vocab = vocab
+        if kind == "WordPiece":
+            unk = str(m.get("unk_token", "[UNK]"))
+            if unk not in vocab:
+                raise self._fail(f"the WordPiece unk_token {unk!r} is not in the vocabulary")
+            self._pipe.set_wordpiece(
+                tokens,
+                ids.astype(np.uint32),
+                unk_id=int(vocab[unk]),
+                continuing_subword_prefix=str(m.get("continuing_subword_prefix", "##")),
+                max_input_chars_per_word=int(m.get("max_input_chars_per_word", 100)),
+            )
+        else:
+            self._build_bpe(m, vocab, tokens, ids, byte_level)
+
+    def _build_bpe(
+        self, m: dict[str, Any], vocab: dict[str, int], tokens: list[str], ids: Any, bl: bool
+    ) -> None:
+        if m.get("dropout") not in (None, 0, 0.0):
+            raise self._unsupported("BPE dropout", "it makes tokenization random")
+        merges = m.get("merges")
+        if not isinstance(merges, list):
+            raise self._fail("the BPE model has no 'merges' list")
+        left = np.empty(len(merges), dtype=np.uint32)
+        right = np.empty(len(merges), dtype=np.uint32)
+        merged = np.empty(len(merges), dtype=np.uint32)
+        prefix = str(m.get("continuing_subword_prefix") or "")
+        for i, entry in enumerate(merges):
+            if isinstance(entry, str):
+                parts = entry.split(" ")
+            elif isinstance(entry, list):
+                parts = entry
+            else:
+                raise self._fail(f"merge {i} is neither 'a b' nor ['a', 'b']: {entry!r}")
+            if len(parts) != 2:
+                raise self._fail(f"merge {i} does not have two parts: {entry!r}")
+            a, b = parts
+            joined = a + (b[len(prefix) :] if prefix and b.startswith(prefix) else b)
+            try:
+                left[i], right[i], merged[i] = vocab[a], vocab[b], vocab[joined]
+            except KeyError as exc:
+                raise self._fail(f"merge {i} ({entry!r}) uses {exc} not in the vocab") from None
+        unk = m.get("unk_token")
+        if unk is not None and unk not in vocab:
+            raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
+
+        def raw(s: str) -> bytes:
+            if not bl:
+                return s.encode("utf-8")
+            return bytes(_BYTE_OF_CHAR[c] for c in s)
+
+        self._pipe.set_bpe(
+            tokens,
+            ids.astype(np.uint32),
+            left,
+            right,
+            merged,
+            byte_level=bl,
+            ignore_merges=bool(m.get("ignore_merges", False)),
+            byte_fallback=bool(m.get("byte_fallback", False)),
+            fuse_unk=bool(m.get("fuse_unk", False)),
+            unk_id=-1 if unk is None else int(vocab[unk]),
+            continuing_subword_prefix=raw(prefix),
+            end_of_word_suffix=raw(str(m.get("end_of_word_suffix") or "")),
+        )
+
+    def _build_added_tokens(self, added: Any) -> None:
+        if not isinstance(added, list):
+            raise self._fail("'added_tokens' must be a list")
+        for t in added:
+            if not isinstance(t, dict) or "content" not in t or "id" not in t:
+                raise self._fail(f"an added token needs 'content' and 'id': {t!r}")
+            content = str(t["content"])
+            if not content:
+                continue  # HF ignores empty added tokens
+            if t.get("single_word"):
+                raise self._unsupported(f"the single_word flag of added token {content!r}")
+            special = bool(t.get("special", False))
+            # HF gives a token already in the model's vocabulary that vocabulary's id.
+            model_id = self._model_vocab.get(content)
+            token_id = int(t["id"]) if model_id is None else int(model_id)
+            self._pipe.add_token(
+                content,
+                token_id,
+                special=special,
+                lstrip=bool(t.get("lstrip", False)),
+                rstrip=bool(t.get("rstrip", False)),
+                normalized=bool(t.get("normalized", not special)),
+            )
+            self._added.append({"content": content, "id": token_id, "special": special})
+
+    def _build_post_processor(self, node: Any) -> None:
+        prefix: list[int] = []
+        suffix: list[int] = []
+        for n in _flatten(node, "processors", self):
+            kind = _type(n, "post_processor", self)
+            if kind == "TemplateProcessing":
+                specials = n.get("special_tokens") or {}
+                seen_sequence = False
+                for item in n["single"]:
+                    if "Sequence" in item:
+                        seen_sequence = True
+                        continue
+                    name = item["SpecialToken"]["id"]
+                    if name not in specials:
+                        raise self._fail(
+                            f"post_processor token {name!r} has no special_tokens entry"
+                        )
+                    (suffix if seen_sequence else prefix).extend(
+                        int(i) for i in specials[name]["ids"]
+                    )
+            elif kind in ("BertProcessing", "RobertaProcessing"):
+                prefix.append(int(n["cls"][1]))
+                suffix.append(int(n["sep"][1]))
+            elif kind != "ByteLevel":  # ByteLevel only trims offsets
+                raise self._unsupported(f"the {kind} post-processor")
+        self.special_prefix: tuple[int, ...] = tuple(prefix)
+        self.special_suffix: tuple[int, ...] = tuple(suffix)
+        self._pipe.set_post_processor(np.array(prefix, np.uint32), np.array(suffix, np.uint32))
+
+    def _build_decoder(self, node: Any) -> None:
+        for n in _flatten(node, "decoders", self):
+            kind = _type(n, "decoder", self)
+            if kind == "ByteLevel" or kind in ("ByteFallback", "Fuse"):
+                self._pipe.add_decoder(kind)
+            elif kind == "WordPiece":
+                self._pipe.add_decoder(
+                    kind, text=str(n.get("prefix", "##")), cleanup=bool(n.get("cleanup", True))
+                )
+            elif kind == "BPEDecoder":
+                self._pipe.add_decoder(kind, text=str(n.get("suffix", "</w>")))
+            elif kind == "Strip":
+                self._pipe.add_decoder(
+                    kind, text=str(n["content"]), start=int(n["start"]), stop=int(n["stop"])
+                )
+            elif kind == "Metaspace":
+                self._pipe.add_decoder(
+                    kind, text=_replacement(n, self), cleanup=_prepend_scheme(n) != "never"
+                )
+            elif kind == "Replace":
+                pattern = n["pattern"]
+                if "String" not in pattern:
+                    raise self._unsupported("the Replace decoder with a regex", str(pattern))
+                self._pipe.add_decoder(kind, text=str(pattern["String"]), content=str(n["content"]))
+            else:
+                raise self._unsupported(f"the {kind} decoder")
+
+    # ---- the native protocol of ctxengine.tokenizer.Tokenizer ------------------------------
+
+    @property
+    def n_vocab(self) -> int:
+        """One more than the largest id (model vocabulary and added tokens)."""
+        largest = max([self._max_id, *self.added_tokens.values()])
+        return int(largest) + 1
+
+    def _mask(self, allowed: Collection[str]) -> np.ndarray:
+        if not self._added:
+            return self._all_on
+        allowed_set = set(allowed)
+        return np.array(
+            [(not t["special"]) or t["content"] in allowed_set for t in self._added], np.uint8
+        )
+
+    def encode(self, text: str, allowed: Collection[str]) -> np.ndarray:
+        """Ids of `text` with the special tokens in `allowed` recognized (others are text)."""
+        data = _utf8(text)
+        mask = self._mask(allowed)
+        if self._pipe.has_external_steps:
+            return self._encode_general(data, mask, False)  # type: ignore[no-any-return]
+        return self._pipe.encode(data, mask, add_special=False)  # type: ignore[no-any-return]
+
+    def token_offsets(self, text: str, allowed: Collection[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and, per token, the ``(start, end)`` str offsets of the text it came from."""
+        data = _utf8(text)
+        mask = self._mask(allowed)
+        if self._pipe.has_external_steps:
+            ids, off = self._encode_general(data, mask, True)
+        else:
+            ids, off = self._pipe.encode(data, mask, add_special=False, offsets=True)
+        flat = core.text.char_offsets(data, np.ascontiguousarray(off.reshape(-1)))
+        return ids, flat.reshape(-1, 2)
+
+    def encode_with_offsets(self, text: str, allowed: Collection[str]) -> tuple[Any, Any]:
+        ids, off = self.token_offsets(text, allowed)
+        return ids, np.ascontiguousarray(off[:, 0])
+
+    def count(self, text: str, allowed: Collection[str]) -> int:
+        data = _utf8(text)
+        mask = self._mask(allowed)
+        if self._pipe.has_external_steps:
+            return len(self._encode_general(data, mask, False))
+        return int(self._pipe.count(data, mask, add_special=False))
+
+    def count_many(self, texts: list[str], allowed: Collection[str], threads: int) -> np.ndarray:
+        mask = self._mask(allowed)
+        datas = [_utf8(t) for t in texts]
+        if self._pipe.has_external_steps:
+            counts = [len(self._encode_general(d, mask, False)) for d in datas]
+            return np.array(counts, dtype=np.int64)
+        return self._pipe.count_many(datas, mask, add_special=False, threads=threads)  # type: ignore[no-any-return]
+
+    def decode_bytes(self, ids: np.ndarray, skip_special: bool = False) -> bytes:
+        return str(self._pipe.decode(ids, skip_special=skip_special)).encode("utf-8")
+
+    def find_special(self, text: str, known: Collection[str]) -> tuple[int, str] | None:
+        """The first special token of `known` in `text`, as (str offset, token), or None."""
+        wanted = set(known)
+        check = np.array([t["content"] in wanted for t in self._added], np.uint8)
+        data = _utf8(text)
+        pos, index = self._pipe.find_token(data, check)
+        if index < 0:
+            return None
+        start = int(core.text.char_offsets(data, np.array([pos], dtype=np.int64))[0])
+        return start, str(self._added[index]["content"])
+
+    def spans(self, text: str) -> _JsonSpans:
+        return _JsonSpans(self, text)
+
+    def count_until(self, text: str, limit: int) -> tuple[int, int]:
+        spans = _JsonSpans(self, text)
+        end = spans.fit(0, len(text), limit)
+        return spans.count(0, end), end
+
+    def _encode_general(self, data: bytes, mask: np.ndarray, offsets: bool) -> Any:
+        prepared = self._pipe.prepare(data, mask, alignment=offsets)
+        segs = prepared.segments
+        pieces = np.zeros((len(segs), 4), dtype=np.int64)
+        pieces[:, :3] = segs
+        text = prepared.text
+        for index, step in enumerate(self._steps):
+            if step is None:
+                pieces = self._pipe.run_step(index, prepared, pieces)
+            else:
+                pieces = _regex_step(step, text, pieces)
+        return self._pipe.encode_pieces(prepared, pieces, add_special=False, offsets=offsets)
+
+
+# ---- the general path: HF's Oniguruma patterns run by the `regex` module -------------------------
+
+# General categories in the order of csrc/text/unicode.hpp's GeneralCategory.
+_CATEGORIES = (
+    "Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Zs Zl Zp Cc Cf Cs Co Cn"
+).split()
+
+
+def compile_pattern(pattern: str) -> Any:
+    """Compile an Oniguruma pattern of a tokenizer.json with the `regex` module.
+
+    The two engines share this syntax (classes, possessive quantifiers, look-around, inline
+    flags). Their Unicode versions may differ; :func:`_match_view` makes up for that.
+    """
+    return regex.compile(pattern)
+
+
+@cache
+def _unicode_stand_ins() -> tuple[Any, dict[int, int]]:
+    """What makes the `regex` module see Unicode 16.0, the version of HF's Oniguruma.
+
+    Returns a pattern that finds the characters whose general category differs between the
+    `regex` module's Unicode and ctxengine's Unicode 16.0 tables (characters assigned in a
+    later version, the odd re-categorized one), and a translation table that replaces each
+    with a stand-in of its Unicode 16.0 category. Patterns match by category, so they match
+    the stand-ins as Oniguruma matches the originals. (None, {}) when the versions agree.
+    """
+    cats = core.text.general_categories(np.arange(0x110000, dtype=np.uint32))
+    differ: list[int] = []
+    for index, name in enumerate(_CATEGORIES):
+        if name == "Cs":
+            continue
+        members = np.flatnonzero(cats == index)
+        text = "".join(map(chr, members.tolist()))
+        differ.extend(ord(m.group()) for m in regex.finditer(rf"\P{{{name}}}", text))
+    if not differ:
+        return None, {}
+    changed = np.zeros(0x110000, dtype=bool)
+    changed[differ] = True
+    stand_in: dict[int, int] = {}
+    for index, name in enumerate(_CATEGORIES):
+        stable = np.flatnonzero((cats == index) & ~changed)
+        stable = stable[stable >= 0x100]  # never an ASCII or Latin-1 character a pattern names
+        if name != "Cs" and stable.size:
+            stand_in[index] = int(stable[0])
+    table = {c: stand_in[int(cats[c])] for c in differ}
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], changed.view(np.int8), [0]))))
+    ranges = "".join(
+        f"\\U{lo:08X}-\\U{hi:08X}"
+        for lo, hi in zip(edges[::2].tolist(), (edges[1::2] - 1).tolist(), strict=True)
+    )
+    return regex.compile(f"[{ranges}]"), table
+
+
+def _match_view(s: str) -> str:
+    """`s` as a pattern should see it: `s` itself, unless it holds characters whose category
+    the `regex` module's Unicode version gives differently; those are replaced by stand-ins of
+    their Unicode 16.0 category (one character for one, so offsets do not move)."""
+    if s.isascii():
+        return s
+    finder, table = _unicode_stand_ins()
+    if finder is None or finder.search(s) is None:
+        return s
+    return s.translate(table)
+
+
+def _regex_step(step: _RegexStep, text: bytes, pieces: np.ndarray) -> np.ndarray:
+    """Split each text piece on `step.pattern` with HF's Split semantics (the general path)."""
+    out: list[tuple[int, int, int, int]] = []
+    for begin, end, token_id, space in pieces.tolist():
+        if token_id >= 0:
+            out.append((begin, end, token_id, space))
+            continue
+        s = text[begin:end].decode("utf-8")
+        lead = 1 if space else 0
+        if step.add_prefix_space and not space and not s.startswith(" "):
+            lead = 1
+        if lead:
+            s = " " + s
+        spans = _split_spans(s, step)
+        if not spans:
+            continue
+        # str offsets of s -> byte offsets of text (the virtual space is byte -1 of the piece)
+        if s.isascii():
+            for a, b in spans:
+                out.append((begin + max(a - lead, 0), begin + b - lead, -1, int(lead and a == 0)))
+            continue
+        char_bytes = np.fromiter((len(c.encode("utf-8")) for c in s), np.int64, len(s))
+        pos = np.concatenate(([0], np.cumsum(char_bytes)))
+        for a, b in spans:
+            out.append(
+                (
+                    begin + max(int(pos[a]) - lead, 0),
+                    begin + int(pos[b]) - lead,
+                    -1,
+                    int(lead and a == 0),
+                )
+            )
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
+
+
+def _split_spans(s: str, step: _RegexStep) -> list[tuple[int, int]]:
+    """HF NormalizedString::split over a pattern: the kept (start, end) spans, none empty."""
+    marks: list[tuple[int, int, bool]] = []
+    prev = 0
+    for m in step.pattern.finditer(_match_view(s)):
+        a, b = m.span()
+        if prev != a:
+            marks.append((prev, a, False))
+        marks.append((a, b, True))
+        prev = b
+    if prev != len(s):
+        marks.append((prev, len(s), False))
+    if step.invert:
+        marks = [(a, b, not is_match) for a, b, is_match in marks]
+    behavior = step.behavior
+    spans: list[list[int]] = []
+    if behavior == "Isolated":
+        spans = [[a, b] for a, b, _ in marks]
+    elif behavior == "Removed":
+        spans = [[a, b] for a, b, is_match in marks if not is_match]
+    elif behavior == "Contiguous":
+        previous = False
+        for a, b, is_match in marks:
+            if is_match == previous and spans:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+            previous = is_match
+    elif behavior == "MergedWithPrevious":
+        previous = False
+        for a, b, is_match in marks:
+            if is_match and not previous and spans:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+            previous = is_match
+    else:  # MergedWithNext
+        previous = False
+        for a, b, is_match in reversed(marks):
+            if is_match and not previous and spans:
+                spans[-1][0] = a
+            else:
+                spans.append([a, b])
+            previous = is_match
+        spans.reverse()
+    return [(a, b) for a, b in spans if a < b]
+
+
+def _utf8(text: str) -> bytes:
+    # A str with lone surrogates raises UnicodeEncodeError here; Tokenizer repairs it as
+    # tiktoken does and calls again.
+    return text.encode("utf-8")
+
+
+def _byte_alphabet() -> dict[str, int]:
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    chars: dict[str, int] = {}
+    n = 0
+    for b in range(256):
+        if b in printable:
+            chars[chr(b)] = b
+        else:
+            chars[chr(256 + n)] = b
+            n += 1
+    return chars
+
+
+_BYTE_OF_CHAR = _byte_alphabet()
+
+
+def _flatten(node: Any, key: str, owner: _JsonCore) -> list[dict[str, Any]]:
+    """A component and its Sequence children, in order; [] for null."""
+    if node is None:
+        return []
+    if not isinstance(node, dict):
+        raise owner._fail(f"a component must be a JSON object or null, got {node!r}")
+    if node.get("type") == "Sequence":
+        children = node.get(key)
+        if not isinstance(children, list):
+            raise owner._fail(f"a Sequence needs a '{key}' list")
+        out: list[dict[str, Any]] = []
+        for child in children:
+            out.extend(_flatten(child, key, owner))
+        return out
+    return [node]
+
+
+def _type(node: dict[str, Any], component: str, owner: _JsonCore) -> str:
+    kind = node.get("type")
+    if not isinstance(kind, str):
+        raise owner._fail(f"the {component} has no 'type': {node!r}")
+    return kind
+
+
+def _prepend_scheme(node: dict[str, Any]) -> str:
+    """Metaspace's prepend_scheme; files written before it existed say add_prefix_space."""
+    scheme = node.get("prepend_scheme")
+    if scheme is None:
+        return "always" if node.get("add_prefix_space", True) else "never"
+    return str(scheme)
+
+
+def _replacement(node: dict[str, Any], owner: _JsonCore) -> str:
+    replacement = str(node.get("replacement", "\u2581"))
+    if len(replacement) != 1:
+        raise owner._fail(f"a Metaspace replacement must be one character: {replacement!r}")
+    return replacement
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc}"
+    return str(exc) or type(exc).__name__
