@@ -158,3 +158,25 @@ def test_stream_bad_options() -> None:
         list(ctxengine.chunk_stream(io.BytesIO(b"x"), 5, tokenizer=words, by="tokens"))
     with pytest.raises(FileNotFoundError):
         list(ctxengine.chunk_stream("/nonexistent/file.txt", 5, tokenizer=words))
+
+
+def test_stream_of_many_headings_keeps_paths_and_forgets_the_rest() -> None:
+    parts = []
+    for i in range(3000):
+        level = 1 + i % 4
+        parts.append("#" * level + f" Heading {i}\n\nSome text for section {i}. " * 2)
+    text = "\n\n".join(parts)
+    want = ctxengine.chunk(text, 60, by="markdown")
+    got = streamed(text.encode(), 60, 4096, by="markdown")
+    assert got == as_tuples(want)
+    assert got[-1][4][:3] == ("Heading 2996", "Heading 2997", "Heading 2998")
+
+
+def test_heading_table_prunes_to_what_later_chunks_need() -> None:
+    table = [(f"h{i}", 1 + i % 3, -1 if i % 3 == 0 else i - 1) for i in range(3000)]
+    headings = ctxengine.chunking._Headings(table)
+    headings.prune(2995)
+    assert len(headings) <= 8
+    assert headings.path(2995) == ("h2994", "h2995")
+    headings.extend([("h3000", 2, 2997)])
+    assert headings.path(3000) == ("h2997", "h3000")

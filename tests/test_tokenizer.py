@@ -252,3 +252,23 @@ def test_bad_arguments(pair) -> None:
         ours.count_many(["ok"], threads=0)
     with pytest.raises(ctxengine.InvalidInputError):
         ours.encode("x", allowed_special="none")  # type: ignore[arg-type]
+
+
+def test_concurrent_calls_from_python_threads(pair) -> None:
+    """The GIL is released and caches are per thread: concurrent calls give the same answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ours, ref = pair
+    texts = [t for _, t in real_texts()[::9]]
+    expected = [len(ref.encode_ordinary(t)) for t in texts]
+
+    def work(k: int) -> list[int]:
+        order = texts[k:] + texts[:k]
+        counts = [ours.count(t) for t in order]
+        encoded = [len(ours.encode_ordinary(t)) for t in order]
+        assert counts == encoded
+        return counts[len(texts) - k :] + counts[: len(texts) - k]
+
+    with ThreadPoolExecutor(4) as pool:
+        for result in pool.map(work, range(8)):
+            assert result == expected

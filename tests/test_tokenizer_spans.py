@@ -215,9 +215,7 @@ def test_pathological_inputs(name: str) -> None:
     head = line[:1_000_000]
     assert tok.count(head) == len(ref.encode_ordinary(head))
     if name == "cl100k_base":  # the same code path for both; once is enough for the time
-        ids = tok.encode_ordinary(line)
-        assert tok.decode(ids) == line
-        assert tok.count(line) == len(ids)
+        assert tok.decode(tok.encode_ordinary(line)) == line
     prefix = tok.count_until(line, 1000)
     assert prefix.tokens == tok.count(line[: prefix.end]) <= 1000
     assert tok.count(line[: prefix.end + 1]) > 1000

@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "chunking/callback_counter.hpp"
 #include "chunking/chunk.hpp"
 #include "common/error.hpp"
+#include "text/utf8.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
 
 namespace py = pybind11;
@@ -135,10 +137,20 @@ void bind_chunking(py::module_& root) {
       "chunk_text",
       [](const py::str& text, const py::object& tokenizer, std::size_t max_tokens,
          std::size_t overlap, std::string_view mode, std::string_view language,
-         std::string_view path, bool trim, std::size_t threads) {
+         std::string_view path, bool trim, std::size_t threads,
+         const std::optional<Int64s>& token_starts) {
         const ChunkRequest request = make_request(max_tokens, overlap, mode, language, path, trim);
         const std::string_view view = utf8_view(text);
-        const ChunkTokenizer tok = chunk_tokenizer(tokenizer);
+        ChunkTokenizer tok = chunk_tokenizer(tokenizer);
+        std::vector<int64_t> starts;
+        if (token_starts) {  // str offsets from a tokenizer without native offsets
+          const int64_t* data = token_starts->data();
+          starts.assign(data, data + token_starts->size());
+          tok.token_starts = [&starts](std::string_view t, std::vector<int64_t>& out) {
+            out.resize(starts.size());
+            OffsetMap(t).bytes_of_chars(starts.data(), starts.size(), out.data());
+          };
+        }
         Chunks chunks;
         {
           py::gil_scoped_release release;
@@ -148,8 +160,9 @@ void bind_chunking(py::module_& root) {
       },
       py::arg("text"), py::arg("tokenizer"), py::arg("max_tokens"), py::arg("overlap"),
       py::arg("mode"), py::arg("language"), py::arg("path"), py::arg("trim"),
-      py::arg("threads") = 0,
-      "Chunks one text. Returns (starts, ends, tokens, heading, headings) in str offsets.");
+      py::arg("threads") = 0, py::arg("token_starts") = py::none(),
+      "Chunks one text. Returns (starts, ends, tokens, heading, headings) in str offsets.\n"
+      "token_starts (str offsets) serve by='tokens' for tokenizers without native offsets.");
   m.def(
       "chunk_many",
       [](const py::list& texts, const py::object& tokenizer, std::size_t max_tokens,

@@ -118,18 +118,23 @@ Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
   Chunker check(opt);  // validates max_tokens and overlap
   const TextWindow w{text, 0, true};
   const auto n = static_cast<int64_t>(text.size());
-  CTX_REQUIRE(n_tokens == 0 || token_starts[0] == 0, "the first token must start at offset 0");
-  for (std::size_t i = 1; i < n_tokens; ++i)
-    CTX_REQUIRE(token_starts[i] > token_starts[i - 1] && token_starts[i] < n,
-                "token offsets must increase and stay inside the text");
-  CTX_REQUIRE(n_tokens > 0 || n == 0, "a non-empty text has tokens");
-  // Offset of token boundary k (k == n_tokens is the text end) and whether a cut may go there.
+  for (std::size_t i = 0; i < n_tokens; ++i)
+    CTX_REQUIRE(token_starts[i] >= (i ? token_starts[i - 1] : 0) && token_starts[i] <= n,
+                "token offsets must not decrease and must stay inside the text");
+  // Offset of token boundary k: where token k starts (the first window starts at the text's
+  // start even when the first token does not, as after WordPiece's dropped spaces), and the
+  // text end for k == n_tokens. A cut may go where a character starts and not between tokens
+  // that start at the same place (byte tokens of one character, from a str-offset tokenizer).
   auto offset = [&](std::size_t k) {
-    return static_cast<uint64_t>(k < n_tokens ? token_starts[k] : n);
+    return k == 0 ? uint64_t{0} : static_cast<uint64_t>(k < n_tokens ? token_starts[k] : n);
   };
   auto on_char = [&](std::size_t k) {
-    return k >= n_tokens || !is_utf8_continuation(static_cast<unsigned char>(text[offset(k)]));
+    if (k == 0 || k >= n_tokens) return true;
+    return token_starts[k] > token_starts[k - 1] &&
+           (token_starts[k] == n ||
+            !is_utf8_continuation(static_cast<unsigned char>(text[offset(k)])));
   };
+
   auto count = [&](std::size_t a, std::size_t b) {
     return counter.count(static_cast<std::size_t>(offset(a)), static_cast<std::size_t>(offset(b)));
   };
@@ -139,10 +144,11 @@ Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
   while (i < n_tokens) {
     // The window [i, j): max_tokens tokens, pulled back to a character boundary and until its
     // own count fits (re-encoding a span alone can differ from its slice of the whole).
+    if (offset(i) >= static_cast<uint64_t>(n)) break;  // only empty tokens are left
     std::size_t j = std::min(n_tokens, i + opt.max_tokens);
     std::size_t tokens = 0;
     for (; j > i; --j) {
-      if (!on_char(j)) continue;
+      if (!on_char(j) || offset(j) <= offset(i)) continue;
       tokens = count(i, j);
       if (tokens <= opt.max_tokens) break;
     }
@@ -261,10 +267,11 @@ Chunks ChunkStream::feed(std::string_view data, bool eof, std::vector<std::strin
     done_ = true;
   }
   if (const std::vector<Heading>* headings = scanner_->headings()) {
-    assign_headings(out, *headings, 0, 0);
-    out.headings.assign(headings->begin() + static_cast<std::ptrdiff_t>(headings_sent_),
+    const int64_t base = scanner_->headings_base();
+    assign_headings(out, *headings, 0, base);
+    out.headings.assign(headings->begin() + (static_cast<int64_t>(headings_sent_) - base),
                         headings->end());
-    headings_sent_ = headings->size();
+    headings_sent_ = static_cast<std::size_t>(base) + headings->size();
   }
   if (request_.char_offsets) to_char_offsets(buf_, base_, char_base_, out, 0);
 
@@ -282,6 +289,7 @@ Chunks ChunkStream::feed(std::string_view data, bool eof, std::vector<std::strin
     const auto first =
         std::lower_bound(boundaries_.begin(), boundaries_.end(), make_boundary(keep, 0));
     boundaries_.erase(boundaries_.begin(), first);
+    scanner_->forget_headings_before(keep);
   }
   return out;
 }

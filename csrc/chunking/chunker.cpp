@@ -37,6 +37,12 @@ namespace {
 // counts misbehave: each failure means a span over the budget inside the budget's reach).
 constexpr int kMaxAttempts = 32;
 
+// The first window offered to fit(), from an estimate of the budget's reach in bytes: some room
+// to spare, and no overflow for absurd budgets (the window only ever doubles from here).
+uint64_t first_window(double bytes) {
+  return bytes >= 1e12 ? uint64_t{1} << 40 : static_cast<uint64_t>(bytes) + 64;
+}
+
 }  // namespace
 
 // The text, its counter in absolute offsets, its boundaries, and how far decisions may read.
@@ -58,7 +64,7 @@ struct Chunker::Span {
 };
 
 Chunker::Chunker(const ChunkOptions& options)
-    : opt_(options), window_(4 * options.max_tokens + 64) {
+    : opt_(options), window_(first_window(4.0 * static_cast<double>(options.max_tokens))) {
   CTX_REQUIRE(options.max_tokens >= 1, "max_tokens must be at least 1");
   CTX_REQUIRE(
       options.overlap < options.max_tokens,
@@ -96,7 +102,8 @@ Chunker::Step Chunker::next(const TextWindow& w, const SpanCounter& counter,
   *out = end.chunk;
   // Adapt the first window to the text: its bytes per token, a quarter to spare.
   if (out->tokens > 0)
-    window_ = (out->end - out->start) * opt_.max_tokens / out->tokens * 5 / 4 + 64;
+    window_ = first_window(static_cast<double>(out->end - out->start) * 1.25 *
+                           static_cast<double>(opt_.max_tokens) / static_cast<double>(out->tokens));
   cursor_ = end.raw_end;
   overlap_ = false;
   const bool at_end = w.eof && span.skip(end.raw_end, opt_.trim) >= w.end();
@@ -110,7 +117,7 @@ Chunker::Found Chunker::find(const Span& span, uint64_t s, uint64_t min_end, End
   // How far the budget reaches: offer fit() a window, doubling it while all of it fits.
   uint64_t win = window_, fe;
   for (;;) {
-    uint64_t we = s + win;
+    uint64_t we = win >= limit - s ? limit : s + win;
     if (we >= limit) {
       if (!w.eof) return Found::NeedMore;
       we = limit;
@@ -119,7 +126,7 @@ Chunker::Found Chunker::find(const Span& span, uint64_t s, uint64_t min_end, End
     }
     fe = span.fit(s, we, opt_.max_tokens);
     if (fe == we && we < limit) {
-      win *= 2;
+      win = win > limit ? limit : 2 * win;
       continue;
     }
     break;

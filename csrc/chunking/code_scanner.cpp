@@ -10,6 +10,7 @@
 // starting with "{", ")", "." ...) get the plain line level. A light lexer skips strings and
 // comments so that their brackets do not count.
 #include <algorithm>
+#include <array>
 #include <memory>
 
 #include "chunking/scanner.hpp"
@@ -20,6 +21,15 @@ namespace detail {
 namespace {
 
 constexpr int kMaxDepth = 15;
+
+// Bytes that can change the lexer's state in code (everything else is skipped in bulk).
+constexpr std::array<bool, 256> make_loud() {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {'\n', '\r', '"', '\'', '`', '(', ')', '[', ']', '{', '}', '#', '/', '\\'})
+    t[c] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kLoud = make_loud();
 constexpr uint64_t kMaxCharLiteral = 12;  // 'x', '\n', '\u{1F600}': longer is not a literal
 
 uint8_t depth_level(int depth, bool blank_before) {
@@ -51,7 +61,8 @@ class CodeScanner final : public BoundaryScanner {
         }
         start_line(w, p, out);
       }
-      p = lex(w, p);
+      p = skip_quiet(w, p, limit);
+      if (p < limit && w.at(p) != '\n' && w.at(p) != '\r') p = lex(w, p);
     }
     // Stop on a character boundary: the lexer steps over bytes, and continuation bytes of a
     // character mean nothing to it.
@@ -130,6 +141,26 @@ class CodeScanner final : public BoundaryScanner {
       }
     }
     return fallback;
+  }
+
+  // Skips bytes that cannot change the lexer's state: in code, anything but line breaks,
+  // quotes, brackets, '#', '/' and '\\'; in a line comment (or a language without lexing),
+  // everything up to the line break.
+  uint64_t skip_quiet(const TextWindow& w, uint64_t p, uint64_t limit) {
+    if (state_ == State::LineComment || lang_ == CodeLanguage::Indent) {
+      const uint64_t eol = line_end(w, p, limit - p);
+      return eol == kNoLineEnd ? limit : std::min(eol, limit);
+    }
+    if (state_ != State::Code) return p;
+    const unsigned char* s = w.ptr(p);
+    const unsigned char* e = w.ptr(limit);
+    const unsigned char* q = s;
+    while (q < e && !kLoud[*q]) ++q;
+    if (q == s) return p;
+    backslash_ = false;
+    for (const unsigned char* r = s; r < q && !line_code_; ++r)
+      if (*r != ' ' && *r != '\t') line_code_ = true;
+    return p + static_cast<uint64_t>(q - s);
   }
 
   // Advances over one lexical step at `p` (not a line break) and returns the next offset.

@@ -19,22 +19,8 @@ namespace ctxengine {
 namespace detail {
 namespace {
 
-constexpr uint64_t kNone = ~uint64_t{0};
+constexpr uint64_t kNone = kNoLineEnd;
 constexpr uint64_t kMaxLineBytes = 1024;  // longer lines are never headings, fences or rules
-
-// The offset of the line break ending the line at `line`, the text end, or kNone when neither
-// is within `max_bytes`.
-uint64_t line_end(const TextWindow& w, uint64_t line, uint64_t max_bytes) {
-  const uint64_t lim = std::min<uint64_t>(w.end(), line + max_bytes);
-  for (uint64_t p = line; p < lim; ++p)
-    if (w.at(p) == '\n' || w.at(p) == '\r') return p;
-  return lim == w.end() && w.eof ? lim : kNone;
-}
-
-uint64_t next_line(const TextWindow& w, uint64_t eol) {
-  if (eol >= w.end()) return kNone;
-  return eol + ((w.at(eol) == '\r' && eol + 1 < w.end() && w.at(eol + 1) == '\n') ? 2 : 1);
-}
 
 bool only_blanks(const TextWindow& w, uint64_t p, uint64_t eol) {
   for (; p < eol; ++p)
@@ -171,6 +157,15 @@ class MarkdownScanner final : public BoundaryScanner {
 
   uint64_t committed() const override { return in_ws_ ? ws_start_ : pos_; }
   const std::vector<Heading>* headings() const override { return &headings_; }
+  int64_t headings_base() const override { return base_; }
+  void forget_headings_before(uint64_t pos) override {
+    const auto it = std::lower_bound(headings_.begin(), headings_.end(), pos,
+                                     [](const Heading& h, uint64_t p) { return h.pos < p; });
+    if (it - headings_.begin() <= 1) return;
+    const auto drop = (it - headings_.begin()) - 1;  // keep the last one before pos
+    headings_.erase(headings_.begin(), headings_.begin() + drop);
+    base_ += drop;
+  }
 
  private:
   void end_ws_run(const TextWindow& w, uint64_t p, std::vector<Boundary>& out) {
@@ -301,7 +296,7 @@ class MarkdownScanner final : public BoundaryScanner {
         break;
       }
     h.title.assign(reinterpret_cast<const char*>(w.ptr(a)), b - a);
-    stack_[level] = static_cast<int64_t>(headings_.size());
+    stack_[level] = base_ + static_cast<int64_t>(headings_.size());
     for (int k = level + 1; k <= 6; ++k) stack_[k] = -1;
     headings_.push_back(std::move(h));
   }
@@ -326,6 +321,7 @@ class MarkdownScanner final : public BoundaryScanner {
   bool keep_block_ = false;       // ... opens a fence or a table
   std::array<int64_t, 7> stack_ = {-1, -1, -1, -1, -1, -1, -1};
   std::vector<Heading> headings_;
+  int64_t base_ = 0;  // the number of headings_[0]
 };
 
 }  // namespace

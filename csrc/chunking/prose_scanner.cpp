@@ -20,7 +20,7 @@ namespace ctxengine {
 namespace detail {
 namespace {
 
-constexpr uint64_t kNone = ~uint64_t{0};
+constexpr uint64_t kNone = kNoLineEnd;
 constexpr uint64_t kMaxTitleBytes = 512;
 
 bool is_adornment_char(unsigned char c) {
@@ -44,23 +44,6 @@ bool is_adornment_char(unsigned char c) {
     default:
       return false;
   }
-}
-
-// The end of the line that starts at `line` (the offset of its line break, or the text end),
-// looking at most `max_bytes` ahead; kNone when no end is in reach.
-uint64_t line_end(const TextWindow& w, uint64_t line, uint64_t max_bytes) {
-  const uint64_t lim = std::min<uint64_t>(w.end(), line + max_bytes);
-  for (uint64_t p = line; p < lim; ++p) {
-    const unsigned char c = w.at(p);
-    if (c == '\n' || c == '\r') return p;
-  }
-  return lim == w.end() && w.eof ? lim : kNone;
-}
-
-// The start of the next line after the line break at `eol` (or kNone at the text end).
-uint64_t next_line(const TextWindow& w, uint64_t eol) {
-  if (eol >= w.end()) return kNone;
-  return eol + ((w.at(eol) == '\r' && eol + 1 < w.end() && w.at(eol + 1) == '\n') ? 2 : 1);
 }
 
 // An adornment line: up to 3 spaces, 3+ copies of one punctuation character, trailing blanks.

@@ -38,8 +38,13 @@ class BoundaryScanner {
   // Every boundary below this offset has been emitted and is final.
   virtual uint64_t committed() const = 0;
 
-  // Headings seen so far (markdown); nullptr for modes without headings.
+  // Headings seen so far and still held (markdown); nullptr for modes without headings.
+  // headings()[i] is heading number headings_base() + i (parents use those numbers).
   virtual const std::vector<Heading>* headings() const { return nullptr; }
+  virtual int64_t headings_base() const { return 0; }
+  // Lets go of the headings before the last one that starts before `pos` (a stream no longer
+  // needs them: every later chunk starts at or after `pos`).
+  virtual void forget_headings_before(uint64_t /*pos*/) {}
 };
 
 std::unique_ptr<BoundaryScanner> make_scanner(ChunkMode mode, CodeLanguage language);

@@ -23,6 +23,7 @@ constexpr std::string_view kAbbreviations[] = {
 };
 
 bool is_abbreviation(std::string_view word) {
+  if (word.size() > 6) return false;  // longer than any of them ("approx")
   return std::find(std::begin(kAbbreviations), std::end(kAbbreviations), word) !=
          std::end(kAbbreviations);
 }
@@ -190,9 +191,17 @@ SentenceEnd sentence_end_at(const TextWindow& w, uint64_t pos) {
   const uint64_t lo = pos > kLookbehind ? pos - kLookbehind : 0;
   uint64_t a = pos;
   while (a > 0) {
-    const uint64_t prev = prev_char_start(w, a);
-    const uint32_t cp = char_at(w, prev, &len);
-    if (!(cp == '.' || is_letter(cp) || is_number(cp))) break;
+    const unsigned char c = w.at(a - 1);
+    uint64_t prev = a - 1;
+    if (c < 0x80) {  // ASCII: letters, digits and '.' belong to the word
+      const bool word =
+          c == '.' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+      if (!word) break;
+    } else {
+      prev = prev_char_start(w, a);
+      const uint32_t cp = char_at(w, prev, &len);
+      if (!(is_letter(cp) || is_number(cp))) break;
+    }
     if (prev < lo) {
       out.is_end = true;
       return out;

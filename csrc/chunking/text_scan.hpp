@@ -3,6 +3,7 @@
 // the implicit word boundaries (the end of a whitespace run; either side of a CJK character).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -98,6 +99,29 @@ inline std::size_t line_break_at(const TextWindow& w, uint64_t pos, uint64_t lim
   return 0;
 }
 
+inline constexpr uint64_t kNoLineEnd = ~uint64_t{0};
+
+// The offset of the first '\n' or '\r' in [line, line + max_bytes), the text end when the text
+// ends first, or kNoLineEnd when neither is in reach (libc's memchr does the scanning).
+inline uint64_t line_end(const TextWindow& w, uint64_t line, uint64_t max_bytes) {
+  const uint64_t lim = std::min<uint64_t>(w.end(), line + max_bytes);
+  const auto* p = w.ptr(line);
+  const std::size_t n = static_cast<std::size_t>(lim - line);
+  const void* lf = std::memchr(p, '\n', n);
+  const std::size_t len =
+      lf ? static_cast<std::size_t>(static_cast<const unsigned char*>(lf) - p) : n;
+  const void* cr = std::memchr(p, '\r', len);
+  if (cr) return line + static_cast<uint64_t>(static_cast<const unsigned char*>(cr) - p);
+  if (lf) return line + len;
+  return lim == w.end() && w.eof ? lim : kNoLineEnd;
+}
+
+// The start of the line after the line break at `eol`, or kNoLineEnd at the text end.
+inline uint64_t next_line(const TextWindow& w, uint64_t eol) {
+  if (eol >= w.end()) return kNoLineEnd;
+  return eol + ((w.at(eol) == '\r' && eol + 1 < w.end() && w.at(eol + 1) == '\n') ? 2 : 1);
+}
+
 // Whether `pos` (strictly inside the window, on a character boundary) is a word boundary: the
 // end of a whitespace run, or a boundary next to a CJK character with no whitespace around it.
 inline bool is_word_boundary(const TextWindow& w, uint64_t pos) {
@@ -121,30 +145,26 @@ inline const unsigned char* skip_plain(const unsigned char* s, const unsigned ch
                      k80 = 0x8080808080808080ull;
   // 0x80 in each byte of x that is zero, 0 elsewhere.
   auto zero = [](uint64_t x) { return ~(((x & k7f) + k7f) | x | k7f); };
-  auto matters = [&](uint64_t x) {  // non-ASCII, < 0x20, '.', '!', '?'
-    const uint64_t control = ~((x & k7f) + 0x60 * k01) & ~x & k80;
-    return (x & k80) | control | zero(x ^ ('.' * k01)) | zero(x ^ ('!' * k01)) |
-           zero(x ^ ('?' * k01));
+  auto matters_byte = [](unsigned char c) {
+    return c >= 0x80 || c < 0x20 || c == '.' || c == '!' || c == '?';
   };
   while (e - s >= 9) {
-    uint64_t x, y;
+    uint64_t x;
     std::memcpy(&x, s, 8);
-    std::memcpy(&y, s + 1, 8);  // the next byte of each byte of x
+    const uint64_t control = ~((x & k7f) + 0x60 * k01) & ~x & k80;  // bytes < 0x20
+    const uint64_t matters =
+        (x & k80) | control | zero(x ^ ('.' * k01)) | zero(x ^ ('!' * k01)) | zero(x ^ ('?' * k01));
     const uint64_t space = zero(x ^ (' ' * k01));
-    const uint64_t hit = matters(x) | (space & (matters(y) | zero(y ^ (' ' * k01))));
+    // The byte after each byte: the next lane, and s[8] for the last one.
+    const uint64_t next =
+        ((matters | space) >> 8) | (matters_byte(s[8]) || s[8] == ' ' ? uint64_t{0x80} << 56 : 0);
+    const uint64_t hit = matters | (space & next);
     if (hit) return s + (__builtin_ctzll(hit) >> 3);
     s += 8;
   }
   for (; s < e; ++s) {
-    const unsigned char c = *s;
-    const bool matter = c >= 0x80 || c < 0x20 || c == '.' || c == '!' || c == '?';
-    if (matter) return s;
-    if (c == ' ' && s + 1 < e) {
-      const unsigned char d = s[1];
-      if (d == ' ' || d >= 0x80 || d < 0x20 || d == '.' || d == '!' || d == '?') return s;
-    } else if (c == ' ') {
-      return s;
-    }
+    if (matters_byte(*s)) return s;
+    if (*s == ' ' && (s + 1 == e || s[1] == ' ' || matters_byte(s[1]))) return s;
   }
   return s;
 }

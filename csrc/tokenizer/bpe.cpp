@@ -133,9 +133,22 @@ BpeModel BpeModel::from_merge_pairs(Vocabulary vocab,
   return from_merges(std::move(vocab), list, byte_ids, whole_piece_lookup, source);
 }
 
+uint32_t BpeModel::cached_pair(uint32_t a, uint32_t b, uint32_t* merged,
+                               detail::PairCache* cache) const noexcept {
+  if (cache == nullptr || !pairs_.empty()) return pair(a, b, merged);
+  const int64_t hit = cache->find(serial_, a, b);
+  if (hit >= 0) {
+    *merged = hit == detail::PairCache::kMaxId ? kNoToken : static_cast<uint32_t>(hit);
+    return *merged;
+  }
+  const uint32_t r = pair(a, b, merged);
+  cache->put(a, b, r);
+  return r;
+}
+
 template <bool kCount>
-std::size_t BpeModel::merge_short(const uint8_t* p, std::size_t len,
-                                  std::vector<uint32_t>* out) const {
+std::size_t BpeModel::merge_short(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
+                                  detail::PairCache* cache) const {
   // parts[i] is a token; rank[i] / merged[i] describe the pair (parts[i], parts[i+1]).
   uint32_t parts[kShortPiece], rank[kShortPiece], merged[kShortPiece];
   std::size_t n = len;
@@ -164,8 +177,9 @@ std::size_t BpeModel::merge_short(const uint8_t* p, std::size_t len,
       }
     }
     --n;
-    if (best + 1 < n) rank[best] = pair(parts[best], parts[best + 1], &merged[best]);
-    if (best > 0) rank[best - 1] = pair(parts[best - 1], parts[best], &merged[best - 1]);
+    if (best + 1 < n) rank[best] = cached_pair(parts[best], parts[best + 1], &merged[best], cache);
+    if (best > 0)
+      rank[best - 1] = cached_pair(parts[best - 1], parts[best], &merged[best - 1], cache);
   }
   if constexpr (!kCount) out->insert(out->end(), parts, parts + n);
   return n;
@@ -227,8 +241,8 @@ class OctalHeap {
 }  // namespace
 
 template <bool kCount>
-std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len,
-                                 std::vector<uint32_t>* out) const {
+std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
+                                 detail::PairCache* cache) const {
   // Parts form a linked list over byte positions; a min-heap keyed (priority, position) yields
   // the lowest-priority, leftmost pair. Entries go stale when a neighbour merges; they are
   // checked against the current pair when popped.
@@ -256,18 +270,18 @@ std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len,
     Part& a = part[i];
     if (a.id == kNone || a.next == kNone) continue;  // merged away, or now the last part
     Part& b = part[a.next];
-    if (pair(a.id, b.id, &m) != r) continue;  // stale: a neighbour changed
+    if (cached_pair(a.id, b.id, &m, cache) != r) continue;  // stale: a neighbour changed
     a.id = m;
     b.id = kNone;
     a.next = b.next;
     if (b.next != kNone) part[b.next].prev = i;
     --n;
     if (a.prev != kNone) {
-      const uint32_t r2 = pair(part[a.prev].id, a.id, &m);
+      const uint32_t r2 = cached_pair(part[a.prev].id, a.id, &m, cache);
       if (r2 != kNoToken) heap.push((uint64_t{r2} << 32) | a.prev);
     }
     if (a.next != kNone) {
-      const uint32_t r3 = pair(a.id, part[a.next].id, &m);
+      const uint32_t r3 = cached_pair(a.id, part[a.next].id, &m, cache);
       if (r3 != kNoToken) heap.push((uint64_t{r3} << 32) | i);
     }
   }
@@ -279,10 +293,11 @@ std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len,
 
 void BpeModel::merge_piece(const uint8_t* p, std::size_t len, std::vector<uint32_t>& out) const {
   if (len == 0) return;
+  detail::PairCache* cache = pair_cacheable() ? &detail::PieceCache::local().pairs : nullptr;
   if (len <= kShortPiece)
-    merge_short<false>(p, len, &out);
+    merge_short<false>(p, len, &out, cache);
   else
-    merge_long<false>(p, len, &out);
+    merge_long<false>(p, len, &out, cache);
 }
 
 namespace detail {
@@ -321,14 +336,20 @@ void BpeModel::encode_piece(const uint8_t* p, std::size_t len, std::size_t avail
 }
 
 std::size_t BpeModel::count_piece(const uint8_t* p, std::size_t len, std::size_t avail) const {
-  if (whole_piece_lookup_ && vocab_.find(p, len, avail) != kNoToken) return 1;
+  return count_piece(p, len, vocab_.probe(p, len, avail));
+}
+
+std::size_t BpeModel::count_piece(const uint8_t* p, std::size_t len,
+                                  const Vocabulary::Probe& probe) const {
+  if (whole_piece_lookup_ && vocab_.find(probe, p, len) != kNoToken) return 1;
   if (len == 0) return 0;
-  auto count_merged = [&] {
-    return len <= kShortPiece ? merge_short<true>(p, len, nullptr)
-                              : merge_long<true>(p, len, nullptr);
-  };
   const auto serial = static_cast<uint32_t>(serial_);
   detail::PieceCache& caches = detail::PieceCache::local();
+  detail::PairCache* pair_cache = pair_cacheable() ? &caches.pairs : nullptr;
+  auto count_merged = [&] {
+    return len <= kShortPiece ? merge_short<true>(p, len, nullptr, pair_cache)
+                              : merge_long<true>(p, len, nullptr, pair_cache);
+  };
   if (len <= caches.short_pieces.kMaxBytes) {
     if (const auto* e = caches.short_pieces.find(serial, p, len)) return e->count;
     const std::size_t count = count_merged();

@@ -27,6 +27,10 @@
 
 namespace ctxengine {
 
+namespace detail {
+class PairCache;
+}  // namespace detail
+
 struct BpeMerge {
   uint32_t left;
   uint32_t right;
@@ -66,6 +70,8 @@ class BpeModel {
   void encode_piece(const uint8_t* p, std::size_t len, std::size_t avail,
                     std::vector<uint32_t>& out) const;
   std::size_t count_piece(const uint8_t* p, std::size_t len, std::size_t avail) const;
+  // count_piece with the whole-piece lookup's probe already computed (and its slot prefetched).
+  std::size_t count_piece(const uint8_t* p, std::size_t len, const Vocabulary::Probe& probe) const;
 
   // The merge loop alone, without the whole-piece lookup (for tests and HF's ignore_merges=false).
   void merge_piece(const uint8_t* p, std::size_t len, std::vector<uint32_t>& out) const;
@@ -102,10 +108,16 @@ class BpeModel {
     return byte_pairs_[(std::size_t{a} << 8) | b];
   }
   void insert_pair(uint32_t a, uint32_t b, uint32_t priority, uint32_t merged, bool overwrite);
+  bool pair_cacheable() const noexcept { return pairs_.empty() && vocab_.id_bound() < (1u << 21); }
+  // pair() through the calling thread's PairCache (rank models with ids below 2^21).
+  uint32_t cached_pair(uint32_t a, uint32_t b, uint32_t* merged,
+                       detail::PairCache* cache) const noexcept;
   template <bool kCount>
-  std::size_t merge_short(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out) const;
+  std::size_t merge_short(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
+                          detail::PairCache* cache) const;
   template <bool kCount>
-  std::size_t merge_long(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out) const;
+  std::size_t merge_long(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
+                         detail::PairCache* cache) const;
 
   Vocabulary vocab_;
   uint32_t byte_ids_[256] = {};

@@ -59,10 +59,51 @@ std::size_t BpeTokenizer::next_piece(const uint8_t* s, std::size_t i,
   return end;
 }
 
+namespace {
+
+// Counts the pieces of s[begin, end) one piece behind the scanner: the vocabulary slot of a
+// piece is prefetched when it is found and read one iteration later, which hides much of the
+// table's memory latency behind the scan of the next piece.
+template <class Scanner>
+std::size_t count_pipelined(const BpeModel& m, const uint8_t* s, std::size_t n, std::size_t begin,
+                            std::size_t end) {
+  if (begin >= end) return 0;
+  const Vocabulary& v = m.vocab();
+  std::size_t total = 0, a = begin, b = Scanner::next(s, a, end);
+  Vocabulary::Probe probe = v.probe(s + a, b - a, n - a);
+  v.prefetch(probe);
+  while (b < end) {
+    const std::size_t c = b, d = Scanner::next(s, c, end);
+    const Vocabulary::Probe next = v.probe(s + c, d - c, n - c);
+    v.prefetch(next);
+    total += m.count_piece(s + a, b - a, probe);
+    a = c;
+    b = d;
+    probe = next;
+  }
+  return total + m.count_piece(s + a, b - a, probe);
+}
+
+}  // namespace
+
 std::size_t BpeTokenizer::count_range(const uint8_t* s, std::size_t n, std::size_t begin,
                                       std::size_t end) const {
-  std::size_t total = 0;
   const BpeModel& m = *model_;
+  switch (pretokenizer_) {
+    case Pretokenizer::Cl100k:
+      return count_pipelined<detail::Cl100kScanner>(m, s, n, begin, end);
+    case Pretokenizer::O200k:
+      return count_pipelined<detail::O200kScanner>(m, s, n, begin, end);
+    case Pretokenizer::R50k:
+      return count_pipelined<detail::R50kScanner>(m, s, n, begin, end);
+    case Pretokenizer::Llama3:
+      return count_pipelined<detail::Llama3Scanner>(m, s, n, begin, end);
+    case Pretokenizer::Qwen2:
+      return count_pipelined<detail::Qwen2Scanner>(m, s, n, begin, end);
+    case Pretokenizer::Custom:
+      break;
+  }
+  std::size_t total = 0;
   for_each_piece_in(s, begin, end, [&](std::size_t a, std::size_t b) {
     total += m.count_piece(s + a, b - a, n - a);
   });

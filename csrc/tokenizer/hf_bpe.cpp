@@ -70,9 +70,8 @@ HfBpe::HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>
               "merge arrays differ in length");
   std::string raw;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    // A byte-level token with a character outside the alphabet can never be produced from
-    // bytes; it keeps its UTF-8 key, which no pre-token's bytes will look up by accident
-    // only if it is also not valid raw bytes, so it is left out of the lookup instead.
+    // A byte-level token with a character outside the byte alphabet can never be produced
+    // from bytes, so it is left out of the lookup (decoding still finds it by id).
     if (!opt_.byte_level) {
       vocab_.insert(tokens[i], ids[i]);
     } else if (to_raw_bytes(tokens[i], raw)) {

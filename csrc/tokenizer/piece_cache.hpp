@@ -67,9 +67,44 @@ class PieceCacheTier {
   Entry entries_[kLines] = {};
 };
 
+// Results of pair lookups of one rank model, (a, b) -> bytes(a) + bytes(b) as a token or none:
+// merge loops ask for the same pairs again and again, and an answer from this 32 KB table saves
+// the three dependent loads of a vocabulary lookup. Ids must be below 2^21 (a 42-bit key and
+// a 21-bit answer in one word); owned by one model at a time (cleared when another asks).
+class PairCache {
+ public:
+  static constexpr uint32_t kMaxId = (1u << 21) - 1;  // also the "no token" answer
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
+
+  // Returns the cached answer (kMaxId for "does not merge") or -1 when not cached.
+  int64_t find(uint64_t serial, uint32_t a, uint32_t b) noexcept {
+    if (serial != owner_) {
+      std::memset(entries_, 0xFF, sizeof(entries_));
+      owner_ = serial;
+    }
+    const uint64_t key = (uint64_t{a} << 21) | b;
+    const uint64_t e = entries_[slot(key)];
+    if (e != kEmpty && (e >> 21) == key) return static_cast<int64_t>(e & kMaxId);
+    return -1;
+  }
+  void put(uint32_t a, uint32_t b, uint32_t merged) noexcept {
+    const uint64_t key = (uint64_t{a} << 21) | b;
+    entries_[slot(key)] = (key << 21) | (merged > kMaxId ? kMaxId : merged);
+  }
+
+ private:
+  static constexpr int kBits = 12;
+  static std::size_t slot(uint64_t key) noexcept {
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> (64 - kBits));
+  }
+  uint64_t owner_ = 0;
+  uint64_t entries_[std::size_t{1} << kBits] = {};
+};
+
 struct PieceCache {
   PieceCacheTier<32, 6, 12> short_pieces;  // 4096 x 64 bytes
   PieceCacheTier<160, 1, 9> long_pieces;   // 512 x 172 bytes
+  PairCache pairs;
   static_assert(sizeof(PieceCacheTier<32, 6, 12>::Entry) == 64, "one cache line per entry");
 
   // The calling thread's caches.

@@ -73,6 +73,32 @@ class Vocabulary {
       if (e.len == 0) return kNoToken;
     }
   }
+  // find() in two steps, so that a caller can prefetch the slot of the next piece while it
+  // looks up the current one (the table is megabytes; its loads are what lookups wait on).
+  struct Probe {
+    uint64_t key;
+    std::size_t slot;  // npos when the bytes cannot be a token (empty or too long)
+  };
+  Probe probe(const uint8_t* p, std::size_t len, std::size_t avail) const noexcept {
+    if (len == 0 || len > max_token_bytes_) return Probe{0, static_cast<std::size_t>(-1)};
+    const uint64_t key =
+        len <= 8 ? detail::pack_bytes(p, len, avail) : detail::hash_long_bytes(p, len);
+    return Probe{key, static_cast<std::size_t>(detail::mix64(key + len) >> shift_)};
+  }
+  void prefetch(const Probe& probe) const noexcept {
+    if (probe.slot != static_cast<std::size_t>(-1)) __builtin_prefetch(&slots_[probe.slot]);
+  }
+  uint32_t find(const Probe& probe, const uint8_t* p, std::size_t len) const noexcept {
+    if (probe.slot == static_cast<std::size_t>(-1)) return kNoToken;
+    for (std::size_t slot = probe.slot;; slot = (slot + 1) & mask_) {
+      const Slot& e = slots_[slot];
+      if (e.len == len && e.key == probe.key &&
+          (len <= 8 || std::memcmp(arena_.data() + offsets_[e.id], p, len) == 0))
+        return e.id;
+      if (e.len == 0) return kNoToken;
+    }
+  }
+
   uint32_t find(std::string_view s) const noexcept {
     return find(reinterpret_cast<const uint8_t*>(s.data()), s.size(), s.size());
   }

@@ -64,6 +64,7 @@ def build(vectors: np.ndarray, kind: str, dim: int, *, gpu: bool | None = None) 
         index.nprobe = min(nlist, max(16, nlist // 8))
     else:
         index = faiss.IndexFlatIP(dim)
+        kind = "flat"  # IVF needs vectors to train; an empty index starts flat
     if n:
         index.add(vectors)
     return Dense(index, kind, _gpu_copy(index, kind, gpu))

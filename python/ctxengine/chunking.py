@@ -58,24 +58,38 @@ class Chunk:
 
 
 class _Headings:
-    """The heading table of a markdown text: titles, levels and parents, resolved to paths."""
+    """The heading table of a markdown text: each heading's path (its ancestors' titles and
+    its own), built as headings arrive, since a heading's parent always comes before it."""
 
-    def __init__(self, table: Sequence[tuple[str, int, int]]) -> None:
-        self._table = list(table)
+    def __init__(self, table: Iterable[tuple[str, int, int]]) -> None:
+        self._parent: dict[int, int] = {}
         self._paths: dict[int, tuple[str, ...]] = {}
+        self._next = 0
+        self.extend(table)
 
     def extend(self, table: Iterable[tuple[str, int, int]]) -> None:
-        self._table.extend(table)
+        for title, _level, parent in table:
+            self._parent[self._next] = parent
+            self._paths[self._next] = (*self._paths[parent], title) if parent >= 0 else (title,)
+            self._next += 1
 
     def path(self, index: int) -> tuple[str, ...]:
-        if index < 0:
-            return ()
-        cached = self._paths.get(index)
-        if cached is None:
-            title, _, parent = self._table[index]
-            cached = (*self.path(parent), title)
-            self._paths[index] = cached
-        return cached
+        return self._paths[index] if index >= 0 else ()
+
+    def prune(self, first_needed: int) -> None:
+        """Forget the headings that nothing later can refer to: later chunks sit under heading
+        `first_needed` or after it, and later headings' parents are the last heading's
+        ancestors or later headings (a stream's memory stays bounded)."""
+        keep: set[int] = set()
+        for i in (first_needed, self._next - 1):
+            while i >= 0 and i not in keep:
+                keep.add(i)
+                i = self._parent[i]
+        for i in [k for k in self._paths if k < first_needed and k not in keep]:
+            del self._paths[i], self._parent[i]
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 class Chunks(Sequence[str]):
@@ -196,12 +210,15 @@ def chunk(
     ['a b c d', 'c d e f']
     """
     text = _check_text(text)
-    native = _resolve_tokenizer(tokenizer)
+    native, offsets = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     nthreads = _check_threads(threads)
     fixed = _Repaired(text)
+    starts = None
+    if mode == "tokens" and offsets is not None:
+        starts = np.ascontiguousarray(offsets(fixed.text), dtype=np.int64)
     result = _native.chunk_text(
-        fixed.text, native, max_tokens, overlap, mode, language, "", trim, nthreads
+        fixed.text, native, max_tokens, overlap, mode, language, "", trim, nthreads, starts
     )
     return _wrap(text, result, fixed)
 
@@ -226,9 +243,14 @@ def chunk_many(
     [['a b', 'c'], ['d e']]
     """
     docs = [_check_text(t) for t in texts]
-    native = _resolve_tokenizer(tokenizer)
+    native, offsets = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     nthreads = _check_threads(threads)
+    if mode == "tokens" and offsets is not None:  # offsets come from Python, text by text
+        return [
+            chunk(t, max_tokens, tokenizer=tokenizer, overlap=overlap, by=by, threads=threads)
+            for t in docs
+        ]
     fixed = [_Repaired(t) for t in docs]
     result, offsets = _native.chunk_many(
         [f.text for f in fixed],
@@ -282,7 +304,7 @@ def chunk_stream(
         raise InvalidInputError(f"errors must be 'strict' or 'replace', got {errors!r}")
     if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
         raise InvalidInputError(f"block_size must be a positive integer, got {block_size!r}")
-    native = _resolve_tokenizer(tokenizer)
+    native, _ = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     if mode == "tokens":
         raise UnsupportedError(
@@ -340,7 +362,7 @@ def _stream(
         result, texts = stream.feed(_Repaired(text).text, eof)
         starts, ends, tokens, heading, table = result
         headings.extend(table)
-        has_headings = len(heading) > 0
+        has_headings = len(heading) > 0 and len(starts) > 0
         for i, chunk_text in enumerate(texts):
             yield Chunk(
                 chunk_text,
@@ -349,6 +371,8 @@ def _stream(
                 int(tokens[i]),
                 headings.path(int(heading[i])) if has_headings else (),
             )
+        if has_headings:
+            headings.prune(int(heading[-1]))
         if eof:
             return
 
@@ -403,16 +427,21 @@ def _check_threads(threads: Any) -> int:
     return int(threads)
 
 
-def _resolve_tokenizer(tokenizer: Any) -> Any:
-    """What the native chunker takes: a native tokenizer, or a count callable."""
+def _resolve_tokenizer(tokenizer: Any) -> tuple[Any, Callable[[str], np.ndarray] | None]:
+    """What the native chunker takes (a native tokenizer, or a count callable), and for
+    tokenizers without native offsets, how to get their tokens' str offsets (by="tokens")."""
+    from ._native import core as _core
     from .tokenizer import Tokenizer, get_tokenizer
 
     if isinstance(tokenizer, str):
         tokenizer = get_tokenizer(tokenizer)
     if isinstance(tokenizer, Tokenizer):
-        return tokenizer._core
+        if isinstance(tokenizer._core, _core.tokenizer.BpeTokenizer):
+            return tokenizer._core, None
+        # Another kind of Tokenizer (a tokenizer.json): counted through Python.
+        return tokenizer.count, lambda text: tokenizer.encode_with_offsets(text)[1]
     if callable(tokenizer):
-        return tokenizer
+        return tokenizer, None
     raise InvalidInputError(
         "tokenizer must be a tokenizer name, a ctxengine Tokenizer or a callable "
         f"count(str) -> int; got {type(tokenizer).__name__}"
@@ -429,6 +458,8 @@ class _Repaired:
     def __init__(self, text: str) -> None:
         self.text = text
         self._pairs: np.ndarray | None = None
+        if text.isascii():  # O(1) in CPython
+            return
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:

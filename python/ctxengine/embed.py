@@ -194,6 +194,7 @@ class MiniLMEmbedder:
         except (Error, ValueError, OSError, AttributeError):
             own = None
         if own is not None:
+            self.tokenizer_kind = "ctxengine"
             body = self.max_length - len(prefix) - len(suffix)
 
             def encode_own(texts: list[str]) -> list[list[int]]:
@@ -206,6 +207,7 @@ class MiniLMEmbedder:
             raise UnsupportedError(
                 "MiniLMEmbedder needs a WordPiece tokenizer: pip install tokenizers"
             ) from exc
+        self.tokenizer_kind = "tokenizers"
         tok = Tokenizer.from_file(str(path))
         tok.no_padding()
         tok.enable_truncation(self.max_length)

@@ -55,7 +55,7 @@ Filter = Mapping[str, Any] | Callable[[Mapping[str, Any]], bool]
 _ix = core.index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A chunk of a document: ``document(doc_id)[start:end] == text``; `tokens` is exact."""
 
@@ -68,7 +68,7 @@ class Chunk:
     metadata: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit(Chunk):
     """A search result: a :class:`Chunk` and its score (higher is better; scale depends on mode)."""
 
@@ -157,6 +157,10 @@ class Index:
         ):
             raise InvalidInputError(
                 f"overlap must be an integer in [0, max_tokens), got {overlap!r}"
+            )
+        if by not in ("recursive", "tokens", "sentences", "markdown", "code"):
+            raise InvalidInputError(
+                f"by must be 'recursive', 'tokens', 'sentences', 'markdown' or 'code', got {by!r}"
             )
         if dense_index not in ("flat", "hnsw", "ivf"):
             raise InvalidInputError(
@@ -598,10 +602,75 @@ class Index:
                 ids, scores = weighted_fusion([lexical, dense], weights)
         if mmr_lambda is not None and len(ids):
             ids, scores = mmr(ids, scores, self._vectors()[ids], k, lambda_=mmr_lambda)
+        return self._hits(np.asarray(ids[:k], dtype=np.int64), np.asarray(scores)[:k])
+
+    def _hits(self, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
+        # One gather per column, then plain Python: this runs on every search.
         c = self._chunks.get()
+        rows = zip(
+            ids.tolist(),
+            scores.tolist(),
+            c["doc"][ids].tolist(),
+            c["bstart"][ids].tolist(),
+            c["bend"][ids].tolist(),
+            c["start"][ids].tolist(),
+            c["end"][ids].tolist(),
+            c["tokens"][ids].tolist(),
+            strict=True,
+        )
         return [
-            self._make(Hit, int(i), int(c["doc"][i]), score=float(s))
-            for i, s in zip(ids[:k].tolist(), np.asarray(scores)[:k].tolist(), strict=True)
+            Hit(
+                self._ids[doc],
+                chunk_id,
+                bytes(self._bytes[doc][bs:be]).decode("utf-8", "surrogatepass"),
+                start,
+                end,
+                tokens,
+                self._meta[doc],
+                score,
+            )
+            for chunk_id, score, doc, bs, be, start, end, tokens in rows
+        ]
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        mode: Mode = "bm25",
+        filter: Filter | None = None,
+        threads: int | None = None,
+        **options: Any,
+    ) -> list[list[Hit]]:
+        """:meth:`search` for many queries: BM25 queries run in parallel in C++ on all cores
+        (`threads`; the results do not depend on it); other modes run one by one. Each list
+        equals what :meth:`search` returns for that query.
+
+        >>> index = Index()
+        >>> _ = index.add_many(["red apples", "green pears"], ["a", "b"])
+        >>> [[h.doc_id for h in hits] for hits in index.search_many(["apples", "pears"])]
+        [['a'], ['b']]
+        """
+        queries = list(queries)
+        for q in queries:
+            if not isinstance(q, str) or not q.strip():
+                raise InvalidInputError(f"every query must be a non-empty str, got {q!r}")
+        k = check_k(k)
+        if mode != "bm25" or options.get("mmr_lambda") is not None:
+            return [self.search(q, k, mode=mode, filter=filter, **options) for q in queries]
+        if options:
+            raise InvalidInputError(f"unknown options for BM25 search: {sorted(options)}")
+        self._ensure_bm25()
+        doc_mask = self._doc_mask(filter)
+        live = None
+        if doc_mask is not None:
+            live = doc_mask[self._chunks.get()["doc"][self._bm25_chunks]].astype(np.uint8)
+        scores, rows, counts = self._bm25.search_many(
+            [q.encode("utf-8", "surrogatepass") for q in queries], k, live, threads or 0
+        )
+        return [
+            self._hits(self._bm25_chunks[rows[i, :n]], scores[i, :n].astype(np.float64))
+            for i, n in enumerate(counts.tolist())
         ]
 
     def _doc_mask(self, filter: Filter | None) -> np.ndarray | None:
@@ -720,9 +789,28 @@ class Index:
         allowed = None
         if doc_mask is not None:
             allowed = doc_mask[self._chunks.get()["doc"][self._faiss_chunks]]
+        n_allowed = -1 if allowed is None else int(np.count_nonzero(allowed))
+        if allowed is not None and n_allowed <= _EXACT_FILTERED and self._faiss.kind != "flat":
+            return self._exact_subset(q[0], k, allowed)
         scores, rows = _dense.search(self._faiss, q, k, allowed)
         keep = rows >= 0
+        if allowed is not None and int(np.count_nonzero(keep)) < min(k, n_allowed):
+            # The filter starved the approximate search (FAISS's filtered graph or list search
+            # found fewer than k): search the allowed vectors exactly instead.
+            return self._exact_subset(q[0], k, allowed)
         return self._faiss_chunks[rows[keep]], scores[keep].astype(np.float64)
+
+    def _exact_subset(
+        self, query: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from .scoring import inner_product_topk
+
+        subset = np.flatnonzero(allowed)
+        if subset.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        vectors = np.ascontiguousarray(self._vectors()[self._faiss_chunks[subset]])
+        s, r = inner_product_topk(query, vectors, min(k, subset.size))
+        return self._faiss_chunks[subset[r]], s.astype(np.float64)
 
     # ---- persistence -----------------------------------------------------------------------
 
@@ -788,8 +876,20 @@ class Index:
         m = opened.manifest
         try:
             o = m["options"]
+            if tokenizer is None:
+                if not isinstance(o["tokenizer"], str):
+                    raise InvalidInputError(
+                        "this index was built with an unnamed tokenizer: pass tokenizer= to load it"
+                    )
+                try:
+                    tokenizer = resolve_tokenizer(o["tokenizer"])
+                except NotFoundError as exc:
+                    raise NotFoundError(
+                        f"this index was built with tokenizer {o['tokenizer']!r}, which cannot be "
+                        f"loaded by name here ({exc}); pass tokenizer= to load it"
+                    ) from exc
             self = cls(
-                tokenizer=tokenizer if tokenizer is not None else o["tokenizer"],
+                tokenizer=tokenizer,
                 max_tokens=o["max_tokens"],
                 overlap=o["overlap"],
                 by=o["by"],
@@ -870,6 +970,9 @@ class Index:
 
 
 _MISSING = object()
+# With an approximate dense index, a filter that keeps at most this many chunks is searched
+# exactly over those chunks' vectors (cheap, and FAISS's filtered HNSW/IVF search can miss them).
+_EXACT_FILTERED = 4096
 
 
 def _map_file(path: Path) -> memoryview:

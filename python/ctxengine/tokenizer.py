@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from . import _tiktoken_files as files
 from ._native import core
-from .errors import BudgetError, InvalidInputError, NotBuiltError, NotFoundError
+from .errors import BudgetError, InvalidInputError, NotFoundError
 
 __all__ = [
     "Prefix",
@@ -645,15 +645,13 @@ def _load_known(known: files.Known) -> Tokenizer:
 
 
 def _load_path(path: Path, pattern: str | None, special_tokens: dict[str, int] | None) -> Tokenizer:
+    if path.is_dir() and (path / "tokenizer.json").is_file():  # a Hugging Face model folder
+        path = path / "tokenizer.json"
     name = path.name
     if name.endswith(".json"):
-        try:
-            from . import tokenizer_json  # type: ignore[attr-defined]
-        except ImportError:
-            raise NotBuiltError(
-                f"{path}: tokenizer.json files are not supported yet in this version"
-            ) from None
-        return tokenizer_json.load(path)  # type: ignore[no-any-return]
+        from . import tokenizer_json  # HF tokenizer.json support; it imports this module
+
+        return tokenizer_json.load(path)
     stem = name.removesuffix(".gz").removesuffix(".tiktoken")
     known = files.KNOWN.get(stem)
     if pattern is None:

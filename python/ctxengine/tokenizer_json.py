@@ -38,7 +38,7 @@ import numpy.typing as npt
 import regex
 
 from ._native import core
-from .errors import FormatError, InvalidInputError, UnsupportedError
+from .errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
 from .tokenizer import SpecialSet, Tokenizer, _as_ids
 
 __all__ = ["JsonTokenizer", "load"]
@@ -318,7 +318,7 @@ class _JsonCore:
         try:
             raw = p.read_bytes()
         except FileNotFoundError:
-            raise
+            raise NotFoundError(f"no such tokenizer file: {p}") from None
         except IsADirectoryError:
             raise InvalidInputError(f"{p} is a directory, not a tokenizer.json file") from None
         try:

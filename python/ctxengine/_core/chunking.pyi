@@ -64,9 +64,11 @@ def chunk_text(
     path: str,
     trim: bool,
     threads: typing.SupportsInt | typing.SupportsIndex = 0,
+    token_starts: typing.Annotated[numpy.typing.ArrayLike, numpy.int64] | None = None,
 ) -> tuple:
     """
     Chunks one text. Returns (starts, ends, tokens, heading, headings) in str offsets.
+    token_starts (str offsets) serve by='tokens' for tokenizers without native offsets.
     """
 
 def code_family(language: str, path: str = "") -> str:
