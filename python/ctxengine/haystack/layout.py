@@ -87,6 +87,15 @@ class _Stream:
             self._fill(1)
         return self._ready.popleft()
 
+    def next_other(self, text: str) -> tuple[str, float]:
+        """The next unit whose text differs from `text` (a repeating filler cycles)."""
+        unit = self.next()
+        for _ in range(64):
+            if unit[0] != text:
+                break
+            unit = self.next()
+        return unit
+
     def _fill(self, tokens: float) -> None:
         # Pull enough units for `tokens` at the current rate (plus a little), in groups; the
         # first time, one group alone first, to learn the filler's tokens per character.
@@ -151,6 +160,7 @@ def assemble(
     pool = stream.take(length - fixed) if length > fixed else [stream.next()]
     depths = [inserts[i].depth for i in order]
     slots = _place(pool, depths, insert_tokens)
+    misses = 0
     for _attempt in range(_MAX_ATTEMPTS):
         full = _render(pool, slots, order, inserts, len(pool[-1][0]))
         total = measure.count(full.context)
@@ -175,7 +185,14 @@ def assemble(
             exact = measure.count(layout.context)
             if exact == length:
                 return Layout(layout.context, layout.spans, exact, len(pool))
-        pool[-1] = stream.next()  # no cut of this unit lands exactly: try the next unit
+        # No cut of this unit lands exactly: try the next unit instead. When several in a row
+        # fail, the text before the last unit is the trap (every cut adds a separator, and the
+        # count jumps over the target), so swap the unit before it as well.
+        misses += 1
+        if misses % 4 == 0 and len(pool) > 1:
+            pool.pop()
+            slots = [min(b, len(pool)) for b in slots]
+        pool[-1] = stream.next_other(pool[-1][0])
     raise InternalError(
         f"could not assemble exactly {length} tokens after {_MAX_ATTEMPTS} attempts "
         "(please report this with the tokenizer and filler used)"
