@@ -14,7 +14,9 @@ The method here plans with estimates and then lands exactly, checking with whole
    window around the cut (the window's count moves with the whole text's count, because
    pre-tokenization does not look further than the neighbouring pre-tokens), then the whole text
    is counted again. If no cut lands exactly (a character that adds two tokens at once), the
-   last unit is swapped for the next one from the stream and the search repeats.
+   last unit is swapped for the next one from the stream and the search repeats; after four
+   misses in a row the unit before it is swapped for a different one too (the text before the
+   cut can make every cut jump over the target, e.g. when a cut needs a separator).
 
 So the guarantee rests on the final whole count, never on additivity: ``count(head + context +
 tail) == length`` exactly, or an error. Structured haystacks whose units cannot be cut (a JSON
