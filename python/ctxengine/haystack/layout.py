@@ -63,7 +63,7 @@ class Layout:
 
 
 class _Stream:
-    """Filler units with token estimates, pulled on demand (with push-back)."""
+    """Filler units with token estimates, pulled on demand."""
 
     def __init__(self, units: Iterator[str], tokenizer: TokenCounter) -> None:
         self._it = units
@@ -319,14 +319,14 @@ def _render_tail(
     return _render(pool[-1:], [1] * len(after), [order[k] for k in after], inserts, cut)
 
 
-def _with_tail(full: _Rendered, tail: _Rendered) -> Layout:
+def _with_tail(full: _Rendered, tail: _Rendered) -> _Rendered:
     """The full rendering with its tail (last unit onwards) replaced by `tail`."""
     start = full.last_start
     spans = [s for s in full.spans if s.start < start] + [
         GoldSpan(s.start + start, s.end + start, s.text, s.kind, s.answer, s.depth)
         for s in tail.spans
     ]
-    return Layout(full.context[:start] + tail.context, spans, -1, 0)
+    return _Rendered(full.context[:start] + tail.context, spans, start)
 
 
 _TOO_LONG = -1
