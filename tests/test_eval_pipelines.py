@@ -76,3 +76,30 @@ def test_dataset_prompts_at_a_budget_with_fit_and_pack() -> None:
     by = {r.pipeline: r for r in report.rows}
     assert by["head_tail"].recall == 0.0 and by["bm25"].recall == 1.0
     assert all(r.tokens <= 500 for r in report.rows)
+
+
+def test_a_named_embedder_is_loaded_once_and_one_index_per_haystack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ctxengine.embed
+    import ctxengine.index
+
+    loads: list[str] = []
+    monkeypatch.setattr(
+        ctxengine.embed, "get_embedder", lambda name: loads.append(name) or toy_embedder
+    )
+    built: list[object] = []
+    real = ctxengine.index.Index
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(ctxengine.index, "Index", Counting)
+    report = evaluate(["bm25", "dense", "hybrid"], lengths=[2_000], depths=[0.0, 1.0],
+                      budgets=[500], tokenizer="cl100k_base", chunk_tokens=128,
+                      pipeline_options={"embedder": "toy"})  # fmt: skip
+    assert loads == ["toy"]
+    assert len(built) == 2  # one index per haystack, shared by the three modes
+    assert len(report.rows) == 6

@@ -103,6 +103,14 @@ class _Retrieval(Pipeline):
         return pack(question, prepared, budget, mode=self.mode, **pack_options)
 
 
+def load_embedder(name: str) -> Any:
+    """The embedder called `name` (see :func:`ctxengine.embed.get_embedder`), loaded once so
+    that every haystack's index reuses it."""
+    from ..embed import get_embedder
+
+    return get_embedder(name)
+
+
 def get_pipeline(
     spec: str | Pipeline | Callable[[str, str, int], Any],
     *,
@@ -121,6 +129,8 @@ def get_pipeline(
     if spec in RETRIEVAL_MODES:
         if spec != "bm25":
             options.setdefault("embedder", DEFAULT_EMBEDDER)
+        if isinstance(options.get("embedder"), str):
+            options["embedder"] = load_embedder(options["embedder"])
         return _Retrieval(spec, tokenizer, chunk_tokens, options)
     if spec in FIT_STRATEGIES:
         return _Fit(spec, tokenizer)

@@ -21,7 +21,7 @@ from ..haystack._tokens import TokenCounter
 from ..haystack.record import GoldSpan, Haystack, render_template
 from .datasets import Example
 from .llm import LLM, prompt_messages
-from .pipelines import DEFAULT_EMBEDDER, Pipeline, get_pipeline
+from .pipelines import DEFAULT_EMBEDDER, Pipeline, get_pipeline, load_embedder
 from .recall import context_recall, gold_facts
 from .report import Report, Row
 from .scoring import score
@@ -148,6 +148,8 @@ def _build(
     options = dict(options or {})
     if any(p in ("dense", "hybrid") for p in specs if isinstance(p, str)):
         options.setdefault("embedder", DEFAULT_EMBEDDER)  # bm25 then shares their index
+    if isinstance(options.get("embedder"), str):
+        options["embedder"] = load_embedder(options["embedder"])  # once, for every pipeline
     return [
         get_pipeline(p, tokenizer=tokenizer, chunk_tokens=chunk_tokens, **options) for p in specs
     ]
