@@ -136,7 +136,17 @@ def test_eval_on_haystacks_made_before(tmp_path: Path) -> None:
 def test_every_cpp_benchmark_is_documented() -> None:
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text()
+    page = (root / "docs" / "evaluation.md").read_text()
     for source in sorted((root / "csrc" / "bench").glob("*.cpp")):
         assert f"`{source.stem}`" in readme, f"{source.name} is not described in the README"
+        assert f"| `{source.stem}` |" in page, f"{source.name} is not in docs/evaluation.md"
         head = source.read_text().splitlines()[0]
         assert head.startswith(f"// {source.stem}:"), f"{source.name} needs a header comment"
+
+
+def test_unknown_task_option_is_a_user_error() -> None:
+    result = CliRunner().invoke(
+        main, ["haystack", "-t", "thread", "-n", "900", "-O", "hopz=3", "-o", "-"]
+    )
+    assert result.exit_code == 1
+    assert "task thread has no option 'hopz'" in result.stderr

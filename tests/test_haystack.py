@@ -358,8 +358,8 @@ def test_errors_say_what_to_do() -> None:
         generate("niah", 0, tokenizer=CL100K)
     with pytest.raises(ctxengine.InvalidInputError, match="keys must be"):
         generate("niah", 1000, tokenizer=CL100K, keys=0)
-    with pytest.raises(TypeError):
-        generate("niah", 1000, tokenizer=CL100K, no_such_option=1)
+    with pytest.raises(ctxengine.InvalidInputError, match=r"no option 'hopz'.*hops"):
+        generate("thread", 1000, tokenizer=CL100K, hopz=1)
     with pytest.raises(ctxengine.InvalidInputError, match="count"):
         generate("niah", 1000, tokenizer=object())  # type: ignore[arg-type]
 
@@ -397,6 +397,33 @@ def test_any_counter_gets_its_exact_length(
     assert tok.count(hs.context) == length  # type: ignore[attr-defined]
     for s in hs.spans:
         assert hs.context[s.start : s.end] == s.text
+
+
+# Cases that once ended in "could not assemble exactly N tokens": every cut of the last unit
+# jumped over the target because of the text before it (a byte counter after a needle).
+@pytest.mark.parametrize(
+    ("task", "length", "depth"),
+    [("bios", 504, 1.0), ("niah", 550, 1.0), ("niah_multikey", 648, None), ("vt", 200, 0.0)],
+)
+def test_layout_escapes_the_cut_trap(task: str, length: int, depth: float | None) -> None:
+    tok = Bytes()
+    hs = generate(task, length, tokenizer=tok, depth=depth, seed=length)
+    assert tok.count(hs.context) == length
+    for s in hs.spans:
+        assert hs.context[s.start : s.end] == s.text
+
+
+def test_every_small_length_lands_exactly_with_a_byte_counter() -> None:
+    """A dense sweep of small lengths (where one unit is a large share of the text) with the
+    needle last: each lands exactly or says it is too small."""
+    tok = Bytes()
+    for task in ("niah", "niah_multikey", "vt", "thread", "aggregation", "bios"):
+        for length in range(60, 1200, 7):
+            try:
+                hs = generate(task, length, tokenizer=tok, depth=1.0, seed=length)
+            except ctxengine.BudgetError:
+                continue
+            assert tok.count(hs.context) == length, (task, length)
 
 
 @pytest.mark.parametrize("name", ["cl100k_base", "o200k_base"])

@@ -6,12 +6,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "common/error.hpp"
 #include "index/bm25.hpp"
 
@@ -27,19 +26,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s FILE [COPIES] [THREADS]\n", argv[0]);
     return 2;
   }
-  const int copies = argc > 2 ? std::atoi(argv[2]) : 1;
-  const std::size_t threads = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 0;
-  std::ifstream in(argv[1], std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "cannot read %s\n", argv[1]);
-    return 1;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string one = buffer.str();
+  const std::size_t copies = bench::count_arg("bench_bm25", argc, argv, 2, "COPIES", 1);
+  const std::size_t threads = bench::count_arg("bench_bm25", argc, argv, 3, "THREADS", 0, 0);
+  const std::string one = bench::read_file_or_exit("bench_bm25", argv[1]);
   std::string data;
   data.reserve(one.size() * copies);
-  for (int c = 0; c < copies; ++c) data += one;
+  for (std::size_t c = 0; c < copies; ++c) data += one;
 
   std::vector<int64_t> starts, ends;
   std::size_t pos = 0;
@@ -53,6 +45,8 @@ int main(int argc, char** argv) {
     pos = end + 2;
   }
   try {
+    CTX_REQUIRE(!starts.empty(),
+                std::string(argv[1]) + " holds no paragraphs (text between blank lines) to index");
     auto t0 = Clock::now();
     auto index = Bm25Index::build(data, starts.data(), ends.data(), starts.size(),
                                   AnalyzerOptions{}, Bm25Params{}, threads);
@@ -64,7 +58,9 @@ int main(int argc, char** argv) {
 
     std::mt19937_64 rng(42);
     std::vector<std::string> queries;
-    while (queries.size() < 1000) {
+    // Queries are 2-4 terms of one paragraph; a text whose paragraphs are all shorter than two
+    // terms gives none (bounded draws, so such a file ends with a message, not a hang).
+    for (std::size_t draw = 0; queries.size() < 1000 && draw < 1000000; ++draw) {
       const std::size_t d = rng() % starts.size();
       TermBuffer terms;
       analyze(std::string_view(data).substr(starts[d], ends[d] - starts[d]), AnalyzerOptions{},
@@ -75,6 +71,9 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < n; ++i) q += std::string(terms.term(rng() % terms.size())) + " ";
       queries.push_back(q);
     }
+    CTX_REQUIRE(
+        !queries.empty(),
+        std::string(argv[1]) + " has no paragraph of two or more words to draw queries from");
     std::vector<float> scores(10);
     std::vector<int64_t> ids(10);
     std::vector<double> lat;
@@ -90,7 +89,7 @@ int main(int argc, char** argv) {
     std::printf("query k=10: p50 %.4f ms, p90 %.4f ms, p99 %.4f ms\n", lat[lat.size() / 2],
                 lat[lat.size() * 9 / 10], lat[lat.size() * 99 / 100]);
   } catch (const Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "bench_bm25: %s\n", e.what());
     return 1;
   }
   return 0;

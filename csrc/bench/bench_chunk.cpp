@@ -7,28 +7,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "chunking/chunk.hpp"
 #include "common/error.hpp"
 #include "tokenizer/pretokenizer.hpp"
 #include "tokenizer/tiktoken_file.hpp"
 
 namespace {
-
-std::string read_file(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "bench_chunk: cannot read %s\n", path);
-    std::exit(1);
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 template <class Fn>
 double best_seconds(int repeat, Fn&& fn) {
@@ -53,15 +41,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const std::string text = read_file(argv[1]);
-    const std::string ranks = read_file(argv[2]);
+    const std::string text = bench::read_file_or_exit("bench_chunk", argv[1]);
+    const std::string ranks = bench::read_file_or_exit("bench_chunk", argv[2]);
     const std::string pattern_name = argc > 3 ? argv[3] : "cl100k_base";
     ChunkRequest request;
-    request.options.max_tokens = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 512;
+    request.options.max_tokens = bench::count_arg("bench_chunk", argc, argv, 4, "max_tokens", 512);
     request.mode = parse_chunk_mode(argc > 5 ? argv[5] : "recursive");
-    request.options.overlap = argc > 6 ? std::strtoull(argv[6], nullptr, 10) : 0;
+    request.options.overlap = bench::count_arg("bench_chunk", argc, argv, 6, "overlap", 0, 0);
     request.options.trim = request.mode != ChunkMode::Tokens;
-    const int repeat = argc > 7 ? std::atoi(argv[7]) : 3;
+    const int repeat =
+        static_cast<int>(bench::count_arg("bench_chunk", argc, argv, 7, "repeat", 3));
     const auto patterns = pattern_strings(pretokenizer_from_name(pattern_name));
     if (patterns.empty()) {
       std::fprintf(stderr, "bench_chunk: unknown pattern %s\n", pattern_name.c_str());

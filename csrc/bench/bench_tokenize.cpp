@@ -8,12 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
 #include "text/utf8.hpp"
@@ -21,17 +20,6 @@
 #include "tokenizer/tiktoken_file.hpp"
 
 namespace {
-
-std::string read_file(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "bench_tokenize: cannot read %s\n", path);
-    std::exit(1);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 double thread_cpu_seconds() {
   timespec ts;
@@ -66,14 +54,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const std::string text = read_file(argv[1]);
+    const std::string text = bench::read_file_or_exit("bench_tokenize", argv[1]);
     if (find_invalid_utf8(text) != npos) {
       std::fprintf(stderr, "bench_tokenize: %s is not valid UTF-8\n", argv[1]);
       return 1;
     }
-    const std::string ranks = read_file(argv[2]);
+    const std::string ranks = bench::read_file_or_exit("bench_tokenize", argv[2]);
     const std::string pattern_name = argc > 3 ? argv[3] : "cl100k_base";
-    const int repeats = argc > 4 ? std::max(1, std::atoi(argv[4])) : 5;
+    const int repeats =
+        static_cast<int>(bench::count_arg("bench_tokenize", argc, argv, 4, "REPEATS", 5, 1));
     const Pretokenizer p = pretokenizer_from_name(pattern_name);
     if (p == Pretokenizer::Custom) {
       std::fprintf(stderr, "bench_tokenize: unknown pattern %s\n", pattern_name.c_str());

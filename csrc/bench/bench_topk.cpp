@@ -7,14 +7,21 @@
 #include <random>
 #include <vector>
 
+#include "bench/bench_args.hpp"
+#include "common/error.hpp"
 #include "score/topk.hpp"
 
 int main(int argc, char** argv) {
-  auto arg = [&](int i, std::size_t fallback) {
-    return argc > i ? static_cast<std::size_t>(std::strtoull(argv[i], nullptr, 10)) : fallback;
-  };
-  const std::size_t n = arg(1, 200000), dim = arg(2, 384), nq = arg(3, 100), k = arg(4, 10);
-  const std::size_t threads = arg(5, 0);
+  using ctxengine::bench::count_arg;
+  const std::size_t n = count_arg("bench_topk", argc, argv, 1, "n", 200000);
+  const std::size_t dim = count_arg("bench_topk", argc, argv, 2, "dim", 384);
+  const std::size_t nq = count_arg("bench_topk", argc, argv, 3, "queries", 100);
+  const std::size_t k = count_arg("bench_topk", argc, argv, 4, "k", 10);
+  const std::size_t threads = count_arg("bench_topk", argc, argv, 5, "threads", 0, 0);
+  if (k > n) {
+    std::fprintf(stderr, "bench_topk: k (%zu) must not exceed n (%zu)\n", k, n);
+    return 2;
+  }
   std::mt19937 rng(42);
   std::normal_distribution<float> normal;
   std::vector<float> base(n * dim), queries(nq * dim);
@@ -29,12 +36,17 @@ int main(int argc, char** argv) {
   std::vector<float> scores(nq * k);
   std::vector<int64_t> ids(nq * k);
   double best = 1e30;
-  for (int rep = 0; rep < 5; ++rep) {
-    auto start = std::chrono::steady_clock::now();
-    ctxengine::inner_product_topk(queries.data(), nq, base.data(), n, dim, k, scores.data(),
-                                  ids.data(), threads);
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (s < best) best = s;
+  try {
+    for (int rep = 0; rep < 5; ++rep) {
+      auto start = std::chrono::steady_clock::now();
+      ctxengine::inner_product_topk(queries.data(), nq, base.data(), n, dim, k, scores.data(),
+                                    ids.data(), threads);
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (s < best) best = s;
+    }
+  } catch (const ctxengine::Error& e) {
+    std::fprintf(stderr, "bench_topk: %s\n", e.what());
+    return 1;
   }
   const double gflops = 2.0 * static_cast<double>(n) * dim * nq / best / 1e9;
   std::printf(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import InvalidInputError, NotBuiltError
+from ..errors import InvalidInputError
 from ..haystack._tokens import TokenCounter
 
 __all__ = ["FIT_STRATEGIES", "PIPELINES", "Pipeline", "get_pipeline"]
@@ -65,23 +65,13 @@ class _Full(Pipeline):
         return prepared
 
 
-def _require(name: str, area: str) -> Any:
-    import ctxengine
-
-    value = getattr(ctxengine, name, None)
-    if value is None:
-        raise NotBuiltError(
-            f"this pipeline needs ctxengine.{name} ({area}), which this build does not have yet"
-        )
-    return value
-
-
 class _Fit(Pipeline):
     def __init__(self, strategy: str, tokenizer: TokenCounter | str) -> None:
         self.name, self.strategy, self.tokenizer = strategy, strategy, tokenizer
 
     def prompt(self, prepared: Any, question: str, budget: int) -> Any:
-        fit = _require("fit", "packing")
+        from ..packing import fit
+
         return fit(prepared, budget, strategy=self.strategy, tokenizer=self.tokenizer)
 
 
@@ -99,16 +89,26 @@ class _Retrieval(Pipeline):
         return ("index", tokenizer, self.chunk_tokens, embed, self.options.get("by"))
 
     def prepare(self, context: str) -> Any:
-        index_type = _require("Index", "retrieval")
+        from ..index import Index
+
         index_options = {k: v for k, v in self.options.items() if k in ("embedder", "by")}
-        index = index_type(tokenizer=self.tokenizer, max_tokens=self.chunk_tokens, **index_options)
+        index = Index(tokenizer=self.tokenizer, max_tokens=self.chunk_tokens, **index_options)
         index.add(context, doc_id="haystack")
         return index
 
     def prompt(self, prepared: Any, question: str, budget: int) -> Any:
-        pack = _require("pack", "packing")
+        from ..packing import pack
+
         pack_options = {k: v for k, v in self.options.items() if k not in ("embedder", "by")}
         return pack(question, prepared, budget, mode=self.mode, **pack_options)
+
+
+def load_embedder(name: str) -> Any:
+    """The embedder called `name` (see :func:`ctxengine.embed.get_embedder`), loaded once so
+    that every haystack's index reuses it."""
+    from ..embed import get_embedder
+
+    return get_embedder(name)
 
 
 def get_pipeline(
@@ -129,6 +129,8 @@ def get_pipeline(
     if spec in RETRIEVAL_MODES:
         if spec != "bm25":
             options.setdefault("embedder", DEFAULT_EMBEDDER)
+        if isinstance(options.get("embedder"), str):
+            options["embedder"] = load_embedder(options["embedder"])
         return _Retrieval(spec, tokenizer, chunk_tokens, options)
     if spec in FIT_STRATEGIES:
         return _Fit(spec, tokenizer)

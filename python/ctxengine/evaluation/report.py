@@ -162,7 +162,7 @@ class Report:
         """Draw the NIAH heatmap of one (pipeline, task, budget) group to a PNG.
 
         Needs matplotlib (``pip install 'ctxengine[plot]'``). With several groups, pick one with
-        `pipeline`, `task` and `budget`, or each group is drawn side by side.
+        `pipeline`, `task` and `budget`, or each group gets its own panel (three per row).
         """
         try:
             import matplotlib
@@ -184,11 +184,16 @@ class Report:
         if not groups:
             raise InvalidInputError("no results to draw (check pipeline, task and budget)")
         cmap = LinearSegmentedColormap.from_list("niah", ["#d7301f", "#fdcc8a", "#1a9850"])
+        cols = min(3, len(groups))
+        nrows = -(-len(groups) // cols)
         fig, axes = plt.subplots(
-            1, len(groups), figsize=(6.5 * len(groups), 4.8), squeeze=False, layout="constrained"
+            nrows, cols, figsize=(6.5 * cols, 4.8 * nrows), squeeze=False, layout="constrained"
         )
+        flat = list(axes.flat)
+        for ax in flat[len(groups) :]:
+            ax.set_visible(False)
         image = None
-        for ax, ((p, t, b), rows) in zip(axes[0], groups.items(), strict=True):
+        for ax, ((p, t, b), rows) in zip(flat, groups.items(), strict=False):
             grid, lengths, depths = _grid(rows, value)
             image = ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
             ax.set_xticks(range(len(lengths)), [_length_label(n) for n in lengths])
@@ -202,7 +207,7 @@ class Report:
                         ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
             ax.set_title(title or f"{t} · {p}" + (f" · {b:,} tokens" if b else ""))
         if image is not None:
-            fig.colorbar(image, ax=list(axes[0]), label=value.replace("_", " "))
+            fig.colorbar(image, ax=flat[: len(groups)], label=value.replace("_", " "))
         out = Path(path)
         fig.savefig(out, dpi=120)
         plt.close(fig)

@@ -1,30 +1,158 @@
-"""Run pipelines over a grid of haystacks and collect context recall (and model scores).
+"""Run pipelines over haystacks (or dataset examples) and collect context recall, tokens used
+and, with a model, scores.
 
-For every task x length x depth x sample, one haystack is generated (at the exact length);
-every pipeline prepares it once and makes a prompt at every budget; each prompt is measured
-with :func:`context_recall`. With a model, the prompt (in the task's template, with the
-question) is sent to it and the answer scored RULER-style.
+Every item — a generated haystack, a haystack read back from JSONL, a dataset example — becomes
+a job: a context, a question, its gold facts and answers. Every pipeline prepares each context
+once (pipelines that index alike share one index) and makes a prompt at every budget; each
+prompt is measured with :func:`context_recall`. With a model, the prompt (in the item's
+template, with the question) is sent to it and the answer scored RULER-style.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError
 from ..haystack import FillerSpec, generate, load_filler, resolve_tokenizer
 from ..haystack._tokens import TokenCounter
-from ..haystack.record import Haystack, render_template
+from ..haystack.record import GoldSpan, Haystack, render_template
+from .datasets import Example
 from .llm import LLM, prompt_messages
-from .pipelines import DEFAULT_EMBEDDER, Pipeline, get_pipeline
-from .recall import context_recall
+from .pipelines import DEFAULT_EMBEDDER, Pipeline, get_pipeline, load_embedder
+from .recall import context_recall, gold_facts
 from .report import Report, Row
 from .scoring import score
 
 __all__ = ["evaluate", "evaluate_examples", "evaluate_haystacks", "run_haystack"]
 
 PipelineSpec = str | Pipeline | Callable[[str, str, int], Any]
+
+DATASET_TEMPLATE = (
+    "Answer the question using the text below. Answer briefly.\n\n{context}\n\n"
+    "Question: {question}\nAnswer:"
+)
+
+
+@dataclass
+class _Job:
+    """One context and question to make prompts for."""
+
+    task: str
+    context: str
+    question: str
+    gold: list[GoldSpan]
+    answers: list[str]
+    template: str
+    length: int
+    depth: float | None
+    index: int
+
+
+def _haystack_job(hs: Haystack, depth: float | None = None) -> _Job:
+    gold = gold_facts(hs)
+    if depth is None and gold:
+        depth = gold[0].depth
+    return _Job(
+        hs.task, hs.context, hs.question, gold, hs.answers, hs.template, hs.target_length,
+        depth, hs.index,
+    )  # fmt: skip
+
+
+def _rows(
+    job: _Job,
+    pipeline: Pipeline,
+    prepared: Any,
+    budgets: Sequence[int | None],
+    tokenizer: TokenCounter,
+    llm: LLM | None,
+) -> Iterator[Row]:
+    for budget in budgets:
+        packed = pipeline.prompt(prepared, job.question, budget or 0)
+        r = context_recall(packed, job.gold, tokenizer=tokenizer, answers=job.answers)
+        row = Row(
+            pipeline=pipeline.name,
+            task=job.task,
+            length=job.length,
+            depth=job.depth,
+            budget=budget,
+            recall=r.recall,
+            answer_recall=r.answer_recall,
+            tokens=r.tokens,
+            found=r.found,
+            facts=len(r.facts),
+            index=job.index,
+            token_offsets=[f.token_offset for f in r.facts],
+        )
+        if llm is not None and job.answers:
+            text = packed if isinstance(packed, str) else packed.text
+            row.prediction = llm(prompt_messages(render_template(job.template, text, job.question)))
+            row.score = score(job.task, row.prediction, job.answers)
+        yield row
+
+
+def _run(
+    jobs: Iterable[_Job],
+    pipelines: list[Pipeline],
+    budgets: Sequence[int | None],
+    *,
+    tokenizer: TokenCounter,
+    llm: LLM | None,
+    total: int,
+    progress: bool,
+    on_row: Callable[[Row], None] | None = None,
+) -> Report:
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="item", file=sys.stderr, dynamic_ncols=True)
+    report = Report()
+    prepared: dict[Any, Any] = {}
+    context: str | None = None
+    try:
+        for job in jobs:
+            if job.context is not context:  # a new context: prepare it afresh
+                context, prepared = job.context, {}
+            for pipeline in pipelines:
+                key = pipeline.prepare_key()
+                if key not in prepared:
+                    prepared[key] = pipeline.prepare(job.context)
+                for row in _rows(job, pipeline, prepared[key], budgets, tokenizer, llm):
+                    report.rows.append(row)
+                    if on_row is not None:
+                        on_row(row)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
+
+
+def _build(
+    pipelines: PipelineSpec | Sequence[PipelineSpec],
+    tokenizer: TokenCounter,
+    chunk_tokens: int,
+    options: dict[str, Any] | None,
+) -> list[Pipeline]:
+    specs: list[PipelineSpec] = (
+        [pipelines]
+        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
+        else list(pipelines)
+    )
+    if not specs:
+        raise InvalidInputError("give at least one pipeline")
+    options = dict(options or {})
+    if any(p in ("dense", "hybrid") for p in specs if isinstance(p, str)):
+        options.setdefault("embedder", DEFAULT_EMBEDDER)  # bm25 then shares their index
+    if isinstance(options.get("embedder"), str):
+        options["embedder"] = load_embedder(options["embedder"])  # once, for every pipeline
+    return [
+        get_pipeline(p, tokenizer=tokenizer, chunk_tokens=chunk_tokens, **options) for p in specs
+    ]
 
 
 def run_haystack(
@@ -34,50 +162,10 @@ def run_haystack(
     *,
     tokenizer: TokenCounter,
     llm: LLM | None = None,
-    cache: dict[Any, Any] | None = None,
 ) -> list[Row]:
-    """Rows for one haystack through one pipeline at each budget.
-
-    `cache` (one dict per haystack) lets pipelines with the same ``prepare_key`` share the
-    prepared context (one index for bm25, dense and hybrid)."""
-    key = pipeline.prepare_key()
-    if cache is not None and key in cache:
-        prepared = cache[key]
-    else:
-        prepared = pipeline.prepare(hs.context)
-        if cache is not None:
-            cache[key] = prepared
-    rows = []
-    depth = hs.spans[0].depth if len(hs.spans) == 1 else _gold_depth(hs)
-    for budget in budgets:
-        packed = pipeline.prompt(prepared, hs.question, budget or 0)
-        r = context_recall(packed, hs, tokenizer=tokenizer)
-        row = Row(
-            pipeline=pipeline.name,
-            task=hs.task,
-            length=hs.target_length,
-            depth=depth,
-            budget=budget,
-            recall=r.recall,
-            answer_recall=r.answer_recall,
-            tokens=r.tokens,
-            found=r.found,
-            facts=len(r.facts),
-            index=hs.index,
-            token_offsets=[f.token_offset for f in r.facts],
-        )
-        if llm is not None:
-            text = packed if isinstance(packed, str) else packed.text
-            prediction = llm(prompt_messages(render_template(hs.template, text, hs.question)))
-            row.prediction = prediction
-            row.score = score(hs.task, prediction, hs.answers)
-        rows.append(row)
-    return rows
-
-
-def _gold_depth(hs: Haystack) -> float | None:
-    gold = [s.depth for s in hs.spans if s.kind != "distractor"]
-    return gold[0] if gold else None
+    """Rows for one haystack through one pipeline at each budget."""
+    prepared = pipeline.prepare(hs.context)
+    return list(_rows(_haystack_job(hs), pipeline, prepared, budgets, tokenizer, llm))
 
 
 def evaluate(
@@ -101,27 +189,23 @@ def evaluate(
     """Context recall (and, with `llm`, model scores) of `pipelines` over a haystack grid.
 
     `pipelines`: names (``"bm25"``, ``"dense"``, ``"hybrid"``, ``"head_tail"``, ``"full"``
-    ...), :class:`Pipeline` objects or callables ``fn(question, context, budget)``. A depth of
-    None places the gold facts at seeded random depths. `task_options` gives options per task
-    (``{"thread": {"hops": 3}}``); `pipeline_options` go to the named pipelines (``embedder``
-    and ``by`` to :class:`ctxengine.Index`, the rest to :func:`ctxengine.pack`). `progress`
-    shows a progress bar on stderr; `on_row` is called with each result as it comes.
+    ...), :class:`Pipeline` objects or callables ``fn(question, context, budget)``. One
+    haystack is generated per task x length x depth x sample (a depth of None places the gold
+    facts at seeded random depths). `task_options` gives options per task (``{"thread":
+    {"hops": 3}}``); `pipeline_options` go to the named pipelines (``embedder`` and ``by`` to
+    :class:`ctxengine.Index`, the rest to :func:`ctxengine.pack`). `progress` shows a progress
+    bar on stderr; `on_row` is called with each result as it comes.
 
     >>> report = evaluate("full", lengths=[1000], depths=[0.5], budgets=[None])  # doctest: +SKIP
     >>> report.rows[0].recall
     1.0
     """
-    specs = (
-        [pipelines]
-        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
-        else list(pipelines)
-    )
-    if not specs or not tasks or not lengths or not depths or not budgets:
+    if not tasks or not lengths or not depths or not budgets or samples < 1:
         raise InvalidInputError(
-            "evaluate needs at least one pipeline, task, length, depth and budget"
+            "evaluate needs at least one pipeline, task, length, depth, budget and sample"
         )
     tok = resolve_tokenizer(tokenizer)
-    built = _build(specs, tok, chunk_tokens, pipeline_options)
+    built = _build(pipelines, tok, chunk_tokens, pipeline_options)
     fill = load_filler(filler, seed=seed)
     grid = [
         (task, length, depth, sample)
@@ -130,9 +214,8 @@ def evaluate(
         for depth in depths
         for sample in range(samples)
     ]
-    bar = _progress(len(grid), progress)
-    report = Report()
-    try:
+
+    def jobs() -> Iterator[_Job]:
         for n, (task, length, depth, sample) in enumerate(grid):
             options = (task_options or {}).get(task, {})
             hs = generate(
@@ -140,41 +223,12 @@ def evaluate(
                 **options,
             )  # fmt: skip
             hs.index = n
-            cache: dict[Any, Any] = {}  # one index per haystack, shared by the pipelines
-            for pipeline in built:
-                for row in run_haystack(hs, pipeline, budgets, tokenizer=tok, llm=llm, cache=cache):
-                    row.depth = depth
-                    report.rows.append(row)
-                    if on_row is not None:
-                        on_row(row)
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return report
+            yield _haystack_job(hs, depth)
 
-
-def _build(
-    specs: Sequence[PipelineSpec],
-    tokenizer: TokenCounter,
-    chunk_tokens: int,
-    options: dict[str, Any] | None,
-) -> list[Pipeline]:
-    options = dict(options or {})
-    if any(p in ("dense", "hybrid") for p in specs if isinstance(p, str)):
-        options.setdefault("embedder", DEFAULT_EMBEDDER)  # bm25 then shares their index
-    return [
-        get_pipeline(p, tokenizer=tokenizer, chunk_tokens=chunk_tokens, **options) for p in specs
-    ]
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="haystack", file=sys.stderr, dynamic_ncols=True)
+    return _run(
+        jobs(), built, budgets, tokenizer=tok, llm=llm, total=len(grid), progress=progress,
+        on_row=on_row,
+    )  # fmt: skip
 
 
 def evaluate_haystacks(
@@ -193,38 +247,16 @@ def evaluate_haystacks(
     items = list(haystacks)
     if not items:
         raise InvalidInputError("no haystacks to evaluate")
-    specs = (
-        [pipelines]
-        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
-        else list(pipelines)
-    )
     tok = resolve_tokenizer(tokenizer if tokenizer is not None else items[0].tokenizer)
-    built = _build(specs, tok, chunk_tokens, pipeline_options)
-    bar = _progress(len(items), progress)
-    report = Report()
-    try:
-        for hs in items:
-            cache: dict[Any, Any] = {}
-            for pipeline in built:
-                report.rows += run_haystack(
-                    hs, pipeline, budgets, tokenizer=tok, llm=llm, cache=cache
-                )
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return report
-
-
-DATASET_TEMPLATE = (
-    "Answer the question using the text below. Answer briefly.\n\n{context}\n\n"
-    "Question: {question}\nAnswer:"
-)
+    built = _build(pipelines, tok, chunk_tokens, pipeline_options)
+    return _run(
+        (_haystack_job(hs) for hs in items), built, budgets, tokenizer=tok, llm=llm,
+        total=len(items), progress=progress,
+    )  # fmt: skip
 
 
 def evaluate_examples(
-    examples: Sequence[Any],
+    examples: Sequence[Example],
     pipelines: PipelineSpec | Sequence[PipelineSpec] = "head_tail",
     *,
     budgets: Sequence[int | None] = (8_000,),
@@ -242,51 +274,19 @@ def evaluate_examples(
     of one document) are prepared once. A row's `length` is the exact token count of the
     context.
     """
-    specs = (
-        [pipelines]
-        if isinstance(pipelines, (str, Pipeline)) or callable(pipelines)
-        else list(pipelines)
-    )
     tok = resolve_tokenizer(tokenizer)
-    built = _build(specs, tok, chunk_tokens, pipeline_options)
-    bar = _progress(len(examples), progress)
-    report = Report()
-    context_id, length = -1, 0
-    cache: dict[Any, Any] = {}
-    try:
+    built = _build(pipelines, tok, chunk_tokens, pipeline_options)
+
+    def jobs() -> Iterator[_Job]:
+        context, length = None, 0
         for n, ex in enumerate(examples):
-            if id(ex.context) != context_id:  # a new document: count it, prepare it afresh
-                context_id, length, cache = id(ex.context), int(tok.count(ex.context)), {}
-            for pipeline in built:
-                key = pipeline.prepare_key()
-                if key not in cache:
-                    cache[key] = pipeline.prepare(ex.context)
-                for budget in budgets:
-                    packed = pipeline.prompt(cache[key], ex.question, budget or 0)
-                    r = context_recall(packed, ex.evidence, tokenizer=tok, answers=ex.answers)
-                    row = Row(
-                        pipeline=pipeline.name,
-                        task=ex.dataset,
-                        length=length,
-                        depth=None,
-                        budget=budget,
-                        recall=r.recall,
-                        answer_recall=r.answer_recall,
-                        tokens=r.tokens,
-                        found=r.found,
-                        facts=len(r.facts),
-                        index=n,
-                        token_offsets=[f.token_offset for f in r.facts],
-                    )
-                    if llm is not None and ex.answers:
-                        text = packed if isinstance(packed, str) else packed.text
-                        prompt = render_template(template, text, ex.question)
-                        row.prediction = llm(prompt_messages(prompt))
-                        row.score = score(ex.dataset, row.prediction, ex.answers)
-                    report.rows.append(row)
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return report
+            if ex.context is not context:  # count each document once
+                context, length = ex.context, int(tok.count(ex.context))
+            yield _Job(
+                ex.dataset, ex.context, ex.question, ex.evidence, ex.answers, template, length,
+                None, n,
+            )  # fmt: skip
+
+    return _run(
+        jobs(), built, budgets, tokenizer=tok, llm=llm, total=len(examples), progress=progress
+    )

@@ -14,10 +14,12 @@ samples. Everything is deterministic in `seed`.
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .._native import check_internal
 from ..errors import InvalidInputError
 from ._tokens import TokenCounter, resolve_tokenizer, tokenizer_name
 from .filler import Filler, FillerSpec, load_filler, split_units
@@ -83,6 +85,12 @@ def generate(
         raise InvalidInputError(f"length must be a positive integer, got {length!r}")
     if measure not in MEASURES:
         raise InvalidInputError(f"measure must be 'context' or 'input', got {measure!r}")
+    known = [n for n in inspect.signature(spec.generate).parameters if n != "ti"]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InvalidInputError(
+            f"task {task} has no option {unknown[0]!r}; its options are {', '.join(known)}"
+        )
     tok = resolve_tokenizer(tokenizer)
     fill = load_filler(filler, seed=seed)
     rng = random.Random(f"{task}/{seed}/{index}")
@@ -97,7 +105,8 @@ def generate(
         context, spans, tokens = layout.context, layout.spans, layout.tokens
         exact = True
     else:
-        assert plan.build is not None
+        check_internal(plan.build is not None, f"task {task} gave neither units nor build")
+        assert plan.build is not None  # for the type checker
         context, spans, tokens, _n = fit_units(
             length,
             tok,

@@ -14,7 +14,9 @@ The method here plans with estimates and then lands exactly, checking with whole
    window around the cut (the window's count moves with the whole text's count, because
    pre-tokenization does not look further than the neighbouring pre-tokens), then the whole text
    is counted again. If no cut lands exactly (a character that adds two tokens at once), the
-   last unit is swapped for the next one from the stream and the search repeats.
+   last unit is swapped for the next one from the stream and the search repeats; after four
+   misses in a row the unit before it is swapped for a different one too (the text before the
+   cut can make every cut jump over the target, e.g. when a cut needs a separator).
 
 So the guarantee rests on the final whole count, never on additivity: ``count(head + context +
 tail) == length`` exactly, or an error. Structured haystacks whose units cannot be cut (a JSON
@@ -61,13 +63,14 @@ class Layout:
 
 
 class _Stream:
-    """Filler units with token estimates, pulled on demand (with push-back)."""
+    """Filler units with token estimates, pulled on demand."""
 
     def __init__(self, units: Iterator[str], tokenizer: TokenCounter) -> None:
         self._it = units
         self._tok = tokenizer
         self._ready: deque[tuple[str, float]] = deque()
         self._per_char = 0.25  # tokens per character, refined as groups are counted
+        self._calibrated = False
 
     def take(self, tokens: float) -> list[tuple[str, float]]:
         """Units whose estimated tokens add up to at least `tokens` (at least one unit)."""
@@ -86,8 +89,25 @@ class _Stream:
             self._fill(1)
         return self._ready.popleft()
 
+    def next_other(self, text: str) -> tuple[str, float]:
+        """The next unit whose text differs from `text` (a repeating filler cycles)."""
+        unit = self.next()
+        for _ in range(64):
+            if unit[0] != text:
+                break
+            unit = self.next()
+        return unit
+
     def _fill(self, tokens: float) -> None:
-        # Pull enough units for `tokens` at the current rate (plus a little), in groups.
+        # Pull enough units for `tokens` at the current rate (plus a little), in groups; the
+        # first time, one group alone first, to learn the filler's tokens per character.
+        if not self._calibrated:
+            self._calibrated = True
+            self._fill(0)
+            if self._ready:
+                tokens -= sum(est for _, est in self._ready)
+                if tokens <= 0:
+                    return
         groups: list[list[str]] = []
         want_chars = tokens / self._per_char * 1.05 + 1
         chars = 0.0
@@ -142,6 +162,7 @@ def assemble(
     pool = stream.take(length - fixed) if length > fixed else [stream.next()]
     depths = [inserts[i].depth for i in order]
     slots = _place(pool, depths, insert_tokens)
+    misses = 0
     for _attempt in range(_MAX_ATTEMPTS):
         full = _render(pool, slots, order, inserts, len(pool[-1][0]))
         total = measure.count(full.context)
@@ -166,7 +187,14 @@ def assemble(
             exact = measure.count(layout.context)
             if exact == length:
                 return Layout(layout.context, layout.spans, exact, len(pool))
-        pool[-1] = stream.next()  # no cut of this unit lands exactly: try the next unit
+        # No cut of this unit lands exactly: try the next unit instead. When several in a row
+        # fail, the text before the last unit is the trap (every cut adds a separator, and the
+        # count jumps over the target), so swap the unit before it as well.
+        misses += 1
+        if misses % 4 == 0 and len(pool) > 1:
+            pool.pop()
+            slots = [min(b, len(pool)) for b in slots]
+        pool[-1] = stream.next_other(pool[-1][0])
     raise InternalError(
         f"could not assemble exactly {length} tokens after {_MAX_ATTEMPTS} attempts "
         "(please report this with the tokenizer and filler used)"
@@ -291,14 +319,14 @@ def _render_tail(
     return _render(pool[-1:], [1] * len(after), [order[k] for k in after], inserts, cut)
 
 
-def _with_tail(full: _Rendered, tail: _Rendered) -> Layout:
+def _with_tail(full: _Rendered, tail: _Rendered) -> _Rendered:
     """The full rendering with its tail (last unit onwards) replaced by `tail`."""
     start = full.last_start
     spans = [s for s in full.spans if s.start < start] + [
         GoldSpan(s.start + start, s.end + start, s.text, s.kind, s.answer, s.depth)
         for s in tail.spans
     ]
-    return Layout(full.context[:start] + tail.context, spans, -1, 0)
+    return _Rendered(full.context[:start] + tail.context, spans, start)
 
 
 _TOO_LONG = -1

@@ -16,10 +16,11 @@ The gold spans are the attribute sentences the question needs.
 from __future__ import annotations
 
 import random
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ...errors import InvalidInputError
+from ...errors import InternalError, InvalidInputError
 from .. import _words
 from ..layout import Insert
 from ..record import GoldSpan
@@ -124,15 +125,19 @@ def biographies(
     used: set[str] = set()
 
     def fresh_name(first: str | None = None, last: str | None = None) -> str:
-        for _ in range(10_000):
+        # A name not used yet; with `first` or `last` when one is still free (a few tries),
+        # else any name (there are about 200,000).
+        for attempt in range(10_000):
+            keep = attempt < 50
             name = (
-                f"{first or rng.choice(_words.FIRST_NAMES)} "
-                f"{rng.choice(_words.FIRST_NAMES)[0]}. {last or rng.choice(_words.LAST_NAMES)}"
+                f"{first if keep and first else rng.choice(_words.FIRST_NAMES)} "
+                f"{rng.choice(string.ascii_uppercase)}. "
+                f"{last if keep and last else rng.choice(_words.LAST_NAMES)}"
             )
             if name not in used:
                 used.add(name)
                 return name
-        return fresh_name()  # the given first/last name is exhausted: any name
+        raise InternalError("ran out of distinct names for biographies")
 
     targets = [_person(rng, fresh_name()) for _ in range(people)]
     if question == "rank":

@@ -225,10 +225,12 @@ def frequent_words(
     rng.shuffle(words)
     answers = vocab[1 : top + 1]
 
+    rarest = vocab[len(vocab) // 2 :]
+
     def units() -> Iterator[str]:
         yield from (w + " " for w in words)
         while True:  # more than planned: the rarest words, which cannot change the top
-            yield rng.choice(vocab[len(vocab) // 2 :]) + " "
+            yield rng.choice(rarest) + " "
 
     def finish(context: str, spans: list[GoldSpan]) -> tuple[list[str], list[GoldSpan]]:
         freq = Counter(w for w in context.split() if w != "...")
