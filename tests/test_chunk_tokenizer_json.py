@@ -81,6 +81,38 @@ def test_chunks_equal_hf_counts_on_real_text(variant: Any, by: str) -> None:
     assert len(chunks) > 100
 
 
+@pytest.mark.parametrize("by", ["recursive", "tokens"])
+def test_lines_the_normalizer_changes_are_re_encoded_alone(variant: Any, by: str) -> None:
+    # Real text as it is: one catalog is not NFC and most lines have capitals, so the Qwen2 and
+    # Lowercase files count the spans within unchanged lines with the twin and re-encode those
+    # that touch a changed line.
+    name, tok, hf = variant
+    text = real_text()
+    lines = text.split("\n")
+    if name == "qwen2-nfc":
+        changed = sum(unicodedata.normalize("NFC", x) != x for x in lines)
+        assert 0 < changed < len(lines) // 4
+    chunks = ctxengine.chunk(text, 64, tokenizer=tok, by=by)
+    check_chunks(text, chunks, 64, hf_counter(hf), trim=by != "tokens")
+
+
+LINES = st.lists(
+    st.text(alphabet="ab AB 'sS\t1.é\u0301e\u0301Å\uf900中👍-", max_size=40), max_size=12
+).map("\n".join)
+
+
+@settings(max_examples=25, deadline=None)
+@given(text=LINES, data=st.data())
+def test_spans_across_changed_lines_hypothesis(variant: Any, text: str, data: Any) -> None:
+    _, tok, hf = variant
+    count = hf_counter(hf)
+    limit = data.draw(
+        st.integers(5, 12)
+    )  # a character: up to 4 byte-level tokens, 5 with a prefix space
+    chunks = ctxengine.chunk(text, limit, tokenizer=tok, by="recursive")
+    check_chunks(text, chunks, limit, count)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -123,8 +155,9 @@ def test_spans_chunks_and_count_until_hypothesis(variant: Any, text: str, data: 
     assert tokens == count(text[:end]) <= limit
     assert end == len(text) or count(text[: end + 1]) > limit
     by = data.draw(st.sampled_from(MODES))
-    chunks = ctxengine.chunk(text, limit + 3, tokenizer=tok, by=by)
-    check_chunks(text, chunks, limit + 3, count, trim=by != "tokens")
+    # A character takes up to 4 byte-level tokens, 5 with a prefix space.
+    chunks = ctxengine.chunk(text, limit + 5, tokenizer=tok, by=by)
+    check_chunks(text, chunks, limit + 5, count, trim=by != "tokens")
 
 
 def test_huge_pieces_are_chunked_exactly(variant: Any) -> None:
