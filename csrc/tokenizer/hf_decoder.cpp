@@ -34,24 +34,6 @@ void wordpiece_cleanup(std::string& t) {
   for (const auto& p : kPairs) replace_all(t, p[0], p[1]);
 }
 
-void append_cp(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 void byte_level(std::vector<std::string>& tokens) {
   std::string bytes;
   for (const std::string& t : tokens) {
@@ -122,7 +104,7 @@ void strip(const DecoderStep& s, std::vector<std::string>& tokens) {
       stop_cut = index;
     }
     std::string out;
-    for (std::size_t i = start_cut; i < stop_cut; ++i) append_cp(out, cps[i]);
+    for (std::size_t i = start_cut; i < stop_cut; ++i) append_utf8(out, cps[i]);
     t = std::move(out);
   }
 }

@@ -12,24 +12,6 @@
 namespace ctxengine::hf {
 namespace {
 
-void encode_utf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Builds the next version of the text; push() keeps the source range of the input code point.
 struct Rewriter {
   NormalizedText out;
@@ -254,7 +236,7 @@ void NormalizedText::assign(std::string_view text, std::size_t offset) {
 void NormalizedText::append_utf8(std::string& out, std::vector<uint32_t>* byte_cp) const {
   for (std::size_t i = 0; i < cps.size(); ++i) {
     const std::size_t before = out.size();
-    encode_utf8(cps[i], out);
+    ctxengine::append_utf8(out, cps[i]);
     if (byte_cp != nullptr) byte_cp->insert(byte_cp->end(), out.size() - before, i);
   }
 }
