@@ -162,6 +162,22 @@ def test_spans_chunks_and_count_until_hypothesis(variant: Any, text: str, data: 
     check_chunks(text, chunks, limit + 5, count, trim=by != "tokens")
 
 
+@pytest.mark.parametrize("by", ["recursive", "tokens"])
+def test_a_text_with_a_non_special_added_token_is_re_encoded(tmp_path: Path, by: str) -> None:
+    # Non-special added tokens are always matched (one id), which the twin knows nothing of.
+    spec = hf_files.byte_level_bpe(max_rank=20000, ignore_merges=True)
+    spec["added_tokens"].append(
+        {"id": 30000, "content": "ctxengine", "single_word": False, "lstrip": False,
+         "rstrip": False, "normalized": False, "special": False}
+    )  # fmt: skip
+    path = hf_files.write(spec, tmp_path / "tokenizer.json")
+    tok = load(path)
+    text = real_text()[:6_000].replace(" the ", " ctxengine ")
+    assert tok.count("ctxengine") == 1 and not tok._core.span_counting.twin_applies(text.encode())
+    chunks = ctxengine.chunk(text, 40, tokenizer=tok, by=by)
+    check_chunks(text, chunks, 40, hf_counter(hf_files.oracle(path)), trim=by != "tokens")
+
+
 def test_huge_pieces_are_chunked_exactly(variant: Any) -> None:
     _, tok, hf = variant
     count = hf_counter(hf)
