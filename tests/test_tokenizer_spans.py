@@ -219,3 +219,76 @@ def test_pathological_inputs(name: str) -> None:
     prefix = tok.count_until(line, 1000)
     assert prefix.tokens == tok.count(line[: prefix.end]) <= 1000
     assert tok.count(line[: prefix.end + 1]) > 1000
+
+
+# Long pieces: fit() resolves the limit inside a long piece from one encoding of it (token
+# boundaries of a piece's encoding are where its prefixes encode to the same tokens), and spans
+# that start or end inside one re-encode only their own part. Every answer is checked against
+# re-encoding the substring.
+LONG_RUNS = [
+    "a" * 3000,  # one letter: tokens of many bytes
+    "abcdefghij" * 300,
+    "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1500)),  # CJK, no punctuation
+    "\u4e2d\u6587" * 900,
+    "ab\u0301c\u00e9" * 500,  # combining marks inside the letter run
+    "." * 2500,  # a punctuation run
+    "-=" * 1200 + "\n\n",
+    " " * 2500,  # a whitespace run (its prefixes split differently)
+    "\n" * 600 + " " * 600,
+    "1" * 2000,  # digits: short pieces
+]
+long_run = st.sampled_from(LONG_RUNS)
+
+
+def check_spans(tok, spans, text: str, a: int, b: int) -> None:
+    assert spans.count(a, b) == tok.count(text[a:b]), (a, b)
+
+
+@given(head=edge_text, run=long_run, tail=edge_text, data=st.data())
+def test_spans_and_fit_inside_and_across_long_pieces(
+    tok, head: str, run: str, tail: str, data: st.DataObject
+) -> None:
+    text = head + run + tail
+    spans = tok.spans(text)
+    n, r0, r1 = len(text), len(head), len(head) + len(run)
+    inside = st.integers(r0, r1)
+    for _ in range(3):
+        # Both ends inside the run, the start before it, the end after it, anywhere.
+        a = data.draw(st.one_of(inside, st.integers(0, n)))
+        b = data.draw(st.one_of(inside, st.integers(a, n)).filter(lambda x, a=a: x >= a))
+        check_spans(tok, spans, text, a, b)
+        limit = data.draw(st.one_of(st.integers(0, 8), st.integers(0, 1200)))
+        check_fit(tok, spans, text, a, b, limit)
+
+
+def test_fit_limits_deep_inside_long_pieces(tok) -> None:
+    rng = random.Random(11)
+    for run in LONG_RUNS:
+        text = "Intro text, then a long run: " + run + " and the end.\n"
+        spans = tok.spans(text)
+        n = len(text)
+        total = tok.count(text)
+        for _ in range(6):
+            a = rng.randrange(n // 2)
+            limit = rng.randrange(1, total + 2)
+            check_fit(tok, spans, text, a, n, limit)
+            e = spans.fit(a, n, limit)
+            # Chunking asks for the count of the span fit() returned (memoized when long).
+            assert spans.count(a, e) == tok.count(text[a:e])
+
+
+def test_chunking_a_long_piece_in_windows(tok) -> None:
+    """What chunking does on a 1 MB line: successive fits from where the last one ended."""
+    for text in ("a" * 200_000, "".join(chr(0x4E00 + (i * 31) % 9000) for i in range(60_000))):
+        spans = tok.spans(text)
+        pos, n = 0, len(text)
+        rng = random.Random(5)
+        for _ in range(6):
+            limit = rng.choice([1, 17, 128, 512])
+            window = min(n, pos + 12 * limit)
+            e = spans.fit(pos, window, limit)
+            assert pos <= e <= window
+            assert spans.count(pos, e) == tok.count(text[pos:e]) <= limit
+            if e < window:
+                assert tok.count(text[pos : e + 1]) > limit
+            pos = max(e, pos + 1) + rng.randrange(5)

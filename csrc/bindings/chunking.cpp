@@ -1,7 +1,8 @@
 // Bindings of chunking (csrc/chunking): convert, release the GIL, call, wrap.
 //
-// The tokenizer is either a native BpeTokenizer (its span counters and token offsets) or any
-// Python callable count(str) -> int, wrapped as a SpanCounter that takes the GIL only while it
+// The tokenizer is either a native BpeTokenizer (its span counters and token offsets), the span
+// counting of a tokenizer.json pipeline (hf::SpanCounting), or any Python callable
+// count(str) -> int, wrapped as a SpanCounter that takes the GIL only while it
 // calls back into Python.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -19,6 +20,7 @@
 #include "common/error.hpp"
 #include "text/utf8.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
+#include "tokenizer/hf_span_counter.hpp"
 
 namespace py = pybind11;
 
@@ -67,6 +69,14 @@ ChunkTokenizer chunk_tokenizer(const py::object& tokenizer) {
                             tok->encode_with_offsets(text, nullptr, ids, bytes);
                             starts.assign(bytes.begin(), bytes.end());
                           }};
+  }
+  if (py::isinstance<hf::SpanCounting>(tokenizer)) {  // a tokenizer.json pipeline
+    auto counting = tokenizer.cast<std::shared_ptr<hf::SpanCounting>>();
+    return ChunkTokenizer{
+        [counting](std::string_view text) { return counting->span_counter(text); },
+        [counting](std::string_view text, std::vector<int64_t>& starts) {
+          counting->token_starts(text, starts);
+        }};
   }
   if (!PyCallable_Check(tokenizer.ptr()))
     throw_error(ErrorKind::InvalidArgument,

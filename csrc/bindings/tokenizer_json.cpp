@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "tokenizer/hf_bpe.hpp"
 #include "tokenizer/hf_pipeline.hpp"
+#include "tokenizer/hf_span_counter.hpp"
 #include "tokenizer/hf_unicode.hpp"
 #include "tokenizer/normalizer.hpp"
 #include "tokenizer/wordpiece.hpp"
@@ -143,7 +144,8 @@ void bind_tokenizer_json(py::module_& root) {
         return to_array(std::move(out), 3);
       });
 
-  py::class_<Pipeline>(m, "Pipeline", "A tokenizer.json pipeline (built by tokenizer_json.py).")
+  py::class_<Pipeline, std::shared_ptr<Pipeline>>(
+      m, "Pipeline", "A tokenizer.json pipeline (built by tokenizer_json.py).")
       .def(py::init<>())
       .def(
           "add_normalizer",
@@ -366,6 +368,34 @@ void bind_tokenizer_json(py::module_& root) {
             return p.find_token(view, m);
           },
           py::arg("text"), py::arg("mask"));
+
+  py::class_<hf::SpanCounting, std::shared_ptr<hf::SpanCounting>>(
+      m, "SpanCounting",
+      "Span counting of a pipeline: its BpeTokenizer twin where exact, else C++ re-encoding.")
+      // The twin crosses as a plain object: a stub naming another native module's class does
+      // not type-check (mypy), and the Python layer only passes it through.
+      .def(py::init([](std::shared_ptr<Pipeline> pipeline, const py::object& twin) {
+             std::shared_ptr<BpeTokenizer> t;
+             if (!twin.is_none()) t = twin.cast<std::shared_ptr<BpeTokenizer>>();
+             return std::make_shared<hf::SpanCounting>(std::move(pipeline), std::move(t));
+           }),
+           py::arg("pipeline"), py::arg("twin") = py::none(),
+           "`twin`: a BpeTokenizer that counts like the pipeline when twin_applies(), or None.")
+      .def_property_readonly(
+          "twin",
+          [](const hf::SpanCounting& c) -> py::object {
+            if (c.twin() == nullptr) return py::none();
+            return py::cast(std::const_pointer_cast<BpeTokenizer>(c.twin()));
+          },
+          "The BpeTokenizer twin, or None.")
+      .def(
+          "twin_applies",
+          [](const hf::SpanCounting& c, const py::bytes& text) {
+            const std::string_view view = text;
+            py::gil_scoped_release release;
+            return c.twin_applies(view);
+          },
+          py::arg("text"), "Whether the twin counts every span of this UTF-8 text exactly.");
 }
 
 }  // namespace ctxengine::bindings

@@ -6,16 +6,19 @@
 //   them ends on a boundary of the whole text; from there on both scans agree;
 // - the end: a piece's match may look past its end (\s+(?!\S) and \s++$ see the whole
 //   whitespace run and what follows it), so cutting the text at b can change the pieces before
-//   b. A piece that ends with a non-space character does not change when the text is cut at or
-//   after its end (its decision only looked at characters it did not take, and a cut can only
-//   turn those into "end of text", which every alternative treats as a non-match), so the
-//   boundary after the last such piece before b is safe.
+//   b. A piece that holds a non-space character does not change when the text is cut at or
+//   after its end, and neither does any piece before it (see safe_at), so the boundary after
+//   the last such piece before b is safe.
 // count(a, b) is then a re-scan of the head, a prefix-sum difference over the middle and a
-// re-encode of the tail: O(log n) plus the edges' length. Tests compare it with re-encoding.
+// re-encode of the tail: O(log n) plus the edges' length. fit(a, b, limit) searches the prefix
+// sums for the safe boundaries on either side of the limit and resolves only the piece between
+// them (inside a long piece, from one encoding of it: see resolve()). Tests compare every
+// answer with re-encoding.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -56,17 +59,44 @@ class BpeSpanCounter final : public SpanCounter {
   std::size_t safe_boundary_before(std::size_t pos) const noexcept;
 
  private:
+  // A position and the exact count of text[begin, pos) for the span being searched.
+  struct Point {
+    std::size_t pos;
+    std::size_t count;
+  };
+  template <class Scanner>
+  void build_with(std::size_t limit, std::size_t huge_piece);
   void build(std::size_t limit, std::size_t huge_piece);
-  bool space_before(std::size_t pos) const noexcept;
+  // Whether boundary k (k >= 1) is safe: its piece holds a non-space character.
+  bool safe_at(std::size_t k) const noexcept { return has_nonspace(starts_[k - 1], starts_[k]); }
+  bool has_nonspace(std::size_t a, std::size_t b) const noexcept;
+  // The last k with starts_[k] <= pos that is safe and after `begin`, or 0 when there is none.
+  std::size_t safe_index_before(std::size_t begin, std::size_t pos) const noexcept;
+  Point resolve(std::size_t a, std::size_t c, std::size_t hi, bool hi_over,
+                std::size_t limit) const;
+  Point bisect(std::size_t a, std::size_t c, Point lo, std::size_t hi, bool hi_over,
+               std::size_t limit) const;
   std::size_t next_char(std::size_t i) const noexcept;
   std::size_t char_start(std::size_t i) const noexcept;
   std::size_t middle_char(std::size_t lo, std::size_t hi) const noexcept;
+  bool memo_find(std::size_t begin, std::size_t end, std::size_t* count) const;
+  void memo_put(std::size_t begin, std::size_t end, std::size_t count) const;
 
   const BpeTokenizer* tok_;
   std::string_view text_;
   std::vector<uint32_t> starts_;  // starts_[0] = 0, ..., starts_.back() = covered()
   std::vector<uint32_t> cum_;     // cum_[k] = tokens of the pieces before starts_[k]
   std::size_t huge_end_ = 0;
+
+  // The counts of the last few long spans that fit() or count() computed: a chunker asks for
+  // the count of the span fit() just returned, which inside a long piece costs an encoding.
+  struct Memo {
+    std::size_t begin = 0, end = 0, count = 0;
+  };
+  static constexpr std::size_t kMemoSize = 4;
+  mutable std::mutex memo_mutex_;
+  mutable Memo memo_[kMemoSize];
+  mutable std::size_t memo_next_ = 0;
 };
 
 }  // namespace ctxengine

@@ -26,6 +26,12 @@ class SpanCounter {
   // "the largest such e" is not what bisection can promise; this is.) The default bisects over
   // count(); tokenizers may answer faster.
   virtual std::size_t fit(std::size_t begin, std::size_t end, std::size_t limit) const;
+
+ protected:
+  // fit()'s bisection over count() between character boundaries lo < hi with
+  // count(begin, lo) <= limit < count(begin, hi).
+  std::size_t bisect_fit(std::size_t begin, std::size_t lo, std::size_t hi,
+                         std::size_t limit) const;
 };
 
 }  // namespace ctxengine

@@ -438,7 +438,11 @@ def _resolve_tokenizer(tokenizer: Any) -> tuple[Any, Callable[[str], np.ndarray]
     if isinstance(tokenizer, Tokenizer):
         if isinstance(tokenizer._core, _core.tokenizer.BpeTokenizer):
             return tokenizer._core, None
-        # Another kind of Tokenizer (a tokenizer.json): counted through Python.
+        # A tokenizer.json: counted in C++ (prefix sums where exact), unless Python runs one of
+        # its pre-tokenizer steps; then through Python.
+        counting = getattr(tokenizer._core, "span_counting", None)
+        if counting is not None:
+            return counting, None
         return tokenizer.count, lambda text: tokenizer.encode_with_offsets(text)[1]
     if callable(tokenizer):
         return tokenizer, None

@@ -29,7 +29,7 @@ import json
 import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +300,10 @@ class _JsonCore:
         self._scanners = scanners  # False: every regex step takes the general path (tests)
         self._pipe = _tj.Pipeline()
         self._steps: list[_RegexStep | None] = []  # None: a native step
+        # What decides whether a BpeTokenizer twin counts like the pipeline (see _twin).
+        self._normalizer_kinds: list[str] = []
+        self._pre_plan: list[str] = []  # per step: "scanner:<name>", "bytelevel" or "other"
+        self._bpe_arrays: tuple[list[str], Any, Any, Any, bool] | None = None
         self._added: list[dict[str, Any]] = []
         self._build(spec)
         self._pipe.finalize()
@@ -370,6 +374,7 @@ class _JsonCore:
     def _build_normalizer(self, node: Any) -> None:
         for n in _flatten(node, "normalizers", self):
             kind = _type(n, "normalizer", self)
+            self._normalizer_kinds.append(kind)
             if kind == "BertNormalizer":
                 lowercase = bool(n.get("lowercase", True))
                 strip = n.get("strip_accents")
@@ -403,6 +408,7 @@ class _JsonCore:
         byte_level = metaspace = False
         for n in _flatten(node, "pretokenizers", self):
             kind = _type(n, "pre_tokenizer", self)
+            self._pre_plan.append("other")  # refined below for the steps a twin can follow
             if byte_level or metaspace:
                 before = "ByteLevel" if byte_level else "Metaspace"
                 raise self._unsupported(f"a {kind} pre-tokenizer after {before}")
@@ -417,6 +423,8 @@ class _JsonCore:
                         "Scanner", add_prefix_space=prefix, scanner="r50k_base"
                     )
                     self._steps.append(None)
+                    if not prefix:
+                        self._pre_plan[-1] = "scanner:r50k_base"
                 elif n.get("use_regex", True):
                     step = _RegexStep(compile_pattern(GPT2_PATTERN), "Isolated", False, prefix)
                     self._pipe.add_pre_tokenizer("External")
@@ -424,6 +432,8 @@ class _JsonCore:
                 else:
                     self._pipe.add_pre_tokenizer(kind, add_prefix_space=prefix)
                     self._steps.append(None)
+                    if not prefix:
+                        self._pre_plan[-1] = "bytelevel"
             elif kind == "Digits":
                 behavior = "Isolated" if n.get("individual_digits", False) else "Contiguous"
                 self._pipe.add_pre_tokenizer(kind, behavior=behavior)
@@ -468,6 +478,7 @@ class _JsonCore:
                 if self._scanners and behavior == "Isolated" and not invert and scanner != "custom":
                     self._pipe.add_pre_tokenizer("Scanner", scanner=scanner)
                     self._steps.append(None)
+                    self._pre_plan[-1] = f"scanner:{scanner}"
                 else:
                     self._pipe.add_pre_tokenizer("External")
                     self._steps.append(_RegexStep(compiled, behavior, invert))
@@ -536,6 +547,8 @@ class _JsonCore:
         unk = m.get("unk_token")
         if unk is not None and unk not in vocab:
             raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
+        if bl and not prefix and not m.get("end_of_word_suffix"):
+            self._bpe_arrays = (tokens, ids, left, right, bool(m.get("ignore_merges", False)))
 
         def raw(s: str) -> bytes:
             if not bl:
@@ -706,10 +719,70 @@ class _JsonCore:
         start = int(core.text.char_offsets(data, np.array([pos], dtype=np.int64))[0])
         return start, str(self._added[index]["content"])
 
-    def spans(self, text: str) -> _JsonSpans:
-        return _JsonSpans(self, text)
+    # ---- span counting ------------------------------------------------------------------------
+
+    @cached_property
+    def span_counting(self) -> Any | None:
+        """The native span counting of this pipeline (``None`` when Python runs one of its
+        pre-tokenizer steps): chunking takes it as its tokenizer."""
+        if self._pipe.has_external_steps:
+            return None
+        return _tj.SpanCounting(self._pipe, self._twin())
+
+    def _twin(self) -> Any | None:
+        """A BpeTokenizer that encodes every text exactly as this pipeline does when no added
+        token is matched and the normalizer changes nothing (checked per text by
+        SpanCounting.twin_applies), or None when the pipeline is not of that shape: a byte-level
+        BPE model without subword affixes, one native scanner (a Split of a known pattern
+        before ByteLevel without its regex, or ByteLevel's own regex) and no prefix space, and
+        no normalizer or one whose identity on a text holds on its substrings."""
+        plan = self._pre_plan
+        if plan == ["scanner:r50k_base"]:
+            scanner = "r50k_base"
+        elif len(plan) == 2 and plan[0].startswith("scanner:") and plan[1] == "bytelevel":
+            scanner = plan[0].removeprefix("scanner:")
+        else:
+            return None
+        if self._bpe_arrays is None or not set(self._normalizer_kinds) <= _SUBSTRING_CLOSED:
+            return None
+        if len(self._normalizer_kinds) > 1:  # identity of a sequence is not checked per step
+            return None
+        tokens, ids, left, right, ignore_merges = self._bpe_arrays
+        byte_tokens: list[tuple[bytes, int]] = []
+        for token, token_id in zip(tokens, ids.tolist(), strict=True):
+            try:
+                byte_tokens.append((bytes(_BYTE_OF_CHAR[c] for c in token), token_id))
+            except KeyError:
+                continue  # not spelled in the byte alphabet: BPE on bytes never makes it
+        known = {i for _, i in byte_tokens}
+        merges = [
+            (a, b)
+            for a, b in zip(left.tolist(), right.tolist(), strict=True)
+            if a in known and b in known
+        ]
+        try:
+            return core.tokenizer.BpeTokenizer.from_vocab(
+                self.name, byte_tokens, merges, ignore_merges, scanner, [], self.name
+            )
+        except (FormatError, InvalidInputError, UnsupportedError):
+            return None  # e.g. a byte without a token: the pipeline counts alone
+
+    def _twin_for(self, text: str) -> Any | None:
+        """The twin when it counts every span of `text` exactly, else None."""
+        counting = self.span_counting
+        if counting is None or counting.twin is None:
+            return None
+        return counting.twin if counting.twin_applies(_utf8(text)) else None
+
+    def spans(self, text: str) -> Any:
+        twin = self._twin_for(text)
+        return twin.spans(text) if twin is not None else _JsonSpans(self, text)
 
     def count_until(self, text: str, limit: int) -> tuple[int, int]:
+        twin = self._twin_for(text)
+        if twin is not None:
+            tokens, end = twin.count_until(text, limit)
+            return int(tokens), int(end)
         spans = _JsonSpans(self, text)
         end = spans.fit(0, len(text), limit)
         return spans.count(0, end), end
@@ -897,6 +970,10 @@ def _byte_alphabet() -> dict[str, int]:
 
 
 _BYTE_OF_CHAR = _byte_alphabet()
+
+# Normalizers whose output equals their input on a text only if it does on every substring of
+# it (Lowercase works per character; a substring of a Unicode-normalized string is normalized).
+_SUBSTRING_CLOSED = frozenset({"Lowercase", "NFC", "NFD", "NFKC", "NFKD"})
 
 
 def _flatten(node: Any, key: str, owner: _JsonCore) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import numpy.typing
 __all__: list[str] = [
     "Pipeline",
     "Prepared",
+    "SpanCounting",
     "character_flags",
     "combining_classes",
     "reference_version",
@@ -172,6 +173,24 @@ class Pipeline:
     def has_external_steps(self) -> bool: ...
     @property
     def num_added_tokens(self) -> int: ...
+
+class SpanCounting:
+    """
+    Span counting of a pipeline: its BpeTokenizer twin where exact, else C++ re-encoding.
+    """
+    def __init__(self, pipeline: Pipeline, twin: typing.Any = None) -> None:
+        """
+        `twin`: a BpeTokenizer that counts like the pipeline when twin_applies(), or None.
+        """
+    def twin_applies(self, text: bytes) -> bool:
+        """
+        Whether the twin counts every span of this UTF-8 text exactly.
+        """
+    @property
+    def twin(self) -> typing.Any:
+        """
+        The BpeTokenizer twin, or None.
+        """
 
 def character_flags(
     code_points: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32],
