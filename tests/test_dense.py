@@ -141,21 +141,23 @@ def test_hybrid_fuses_the_two_lists(enc) -> None:
     for q in QUERIES[:4]:
         lexical = index.search(q, k=50, mode="bm25")
         dense = index.search(q, k=50, mode="dense")
-        ids, scores = reciprocal_rank_fusion(
-            [np.array([h.chunk_id for h in lexical]), np.array([h.chunk_id for h in dense])]
-        )
+        lists = [
+            (np.array([h.chunk_id for h in lexical]), np.array([h.score for h in lexical])),
+            (np.array([h.chunk_id for h in dense]), np.array([h.score for h in dense])),
+        ]
+        # The default: min-max normalised scores, equal weights.
+        ids, scores = weighted_fusion(lists, [1.0, 1.0])
         hits = index.search(q, k=10, mode="hybrid")
         assert [h.chunk_id for h in hits] == ids[:10].tolist()
         np.testing.assert_allclose([h.score for h in hits], scores[:10])
-        ids, scores = weighted_fusion(
-            [
-                (np.array([h.chunk_id for h in lexical]), np.array([h.score for h in lexical])),
-                (np.array([h.chunk_id for h in dense]), np.array([h.score for h in dense])),
-            ],
-            [0.3, 0.7],
-        )
-        hits = index.search(q, k=10, mode="hybrid", fusion="weighted", weights=(0.3, 0.7))
+        ids, scores = weighted_fusion(lists, [0.3, 0.7])
+        hits = index.search(q, k=10, mode="hybrid", weights=(0.3, 0.7))
         assert [h.chunk_id for h in hits] == ids[:10].tolist()
+        # RRF by option, with its textbook definition.
+        ids, scores = reciprocal_rank_fusion([lists[0][0], lists[1][0]])
+        hits = index.search(q, k=10, mode="hybrid", fusion="rrf")
+        assert [h.chunk_id for h in hits] == ids[:10].tolist()
+        np.testing.assert_allclose([h.score for h in hits], scores[:10])
         # MMR with lambda 1 keeps the relevance order; lower lambdas never repeat a chunk.
         same = index.search(q, k=10, mode="hybrid", mmr_lambda=1.0)
         assert [h.chunk_id for h in same] == [
@@ -180,6 +182,56 @@ def test_rrf_matches_formula() -> None:
         order = sorted(ref, key=lambda i: (-ref[i], i))
         assert ids.tolist() == order
         np.testing.assert_allclose(scores, [ref[i] for i in order])
+
+
+def _weighted_reference(
+    lists: list[tuple[np.ndarray, np.ndarray]], weights: list[float]
+) -> dict[int, float]:
+    # Plain min-max per list; a list of equal scores gives 1; missing items get nothing.
+    ref: dict[int, float] = {}
+    for (ids, scores), w in zip(lists, weights, strict=True):
+        if len(scores) == 0:
+            continue
+        lo, hi = min(scores.tolist()), max(scores.tolist())
+        for i, s in zip(ids.tolist(), scores.tolist(), strict=True):
+            norm = (s - lo) / (hi - lo) if hi > lo else 1.0
+            ref[i] = ref.get(i, 0.0) + w * norm
+    return ref
+
+
+def test_weighted_fusion_matches_formula() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        lists = []
+        for _ in range(rng.integers(1, 4)):
+            ids = rng.permutation(30)[: rng.integers(0, 30)]
+            # Scores best first, with ties (rounded) and sometimes all equal.
+            scores = -np.sort(-np.round(rng.normal(size=ids.size) * rng.integers(0, 3), 1))
+            lists.append((ids, scores))
+        weights = rng.uniform(0, 2, size=len(lists)).tolist()
+        ids, scores = weighted_fusion(lists, weights)
+        ref = _weighted_reference(lists, weights)
+        np.testing.assert_allclose(scores, [ref[i] for i in ids.tolist()], atol=1e-12)
+        assert sorted(ids.tolist()) == sorted(ref)
+        # Best first; equal scores in id order.
+        assert all(
+            a > b or (a == b and i < j)
+            for a, b, i, j in zip(scores, scores[1:], ids, ids[1:], strict=False)
+        )
+
+
+def test_a_list_top_is_not_buried_by_fusion() -> None:
+    # BM25's best (id 0) is absent from the dense list; ids 1..40 sit at the same rank in both
+    # lists. RRF ranks id 0 below every shared id (up to rank 61 would); the default fusion
+    # gives it BM25's whole weight, above every shared id whose normalised scores add to less.
+    bm25 = (np.arange(41), np.concatenate([[30.0], np.linspace(10.0, 1.0, 40)]))
+    dense = (np.arange(1, 41), np.linspace(0.6, 0.2, 40))
+    rrf_ids, _ = reciprocal_rank_fusion([bm25[0], dense[0]])
+    assert rrf_ids.tolist().index(0) == 40
+    ids, _ = weighted_fusion([bm25, dense], [1.0, 1.0])
+    ref = _weighted_reference([bm25, dense], [1.0, 1.0])
+    assert ids.tolist().index(0) == sum(v > ref[0] for v in ref.values())
+    assert 0 < ids.tolist().index(0) < 40
 
 
 def test_weighted_fusion_and_mmr_edge_cases() -> None:

@@ -1,9 +1,16 @@
 """Fusing ranked lists and diversifying them: what hybrid search is made of.
 
+- :func:`weighted_fusion` (hybrid search's default): each list's scores are min-max normalised
+  to [0, 1] over the list, then added with weights; an item missing from a list gets 0 from it,
+  the value of that list's last item ("just past the end"). This is the convex combination of
+  normalised scores that Bruch, Gai & Ingber (ACM TOIS 2023, "An Analysis of Fusion Functions
+  for Hybrid Retrieval") found better than RRF, and Weaviate's ``relativeScoreFusion`` (its
+  default since v1.24). The top of either list gets that list's whole weight, so a chunk that
+  BM25 ranks first but the dense list lacks is not buried below chunks both lists rank lowly.
 - :func:`reciprocal_rank_fusion` (Cormack, Clarke & Büttcher, SIGIR 2009): each list adds
-  ``1 / (k + rank)`` (rank from 1) to an item's score; robust because it ignores score scales.
-- :func:`weighted_fusion`: each list's scores are min-max normalised to [0, 1] over the list, then
-  added with weights; an item missing from a list gets 0 from it.
+  ``1 / (k + rank)`` (rank from 1) to an item's score; it ignores score scales, but an item in
+  only one list gets at most ``1 / (k + 1)``, less than any item ranked within the first
+  ``k + 1`` of both lists (``2 / (k + rank) > 1 / (k + 1)`` for ``rank < k + 2``).
 - :func:`mmr` (Carbonell & Goldstein, SIGIR 1998): greedy selection that trades relevance for
   novelty, ``lambda * relevance - (1 - lambda) * max similarity to what is already selected``.
 
@@ -12,6 +19,12 @@ Ties always go to the lower id, so every result is one deterministic order.
 >>> ids, scores = reciprocal_rank_fusion([np.array([3, 1, 2]), np.array([1, 4])])
 >>> ids.tolist()
 [1, 3, 4, 2]
+>>> lexical = (np.array([7, 1, 2]), np.array([9.0, 2.0, 1.0]))  # 7: BM25's best, not dense's
+>>> dense = (np.array([1, 2, 5]), np.array([0.5, 0.45, 0.4]))
+>>> weighted_fusion([lexical, dense], [1.0, 1.0])[0].tolist()
+[1, 7, 2, 5]
+>>> reciprocal_rank_fusion([lexical[0], dense[0]])[0].tolist()
+[1, 2, 7, 5]
 """
 
 from __future__ import annotations
@@ -49,7 +62,9 @@ def reciprocal_rank_fusion(
 def weighted_fusion(
     lists: Sequence[tuple[np.ndarray, np.ndarray]], weights: Sequence[float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fuse ``(ids, scores)`` lists by min-max normalised scores and weights."""
+    """Fuse ``(ids, scores)`` lists by min-max normalised scores and weights: ``(ids,
+    scores)``, best first. An item's score is ``sum(w * (s - min) / (max - min))`` over the
+    lists holding it (a list whose scores are all equal gives each of its items ``w``)."""
     fused: dict[int, float] = {}
     for (ids, scores), w in zip(lists, weights, strict=True):
         s = np.asarray(scores, dtype=np.float64)

@@ -654,7 +654,7 @@ class Index:
         *,
         mode: Mode = "bm25",
         filter: Filter | None = None,
-        fusion: Literal["rrf", "weighted"] = "rrf",
+        fusion: Literal["weighted", "rrf"] = "weighted",
         weights: tuple[float, float] = (1.0, 1.0),
         mmr_lambda: float | None = None,
         candidates: int | None = None,
@@ -664,13 +664,14 @@ class Index:
         `mode`: ``"bm25"`` (lexical; only chunks sharing a term with the query are returned, so
         a query of only stop words or unknown words returns ``[]``), ``"dense"`` (cosine
         similarity of embeddings; needs an embedder) or ``"hybrid"`` (both lists, each
-        `candidates` long (default ``max(4k, 50)``), fused by reciprocal rank (``"rrf"``, the
-        default) or min-max normalised scores (``"weighted"``), with `weights` for (bm25,
-        dense)). `filter` keeps documents whose metadata matches: a mapping of key -> value
-        (or a list/tuple/set of accepted values), or a callable on the metadata; it is applied
-        inside the search. `mmr_lambda` re-ranks the candidates by maximal marginal relevance
-        (needs an embedder; 1.0 = pure relevance). An empty or whitespace-only query raises
-        InvalidInputError.
+        `candidates` long (default ``max(4k, 50)``), fused by min-max normalised scores
+        (``"weighted"``, the default; a chunk missing from a list gets 0 from it) or by
+        reciprocal rank (``"rrf"``, k = 60), with `weights` for (bm25, dense); see
+        :mod:`ctxengine.fusion`). `filter` keeps documents whose metadata matches: a mapping
+        of key -> value (or a list/tuple/set of accepted values), or a callable on the
+        metadata; it is applied inside the search. `mmr_lambda` re-ranks the candidates by
+        maximal marginal relevance (needs an embedder; 1.0 = pure relevance). An empty or
+        whitespace-only query raises InvalidInputError.
         """
         if not isinstance(query, str):
             raise InvalidInputError(f"query must be str, got {type(query).__name__}")
