@@ -123,6 +123,33 @@ inline std::size_t letter_run_end(const uint8_t* s, std::size_t i, std::size_t e
   return run_end(s, i, end, kLetter);
 }
 
+// Bit 7 of each byte of the result is set where the byte of w is an ASCII lowercase letter
+// (as ascii_letter_bits, without folding case).
+inline uint64_t ascii_lower_bits(uint64_t w) noexcept {
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const uint64_t x = w & ~kHigh;
+  const uint64_t ge_a = x + 0x1f1f1f1f1f1f1f1full;      // 0x80 - 'a'
+  const uint64_t ge_brace = x + 0x0505050505050505ull;  // 0x80 - ('z' + 1)
+  return ge_a & ~ge_brace & ~w & kHigh;
+}
+
+// End of the run of o200k's lower set [\p{Ll}\p{Lm}\p{Lo}\p{M}] starting at i: eight ASCII
+// lowercase bytes at a time, then character by character from the first byte that is not one.
+inline std::size_t lower_run_end(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
+  while (i + 8 <= end) {
+    uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    const uint64_t lower = ascii_lower_bits(w);
+    if (lower != 0x8080808080808080ull) {
+      i += static_cast<std::size_t>(__builtin_ctzll(~lower & 0x8080808080808080ull)) >> 3;
+      if (s[i] < 0x80) return i;  // an ASCII byte that is not a lowercase letter ends the run
+      break;
+    }
+    i += 8;
+  }
+  return run_end(s, i, end, kLowerSet);
+}
+
 // End of the run of characters in none of the classes in `mask` (e.g. [^\s\p{L}\p{N}]+).
 inline std::size_t run_end_not(const uint8_t* s, std::size_t i, std::size_t end,
                                uint8_t mask) noexcept {

@@ -120,7 +120,7 @@ struct O200kScanner {
     }
     std::size_t e;
     if (q < end && (cls & kLowerSet)) {
-      e = run_end(s, q + len, end, kLowerSet);
+      e = lower_run_end(s, q + len, end);
     } else if (last_both_len != 0) {
       e = last_both + last_both_len;
     } else {
@@ -134,7 +134,7 @@ struct O200kScanner {
     uint32_t len;
     if (i >= end || !(class_at(s, i, &len) & kUpperSet)) return 0;
     std::size_t e = run_end(s, i + len, end, kUpperSet);
-    e = run_end(s, e, end, kLowerSet);
+    e = lower_run_end(s, e, end);
     return e + contraction_ci(s, e, end);
   }
 
