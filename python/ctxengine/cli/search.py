@@ -41,6 +41,13 @@ def _parse_filter(items: tuple[str, ...]) -> dict[str, Any] | None:
     help="How to search.",
 )
 @click.option(
+    "--fusion",
+    default="weighted",
+    show_default=True,
+    type=click.Choice(["weighted", "rrf"]),
+    help="How --mode hybrid fuses the BM25 and dense lists.",
+)
+@click.option(
     "--filter",
     "filters",
     multiple=True,
@@ -60,6 +67,7 @@ def search_command(
     query: str,
     k: int,
     mode: str,
+    fusion: str,
     filters: tuple[str, ...],
     mmr_lambda: float | None,
     as_json: bool,
@@ -75,6 +83,7 @@ def search_command(
         query,
         k,
         mode=mode,  # type: ignore[arg-type]
+        fusion=fusion,  # type: ignore[arg-type]
         filter=_parse_filter(filters),
         mmr_lambda=mmr_lambda,
     )
