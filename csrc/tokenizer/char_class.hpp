@@ -95,59 +95,45 @@ inline std::size_t run_end(const uint8_t* s, std::size_t i, std::size_t end,
   return i;
 }
 
-// Bit 7 of each byte of the result is set where the byte of w is an ASCII letter (SWAR: with
-// bit 7 cleared and 0x20 set, a byte is a letter when it lies in 'a'..'z'; the additions
-// cannot carry between bytes).
+// Bit 7 of each byte of the result is set where the byte of w is an ASCII lowercase letter, or
+// with kFoldCase any ASCII letter (SWAR: with bit 7 cleared (and 0x20 set to fold case), a byte
+// is one when it lies in 'a'..'z'; the additions cannot carry between bytes).
+template <bool kFoldCase>
 inline uint64_t ascii_letter_bits(uint64_t w) noexcept {
   constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const uint64_t x = (w | 0x2020202020202020ull) & ~kHigh;
+  const uint64_t x = (kFoldCase ? w | 0x2020202020202020ull : w) & ~kHigh;
   const uint64_t ge_a = x + 0x1f1f1f1f1f1f1f1full;      // 0x80 - 'a'
   const uint64_t ge_brace = x + 0x0505050505050505ull;  // 0x80 - ('z' + 1)
   return ge_a & ~ge_brace & ~w & kHigh;
 }
 
-// End of the run of \p{L} starting at i: eight ASCII bytes at a time, then character by
-// character from the first byte that is not an ASCII letter.
-inline std::size_t letter_run_end(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
+// End of the run of class kMask starting at i, whose only ASCII members are the letters (any
+// case with kFoldCase, else lowercase): eight ASCII bytes at a time, then character by character
+// from the first byte that is not one.
+template <bool kFoldCase, uint8_t kMask>
+inline std::size_t ascii_letter_run_end(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
   while (i + 8 <= end) {
     uint64_t w;
     std::memcpy(&w, s + i, 8);
-    const uint64_t letters = ascii_letter_bits(w);
+    const uint64_t letters = ascii_letter_bits<kFoldCase>(w);
     if (letters != 0x8080808080808080ull) {
       i += static_cast<std::size_t>(__builtin_ctzll(~letters & 0x8080808080808080ull)) >> 3;
-      if (s[i] < 0x80) return i;  // an ASCII non-letter ends the run
+      if (s[i] < 0x80) return i;  // an ASCII byte outside the class ends the run
       break;
     }
     i += 8;
   }
-  return run_end(s, i, end, kLetter);
+  return run_end(s, i, end, kMask);
 }
 
-// Bit 7 of each byte of the result is set where the byte of w is an ASCII lowercase letter
-// (as ascii_letter_bits, without folding case).
-inline uint64_t ascii_lower_bits(uint64_t w) noexcept {
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const uint64_t x = w & ~kHigh;
-  const uint64_t ge_a = x + 0x1f1f1f1f1f1f1f1full;      // 0x80 - 'a'
-  const uint64_t ge_brace = x + 0x0505050505050505ull;  // 0x80 - ('z' + 1)
-  return ge_a & ~ge_brace & ~w & kHigh;
+// End of the run of \p{L} starting at i.
+inline std::size_t letter_run_end(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
+  return ascii_letter_run_end<true, kLetter>(s, i, end);
 }
 
-// End of the run of o200k's lower set [\p{Ll}\p{Lm}\p{Lo}\p{M}] starting at i: eight ASCII
-// lowercase bytes at a time, then character by character from the first byte that is not one.
+// End of the run of o200k's lower set [\p{Ll}\p{Lm}\p{Lo}\p{M}] starting at i.
 inline std::size_t lower_run_end(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
-  while (i + 8 <= end) {
-    uint64_t w;
-    std::memcpy(&w, s + i, 8);
-    const uint64_t lower = ascii_lower_bits(w);
-    if (lower != 0x8080808080808080ull) {
-      i += static_cast<std::size_t>(__builtin_ctzll(~lower & 0x8080808080808080ull)) >> 3;
-      if (s[i] < 0x80) return i;  // an ASCII byte that is not a lowercase letter ends the run
-      break;
-    }
-    i += 8;
-  }
-  return run_end(s, i, end, kLowerSet);
+  return ascii_letter_run_end<false, kLowerSet>(s, i, end);
 }
 
 // End of the run of characters in none of the classes in `mask` (e.g. [^\s\p{L}\p{N}]+).
