@@ -5,6 +5,7 @@ wherever they fit, on the real READMEs of the installed packages and on generate
 from __future__ import annotations
 
 import importlib.metadata
+import io
 from functools import cache
 
 import pytest
@@ -164,3 +165,23 @@ def test_generated_markdown(text: str, max_tokens: int, overlap: int) -> None:
     )
     check_chunks(text, chunks, max_tokens, CL100K, overlap=overlap)
     check_markdown(text, chunks, max_tokens)
+
+
+def test_fence_of_exactly_the_budget_stays_whole() -> None:
+    # Found by hypothesis: the fence takes exactly 12 tokens, but a prefix of it that ends one
+    # "~" short takes 13, so count-until-limit stops before the fence's end. The chunker looks a
+    # little past that point for a boundary that still fits.
+    text = "alpha.\n\n# alpha\n\n~~~~py\nalpha alpha.\n# not a heading\n~~~~\n\nalpha."
+    fence = text[text.index("~~~~py") : text.rindex("~~~~") + 4]
+    assert CL100K(fence) == 12 and CL100K(fence[:-1]) > 12
+    for overlap in (0, 3):
+        chunks = ctxengine.chunk(text, 12, tokenizer="cl100k_base", by="markdown", overlap=overlap)
+        check_chunks(text, chunks, 12, CL100K, overlap=overlap)
+        check_markdown(text, chunks, 12)
+    # The same through the stream form, which must choose as the whole text does.
+    whole = ctxengine.chunk(text, 12, tokenizer="cl100k_base", by="markdown")
+    for block_size in (16, 1 << 20):
+        stream = ctxengine.chunk_stream(
+            io.StringIO(text), 12, tokenizer="cl100k_base", by="markdown", block_size=block_size
+        )
+        assert [c.text for c in stream] == [whole[i] for i in range(len(whole))]

@@ -37,6 +37,13 @@ namespace {
 // counts misbehave: each failure means a span over the budget inside the budget's reach).
 constexpr int kMaxAttempts = 32;
 
+// How far past fit()'s answer stored boundaries are still tried. BPE counts of growing prefixes
+// dip where a longer piece merges better ("...\n~~~" can take a token more than "...\n~~~~"),
+// so fit() can stop just short of a boundary whose span still fits (a code fence of exactly
+// max_tokens tokens); such dips span a pre-token or two, hence a short look past.
+constexpr uint64_t kLookPastBytes = 64;
+constexpr int kLookPastBoundaries = 4;
+
 // The first window offered to fit(), from an estimate of the budget's reach in bytes: some room
 // to spare, and no overflow for absurd budgets (the window only ever doubles from here).
 uint64_t first_window(double bytes) {
@@ -144,8 +151,19 @@ Chunker::Found Chunker::find(const Span& span, uint64_t s, uint64_t min_end, End
   }
   // Chunks end trimmed, so a boundary past whitespace that starts within reach is within reach
   // too (the whitespace is not counted): the reach extends over that whitespace.
-  const uint64_t reach = span.skip(fe, opt_.trim);
+  uint64_t reach = span.skip(fe, opt_.trim);
   if (reach >= limit && !w.eof) return Found::NeedMore;
+  // Stored boundaries just past the reach whose span fits anyway extend it. A stream decides
+  // only once the look-past stretch is committed, so it chooses as the whole text does.
+  if (!w.eof && limit - reach <= kLookPastBytes) return Found::NeedMore;
+  const auto& b = span.boundaries;
+  auto it = std::upper_bound(b.begin(), b.end(), make_boundary(reach, 0xFF));
+  for (int n = 0; it != b.end() && n < kLookPastBoundaries; ++it, ++n) {
+    const uint64_t raw = boundary_pos(*it);
+    if (raw > reach + kLookPastBytes || raw > limit) break;
+    const uint64_t e = opt_.trim ? trim_end(w, s, raw) : raw;
+    if (span.count(s, e) <= opt_.max_tokens) reach = raw;
+  }
   return choose_end(span, s, min_end, fe, reach, out) ? Found::Yes : Found::No;
 }
 
