@@ -9,8 +9,18 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+# "ci" (the default) draws the same examples on every run, so a green main stays green;
+# "explore" draws new ones each run (HYPOTHESIS_PROFILE=explore): run it to hunt for bugs, and
+# turn what it finds into explicit regression tests.
 settings.register_profile(
-    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
