@@ -95,3 +95,12 @@ def test_hybrid_search_fusion_option(tmp_path: Path) -> None:
         assert got == [(h.doc_id, h.chunk_id, h.score) for h in want]
     r = runner.invoke(main, ["search", str(out), "file", "--mode", "hybrid", "--fusion", "sum"])
     assert r.exit_code == 2  # click's usage error names the choices
+    # pack hands --fusion to the same search.
+    for fusion in ("weighted", "rrf"):
+        args = ["pack", str(out), "read a file", "--budget", "300", "--mode", "hybrid"]
+        r = runner.invoke(main, [*args, "--fusion", fusion, "--format", "json", "--no-citations"])
+        assert r.exit_code == 0, r.output
+        manifest = json.loads(r.stdout)
+        assert manifest["tokens"] <= 300 and manifest["sources"]
+        want = index.search("read a file", 10, mode="hybrid", fusion=fusion)  # type: ignore[arg-type]
+        assert manifest["sources"][0]["doc_id"] == want[0].doc_id

@@ -431,3 +431,32 @@ def test_nasty_text_packs_exactly() -> None:
             assert docs[s.doc_id][s.start : s.end] == s.text
     fitted = ctxengine.fit("a\ud800b " * 100, 10)
     assert fitted.tokens == tok.count(fitted.text) <= 10
+
+
+def test_hybrid_fusion_reaches_the_index() -> None:
+    import numpy as np
+
+    calls: list[dict] = []
+
+    class Spy(ctxengine.Index):
+        def search(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(kwargs)
+            return super().search(*args, **kwargs)
+
+    def embed(texts: list[str]) -> np.ndarray:  # bag of hashed words, deterministic
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i, sum(map(ord, w)) % 64] += 1
+        return out
+
+    index = Spy(max_tokens=96, embedder=embed)
+    docs = documents()
+    index.add_many(list(docs.values()), list(docs))
+    for fusion in ("weighted", "rrf"):
+        packed = ctxengine.pack("how do I read a file", index, 1500, mode="hybrid", fusion=fusion)
+        assert calls[-1]["mode"] == "hybrid" and calls[-1]["fusion"] == fusion
+        assert packed.sources and packed.tokens == oracle_count(packed) <= 1500
+        check_sources(packed, docs)
+    with pytest.raises(ctxengine.InvalidInputError, match="fusion"):
+        ctxengine.pack("how do I read a file", index, 1500, mode="hybrid", fusion="sum")

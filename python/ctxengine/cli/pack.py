@@ -75,6 +75,11 @@ def _source(paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int) -> Any:
 )
 @click.option("--mode", type=click.Choice(["bm25", "dense", "hybrid"]), help="Search mode.")
 @click.option(
+    "--fusion",
+    type=click.Choice(["weighted", "rrf"]),
+    help="How --mode hybrid fuses the BM25 and dense lists (default: weighted).",
+)
+@click.option(
     "--reserve-output",
     type=click.IntRange(min=0),
     help="Tokens kept free for the answer (default: 0, or the model's output limit).",
@@ -110,6 +115,7 @@ def pack_command(
     citations: bool,
     k: int | None,
     mode: str | None,
+    fusion: str | None,
     reserve_output: int | None,
     instructions: str | None,
     chat_template: Path | None,
@@ -149,6 +155,7 @@ def pack_command(
         reserve_output=reserve_output,
         k=k,
         mode=mode,
+        fusion=fusion,
         neighbors=neighbors,
         max_per_doc=max_per_doc,
     )

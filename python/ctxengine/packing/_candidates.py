@@ -105,6 +105,7 @@ def gather(
     is_index: bool,
     k: int | None,
     mode: str | None,
+    fusion: str | None,
     filter: Any,
     scores: Sequence[float] | None,
     neighbors: int,
@@ -119,7 +120,7 @@ def gather(
         if not query.strip():
             raise InvalidInputError("packing from an Index needs a non-empty query")
         return (
-            _from_index(query, source, k, mode, filter, neighbors, available),
+            _from_index(query, source, k, mode, fusion, filter, neighbors, available),
             _reader(source),
             True,
         )
@@ -160,7 +161,7 @@ def gather(
             (scores is not None) and bool(query.strip()),
         )
     index = _temporary_index(docs, tok, chunk_tokens)
-    cands = _from_index(query, index, k, mode, filter, neighbors, available)
+    cands = _from_index(query, index, k, mode, fusion, filter, neighbors, available)
     for c in cands:  # the temporary index names documents "0", "1", ...: give back positions
         c.doc_id = int(c.doc_id)
         c.key = c.doc_id
@@ -182,6 +183,7 @@ def _from_index(
     index: Any,
     k: int | None,
     mode: str | None,
+    fusion: str | None,
     filter: Any,
     neighbors: int,
     available: int,
@@ -189,6 +191,8 @@ def _from_index(
     kwargs: dict[str, Any] = {}
     if mode is not None:
         kwargs["mode"] = mode
+    if fusion is not None:
+        kwargs["fusion"] = fusion
     if filter is not None:
         kwargs["filter"] = filter
     size = getattr(index, "max_tokens", None) or _chunk_size(index)

@@ -179,6 +179,7 @@ def pack(
     reserve_output: int | None = None,
     k: int | None = None,
     mode: str | None = None,
+    fusion: str | None = None,
     filter: Any = None,
     scores: Sequence[float] | None = None,
     neighbors: int = 1,
@@ -191,7 +192,8 @@ def pack(
 ) -> Packed:
     """Pack the best context for `query` from `source` into a prompt of at most `budget` tokens.
 
-    `source` is a :class:`ctxengine.Index` (searched with `k`, `mode` and `filter`), one long
+    `source` is a :class:`ctxengine.Index` (searched with `k`, `mode`, `fusion`
+    for hybrid search, and `filter`), one long
     text or a list of texts (searched through a temporary index, chunked to `chunk_tokens`),
     a :class:`ctxengine.Chunks`, or a list of search hits (their scores are used as given).
     With `scores` (one per text or chunk) the texts are taken as chunks with those scores, and
@@ -262,6 +264,7 @@ def pack(
         is_index=is_index,
         k=k,
         mode=mode,
+        fusion=fusion,
         filter=filter,
         scores=scores,
         neighbors=neighbors,
