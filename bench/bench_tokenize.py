@@ -120,13 +120,7 @@ def _hf_tokenizer(name: str, ref: Any) -> Any:
 
 def _hf_json(ref: Any) -> dict[str, Any]:
     ranks: dict[bytes, int] = ref._mergeable_ranks
-    printable = [b for b in range(256) if chr(b).isprintable() and chr(b) != " "]
-    byte_char = {b: chr(b) for b in printable}
-    extra = 0
-    for b in range(256):
-        if b not in byte_char:
-            byte_char[b] = chr(256 + extra)
-            extra += 1
+    from ctxengine._byte_alphabet import CHAR_OF_BYTE as byte_char
 
     def spell(token: bytes) -> str:
         return "".join(byte_char[b] for b in token)

@@ -15,6 +15,7 @@ import tiktoken
 from tiktoken.load import data_gym_to_mergeable_bpe_ranks
 
 import ctxengine
+import hf_files
 import tok_oracles
 from ctxengine import _tiktoken_files as files
 
@@ -155,17 +156,12 @@ def test_gpt2_data_gym_files_as_tiktoken_reads_them(
 ) -> None:
     """gpt2's ranks are rebuilt from vocab.bpe + encoder.json exactly as tiktoken does; checked
     on a small synthetic pair of files (the real ones are not on this machine)."""
-    printable = [b for b in range(256) if chr(b).isprintable() and chr(b) != " "]
-    byte_char = {b: chr(b) for b in printable}
-    extra = 0
-    for b in range(256):
-        if b not in byte_char:
-            byte_char[b] = chr(256 + extra)
-            extra += 1
+    byte_char = hf_files.byte_alphabet()
     spell = lambda t: "".join(byte_char[b] for b in t)  # noqa: E731
     merges = [(b"h", b"e"), (b"l", b"l"), (b"he", b"ll"), (b" ", b"w"), (b"hell", b"o")]
     vocab_bpe = "#version: 0.2\n" + "".join(f"{spell(a)} {spell(b)}\n" for a, b in merges)
-    ranks = {bytes([byte_char_inv]): i for i, byte_char_inv in enumerate(byte_char)}
+    # Single bytes rank in the order of their characters (printable Latin-1 first).
+    ranks = {bytes([b]): i for i, b in enumerate(sorted(byte_char, key=byte_char.__getitem__))}
     for a, b in merges:
         ranks[a + b] = len(ranks)
     encoder = {spell(t): r for t, r in ranks.items()} | {"<|endoftext|>": len(ranks)}

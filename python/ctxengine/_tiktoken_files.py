@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._byte_alphabet import BYTE_OF_CHAR
 from .errors import FormatError, NotFoundError
 
 __all__ = ["KNOWN", "Known", "gpt2_ranks", "locate", "read_rank_file"]
@@ -213,15 +214,8 @@ def gpt2_ranks() -> bytes:
     encoder = read_rank_file(
         encoder_path, expected_sha256=_GPT2_ENCODER_SHA, name="gpt2 encoder.json"
     )
-    # GPT-2 spells bytes as printable characters: printable Latin-1 stands for itself, the rest
-    # map to 256 + i in order (encoder.py's bytes_to_unicode).
-    printable = [b for b in range(256) if chr(b).isprintable() and chr(b) != " "]
-    byte_of = {chr(b): b for b in printable}
-    extra = 0
-    for b in range(256):
-        if b not in byte_of.values():
-            byte_of[chr(256 + extra)] = b
-            extra += 1
+    # GPT-2 spells bytes as characters; its single-byte ranks follow the characters' order.
+    byte_of = {c: BYTE_OF_CHAR[c] for c in sorted(BYTE_OF_CHAR)}
     try:
         ranks: dict[bytes, int] = {bytes([byte_of[c]]): i for i, c in enumerate(byte_of)}
         n = len(ranks)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
+from ._byte_alphabet import BYTE_OF_CHAR
 from ._native import core
 from .errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
 from .tokenizer import SpecialSet, Tokenizer, _as_ids
@@ -233,20 +234,7 @@ class _JsonSpans:
                     return guess
             else:
                 hi = guess
-        marks = sorted({x for x in starts if lo < x < hi})
-        a, b = -1, len(marks)
-        while b - a > 1:
-            mid = (a + b) // 2
-            if self.count(start, marks[mid]) <= limit:
-                a, lo = mid, marks[mid]
-            else:
-                b, hi = mid, marks[mid]
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self.count(start, mid) <= limit:
-                lo = mid
-            else:
-                hi = mid
+        lo, hi = _narrow(lo, hi, starts, lambda x: self.count(start, x) <= limit)
         return lo
 
     def fit_start(self, start: int, end: int, limit: int) -> int:
@@ -262,21 +250,29 @@ class _JsonSpans:
                     return guess
             else:
                 lo = guess
-        marks = sorted({x for x in starts if lo < x < hi})
-        a, b = -1, len(marks)
-        while b - a > 1:
-            mid = (a + b) // 2
-            if self.count(marks[mid], end) <= limit:
-                b, hi = mid, marks[mid]
-            else:
-                a, lo = mid, marks[mid]
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self.count(mid, end) <= limit:
-                hi = mid
-            else:
-                lo = mid
+        lo, hi = _narrow(lo, hi, starts, lambda x: self.count(x, end) > limit)
         return hi
+
+
+def _narrow(lo: int, hi: int, marks: Iterable[int], low: Callable[[int], bool]) -> tuple[int, int]:
+    """Bisection between lo < hi, where low(lo) holds and low(hi) does not: first over the
+    marks strictly between them (token starts: few counts), then over every offset, down to
+    hi == lo + 1."""
+    inner = sorted({x for x in marks if lo < x < hi})
+    a, b = -1, len(inner)
+    while b - a > 1:
+        mid = (a + b) // 2
+        if low(inner[mid]):
+            a, lo = mid, inner[mid]
+        else:
+            b, hi = mid, inner[mid]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if low(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -553,7 +549,7 @@ class _JsonCore:
         def raw(s: str) -> bytes:
             if not bl:
                 return s.encode("utf-8")
-            return bytes(_BYTE_OF_CHAR[c] for c in s)
+            return bytes(BYTE_OF_CHAR[c] for c in s)
 
         self._pipe.set_bpe(
             tokens,
@@ -751,7 +747,7 @@ class _JsonCore:
         byte_tokens: list[tuple[bytes, int]] = []
         for token, token_id in zip(tokens, ids.tolist(), strict=True):
             try:
-                byte_tokens.append((bytes(_BYTE_OF_CHAR[c] for c in token), token_id))
+                byte_tokens.append((bytes(BYTE_OF_CHAR[c] for c in token), token_id))
             except KeyError:
                 continue  # not spelled in the byte alphabet: BPE on bytes never makes it
         known = {i for _, i in byte_tokens}
@@ -955,21 +951,6 @@ def _utf8(text: str) -> bytes:
     # tiktoken does and calls again.
     return text.encode("utf-8")
 
-
-def _byte_alphabet() -> dict[str, int]:
-    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    chars: dict[str, int] = {}
-    n = 0
-    for b in range(256):
-        if b in printable:
-            chars[chr(b)] = b
-        else:
-            chars[chr(256 + n)] = b
-            n += 1
-    return chars
-
-
-_BYTE_OF_CHAR = _byte_alphabet()
 
 # Normalizers whose output equals their input on a text only if it does on every substring of
 # it (Lowercase works per character; a substring of a Unicode-normalized string is normalized).
