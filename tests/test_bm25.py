@@ -277,59 +277,97 @@ def test_robertson_scores_equal_rank_bm25() -> None:
         assert set(ids.tolist()) == set(np.flatnonzero(expected > 0).tolist())
 
 
-# ---- block-max WAND equals exhaustive -------------------------------------------------------
+# ---- every query strategy equals the exhaustive reference ------------------------------------
+
+STRATEGIES = ("taat", "maxscore", "bmw", "auto")
 
 
-def _both(bm25: BM25, query: str, k: int, mask=None):
+def _strategies_agree(bm25: BM25, query: str, k: int, mask=None) -> None:
+    """Every strategy returns exactly the exhaustive reference's keys and scores (bit for bit)."""
     live = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
     q = query.encode()
-    fast = bm25._native.search(q, k, live)
-    slow = bm25._native.search(q, k, live, exhaustive=True)
-    return fast, slow
+    ref_scores, ref_keys = bm25._native.search(q, k, live, None, ix.Strategy.exhaustive)
+    for name in STRATEGIES:
+        scores, keys = bm25._native.search(q, k, live, None, getattr(ix.Strategy, name))
+        np.testing.assert_array_equal(keys, ref_keys, err_msg=name)
+        np.testing.assert_array_equal(scores, ref_scores, err_msg=name)
 
 
-def test_wand_equals_exhaustive_on_real_text() -> None:
+@pytest.fixture(params=["scalar", "avx2"])
+def kernels(request):
+    """Runs a test with each set of query kernels (the AVX2 one where the CPU has it)."""
+    before = ix.kernels()
+    if not ix.set_kernels(request.param):
+        pytest.skip(f"no {request.param} kernels on this CPU")
+    yield request.param
+    ix.set_kernels(before)
+
+
+def test_strategies_equal_exhaustive_on_real_text(kernels) -> None:
     docs = [line for _, t in english_prose(20) for line in t.splitlines() if line.strip()][:40_000]
-    bm25 = BM25(docs)
     rng = np.random.default_rng(1)
     mask = rng.random(len(docs)) < 0.3
     vocab = [w for w in analyze(" ".join(docs[:3000])) if len(w) > 2]
-    queries = [*QUERIES, *(" ".join(rng.choice(vocab, size=rng.integers(1, 7))) for _ in range(40))]
-    for q in queries:
-        for k in (1, 10, 1000):
-            for m in (None, mask):
-                (fs, fi), (ss, si) = _both(bm25, q, k, m)
-                np.testing.assert_array_equal(fi, si)
-                np.testing.assert_array_equal(fs, ss)
+    for options in ({}, {"stop_words": True, "stem": True}, {"variant": "robertson", "b": 1.0}):
+        bm25 = BM25(docs, **options)  # type: ignore[arg-type]
+        queries = [
+            *QUERIES,
+            *(" ".join(rng.choice(vocab, size=rng.integers(1, 15))) for _ in range(30)),
+        ]
+        for q in queries:
+            for k in (1, 10, 1000):
+                for m in (None, mask):
+                    _strategies_agree(bm25, q, k, m)
+
+
+def test_kernels_give_the_same_bits() -> None:
+    before = ix.kernels()
+    if not ix.set_kernels("avx2"):
+        pytest.skip("no AVX2 on this CPU")
+    docs = _paragraph_docs(3000)
+    bm25 = BM25(docs)
+    try:
+        results = []
+        for name in ("scalar", "avx2"):
+            assert ix.set_kernels(name)
+            results.append(
+                [bm25._native.search(q.encode(), 50, None, None, ix.Strategy.taat) for q in QUERIES]
+            )
+        for (s1, k1), (s2, k2) in zip(*results, strict=True):
+            np.testing.assert_array_equal(k1, k2)
+            np.testing.assert_array_equal(s1, s2)
+    finally:
+        ix.set_kernels(before)
 
 
 WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
 
 
-@settings(max_examples=60)
+@settings(max_examples=80)
 @given(
     st.lists(
         st.lists(st.integers(0, 9).map(lambda i: WORDS[min(i, i * i % 10)]), max_size=12),
         min_size=1,
         max_size=700,
     ),
-    st.lists(st.sampled_from(WORDS), min_size=1, max_size=6),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=12),
     st.integers(1, 40),
     st.sampled_from(["lucene", "robertson", "atire"]),
     st.booleans(),
     st.floats(0, 3),
     st.floats(0, 1),
 )
-def test_wand_equals_exhaustive_and_reference_on_generated_corpora(
+def test_strategies_equal_exhaustive_and_reference_on_generated_corpora(
     docs, query, k, variant, use_mask, k1, b
 ) -> None:
     texts = [" ".join(d) for d in docs]
     bm25 = BM25(texts, variant=variant, k1=k1, b=b)
     mask = np.array([i % 3 != 0 for i in range(len(texts))]) if use_mask else None
     q = " ".join(query)
-    (fs, fi), (ss, si) = _both(bm25, q, k, mask)
-    np.testing.assert_array_equal(fi, si)
-    np.testing.assert_array_equal(fs, ss)
+    _strategies_agree(bm25, q, k, mask)
+    fs, _ = bm25._native.search(
+        q.encode(), k, None if mask is None else mask.astype(np.uint8), None, ix.Strategy.auto
+    )
     ref = reference_scores(docs, query, k1=k1, b=b, variant=variant)
     if mask is not None:
         ref = np.where(mask, ref, 0.0)
@@ -365,7 +403,7 @@ def test_search_many_equals_search_for_any_thread_count() -> None:
 
 def test_build_is_identical_for_any_thread_count() -> None:
     docs = _paragraph_docs(5000)
-    arrays = [BM25(docs, threads=t)._native.arrays() for t in (1, 2, 3)]
+    arrays = [BM25(docs, threads=t)._native.segments()[0][0] for t in (1, 2, 3)]
     for other in arrays[1:]:
         for name, value in arrays[0].items():
             np.testing.assert_array_equal(value, other[name], err_msg=name)
@@ -373,9 +411,9 @@ def test_build_is_identical_for_any_thread_count() -> None:
 
 def test_postings_are_compressed_and_blocked() -> None:
     docs = _paragraph_docs(5000)
-    a = BM25(docs)._native.arrays()
+    a = BM25(docs)._native.segments()[0][0]
     postings = int(a["term_df"].sum())
-    assert len(a["postings"]) < 2.5 * postings  # two varints per posting, mostly 1 byte each
+    assert len(a["postings"]) < 1.6 * postings  # bit-packed gaps and tfs: mostly a byte or less
     assert len(a["block_last_doc"]) == int(((a["term_df"] + 127) // 128).sum())
 
 
@@ -404,14 +442,20 @@ def test_bad_arguments() -> None:
         analyzer_options(cjk="trigrams")  # type: ignore[arg-type]
 
 
-def _rewrap(arrays: dict) -> BM25:
-    return BM25._wrap(ix.Bm25Index.from_arrays(arrays, analyzer_options(), bm25_params()))
+def _rewrap(arrays: dict, deleted=None, deleted_df=None, verify: bool = True) -> BM25:
+    deleted = np.empty(0, np.uint32) if deleted is None else deleted
+    deleted_df = np.empty((0, 2), np.uint32) if deleted_df is None else deleted_df
+    return BM25._wrap(
+        ix.Bm25Index.from_segments(
+            [(arrays, deleted, deleted_df)], analyzer_options(), bm25_params(), verify=verify
+        )
+    )
 
 
 def test_from_arrays_round_trip_and_corruption() -> None:
     docs = _paragraph_docs(3000)
     bm25 = BM25(docs)
-    arrays = {k: np.array(v) for k, v in bm25._native.arrays().items()}
+    arrays = {k: np.array(v) for k, v in bm25._native.segments()[0][0].items()}
     copy = _rewrap(arrays)
     for q in QUERIES:
         a, b = bm25.search(q, 20), copy.search(q, 20)
@@ -423,23 +467,39 @@ def test_from_arrays_round_trip_and_corruption() -> None:
         out[name] = fn(arrays[name].copy())
         return out
 
+    def lowered(a):  # a hostile file: impacts that understate the scores (deep check only)
+        a[0::2] = 1  # every impact's tf 1: in range, but below most blocks' best scores
+        return a
+
+    def no_tf(a):
+        a[0] = 0
+        return a
+
     cases = [
         broken("postings", lambda a: a[:-3]),
         broken("term_offsets", lambda a: a[::-1].copy()),
         broken("block_last_doc", lambda a: a + np.uint32(len(docs))),
         broken("term_df", lambda a: a + np.uint32(200)),
-        broken("block_max", lambda a: a * np.float32(np.nan)),
+        broken("impacts", no_tf),
+        broken("impacts", lambda a: a[:-1]),
+        broken("impact_norm", lambda a: a + np.float32(1)),
         broken("doc_lengths", lambda a: a[:-1]),
+        broken("doc_keys", lambda a: a[::-1].copy()),
         broken("term_bytes", lambda a: np.sort(a)),
         {k: v for k, v in arrays.items() if k != "postings"},
     ]
     for bad in cases:
         with pytest.raises(ctxengine.FormatError):
             _rewrap(bad)
+    # Caught only by the full check of the postings (what Index.load does by default).
+    for bad in (broken("impacts", lowered), broken("doc_lengths", lambda a: a + np.uint32(1))):
+        _rewrap(bad, verify=False)
+        with pytest.raises(ctxengine.FormatError):
+            _rewrap(bad)
     # A block whose bytes decode to the wrong documents is refused when it is read.
     postings = arrays["postings"].copy()
-    postings[:] = 0x80
-    bad = _rewrap({**arrays, "postings": postings})
+    postings[:] = 0xFF
+    bad = _rewrap({**arrays, "postings": postings}, verify=False)
     with pytest.raises(ctxengine.FormatError):
         for q in QUERIES:
             bad.search(q, 10)

@@ -12,7 +12,7 @@
 
 #include "bench/bench_args.hpp"
 #include "common/error.hpp"
-#include "index/bm25.hpp"
+#include "index/bm25_index.hpp"
 
 using namespace ctxengine;
 using Clock = std::chrono::steady_clock;
@@ -48,11 +48,15 @@ int main(int argc, char** argv) {
     CTX_REQUIRE(!starts.empty(),
                 std::string(argv[1]) + " holds no paragraphs (text between blank lines) to index");
     auto t0 = Clock::now();
-    auto index = Bm25Index::build(data, starts.data(), ends.data(), starts.size(),
-                                  AnalyzerOptions{}, Bm25Params{}, threads);
+    std::vector<int64_t> keys(starts.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<int64_t>(i);
+    auto index = Bm25Index::build(data, starts.data(), ends.data(), keys.data(), starts.size(),
+                                  AnalyzerOptions{}, Bm25Params{}, IndexConfig{}, threads);
     const double build = seconds_since(t0);
+    const auto segs = index->segments();
     std::printf("documents %zu, %.1f MB, terms %zu, postings bytes %zu\n", starts.size(),
-                data.size() / 1e6, index->n_terms(), index->arrays().postings.size);
+                data.size() / 1e6, segs[0].segment->n_terms(),
+                segs[0].segment->arrays().postings.size);
     std::printf("build: %.3f s, %.1f MB/s, %.0f docs/s\n", build, data.size() / 1e6 / build,
                 starts.size() / build);
 
@@ -74,14 +78,12 @@ int main(int argc, char** argv) {
     CTX_REQUIRE(
         !queries.empty(),
         std::string(argv[1]) + " has no paragraph of two or more words to draw queries from");
-    std::vector<float> scores(10);
-    std::vector<int64_t> ids(10);
     std::vector<double> lat;
     for (int pass = 0; pass < 2; ++pass) {
       lat.clear();
       for (const auto& q : queries) {
         auto t = Clock::now();
-        index->search(index->parse_query(q), 10, nullptr, scores.data(), ids.data());
+        index->search(q, 10, nullptr, 0, nullptr);
         lat.push_back(seconds_since(t) * 1e3);
       }
     }

@@ -40,6 +40,16 @@ class TermDict {
   }
   uint64_t hash(uint32_t id) const { return hashes_[id]; }
 
+  // The id of s (hash h), or -1.
+  int64_t find(std::string_view s, uint64_t h) const {
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t slot = h & mask;; slot = (slot + 1) & mask) {
+      const uint32_t v = table_[slot];
+      if (v == 0) return -1;
+      if (hashes_[v - 1] == h && term(v - 1) == s) return v - 1;
+    }
+  }
+
   // The id of s (hash h), inserting it when new.
   uint32_t intern(std::string_view s, uint64_t h) {
     if ((hashes_.size() + 1) * 2 > table_.size()) grow();

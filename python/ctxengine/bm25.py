@@ -117,6 +117,7 @@ class BM25:
             b"".join(encoded),
             starts,
             ends,
+            None,
             analyzer_options(lowercase=lowercase, cjk=cjk, stop_words=stop_words, stem=stem),
             bm25_params(k1=k1, b=b, variant=variant),
             threads or 0,
@@ -129,12 +130,7 @@ class BM25:
         return self
 
     def __len__(self) -> int:
-        return int(self._native.n_docs)
-
-    @property
-    def n_terms(self) -> int:
-        """Number of distinct terms in the index."""
-        return int(self._native.n_terms)
+        return int(self._native.stats()[0])
 
     def search(
         self, query: str, k: int = 10, *, mask: np.ndarray | None = None
@@ -167,7 +163,7 @@ class BM25:
         """
         k = check_k(k)
         scores, ids, counts = self._native.search_many(
-            [_utf8(q) for q in queries], k, self._live(mask), threads or 0
+            [_utf8(q) for q in queries], k, self._live(mask), threads=threads or 0
         )
         pad = np.arange(k)[None, :] >= counts[:, None]
         scores[pad] = np.nan

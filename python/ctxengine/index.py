@@ -743,7 +743,7 @@ class Index:
         if doc_mask is not None:
             live = doc_mask[self._chunks.column("doc")[self._bm25_chunks]].astype(np.uint8)
         scores, rows, counts = self._bm25.search_many(
-            [q.encode("utf-8", "surrogatepass") for q in queries], k, live, threads or 0
+            [q.encode("utf-8", "surrogatepass") for q in queries], k, live, threads=threads or 0
         )
         return [
             self._hits(self._bm25_chunks[rows[i, :n]], scores[i, :n].astype(np.float64))
@@ -830,7 +830,7 @@ class Index:
         starts = np.ascontiguousarray(rows[:, _BSTART] + shift)
         ends = np.ascontiguousarray(rows[:, _BEND] + shift)
         self._bm25 = _ix.Bm25Index.build(
-            b"".join(pieces), starts, ends, self._analyzer, self._params, self._threads
+            b"".join(pieces), starts, ends, None, self._analyzer, self._params, self._threads
         )
         self._bm25_chunks = live
         self._bm25_dirty = False
@@ -929,8 +929,9 @@ class Index:
             {"ids": self._ids, "metadata": self._meta}, ensure_ascii=False
         ).encode()
         files["chunks.npy"] = self._chunks.get()
-        for name, array in self._bm25.arrays().items():
-            files[f"bm25_{name}.npy"] = array
+        for arrays, _deleted, _deleted_df in self._bm25.segments():
+            for name, array in arrays.items():
+                files[f"bm25_{name}.npy"] = array
         files["bm25_chunks.npy"] = self._bm25_chunks
         if self._embedder is not None:
             files["vectors.npy"] = self._vectors()
@@ -1040,9 +1041,12 @@ class Index:
                 if n.startswith("bm25_") and n != "bm25_chunks.npy"
             }
             self._mapped = bm25  # memory-mapped: pages are shared and read on demand
-            self._bm25 = _ix.Bm25Index.from_arrays(bm25, self._analyzer, self._params)
+            empty = np.empty(0, np.uint32), np.empty((0, 2), np.uint32)
+            self._bm25 = _ix.Bm25Index.from_segments(
+                [(bm25, *empty)] if bm25 else [], self._analyzer, self._params
+            )
             self._bm25_chunks = np.asarray(opened.array("bm25_chunks.npy"))
-            if self._bm25.n_docs != self._bm25_chunks.size:
+            if self._bm25.stats()[0] != self._bm25_chunks.size:
                 raise FormatError("the BM25 index does not match its chunk table")
             if opened.has("vectors.npy"):
                 vectors = opened.array("vectors.npy")

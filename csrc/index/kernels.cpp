@@ -1,0 +1,82 @@
+// Scalar kernels (the reference for the SIMD ones) and the run-time choice between them.
+#include "index/kernels.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace ctxengine {
+namespace detail {
+
+void score_block_scalar(const BlockScoreArgs& a, const uint32_t* docs, const uint32_t* tfs,
+                        std::size_t n, float (*slow_norm)(const void*, uint32_t),
+                        const void* slow_ctx, float* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint32_t dl = a.doc_lengths[docs[i]];
+    const float norm = dl < a.table_size ? a.norm_table[dl] : slow_norm(slow_ctx, dl);
+    const float f = static_cast<float>(tfs[i]);
+    const float part = (f * a.tf_mult) / (f + norm);
+    out[i] = a.weight * (a.idf * part);
+  }
+}
+
+std::size_t next_above_scalar(const float* acc, std::size_t from, std::size_t n, float t) {
+  for (std::size_t i = from; i < n; ++i)
+    if (acc[i] > t) return i;
+  return n;
+}
+
+}  // namespace detail
+
+namespace {
+
+const Kernels kScalar{&detail::score_block_scalar, &detail::next_above_scalar, "scalar"};
+#if defined(__x86_64__) || defined(_M_X64)
+const Kernels kAvx2{&detail::score_block_avx2, &detail::next_above_avx2, "avx2"};
+#endif
+
+const Kernels* pick(const char* name) {
+  const bool want_auto = name == nullptr || std::strcmp(name, "auto") == 0 || !*name;
+  if (name != nullptr && std::strcmp(name, "scalar") == 0) return &kScalar;
+  if (want_auto || std::strcmp(name, "avx2") == 0) {
+    if (const Kernels* k = avx2_kernels()) return k;
+    return want_auto ? &kScalar : nullptr;
+  }
+  return nullptr;
+}
+
+std::atomic<const Kernels*>& current() {
+  static std::atomic<const Kernels*> k{[] {
+    const Kernels* chosen = pick(std::getenv("CTXENGINE_SIMD"));
+    return chosen != nullptr ? chosen : &kScalar;
+  }()};
+  return k;
+}
+
+}  // namespace
+
+const Kernels& scalar_kernels() {
+  return kScalar;
+}
+
+const Kernels* avx2_kernels() {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const bool ok = __builtin_cpu_supports("avx2");
+  return ok ? &kAvx2 : nullptr;
+#else
+  return nullptr;
+#endif
+}
+
+const Kernels& kernels() {
+  return *current().load(std::memory_order_relaxed);
+}
+
+bool set_kernels(const char* name) {
+  const Kernels* k = pick(name);
+  if (k == nullptr) return false;
+  current().store(k, std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace ctxengine

@@ -1,0 +1,215 @@
+// A segment's read side: checks mapped arrays (cheap checks always, a full decode on request),
+// looks terms and keys up, decodes posting blocks.
+#include "index/segment.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/thread_pool.hpp"
+#include "index/impacts.hpp"
+#include "index/postings.hpp"
+#include "index/term_dict.hpp"
+
+namespace ctxengine {
+namespace {
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw_error(ErrorKind::Format,
+              "the BM25 index is corrupt (" + what + "); rebuild it from the source documents");
+}
+
+template <typename T>
+bool non_decreasing(const ArrayView<T>& a) {
+  for (std::size_t i = 1; i < a.size; ++i)
+    if (a[i] < a[i - 1]) return false;
+  return true;
+}
+
+// Whether impact `cover` bounds a posting (tf, dl): the same tf in a document no longer, or a
+// higher tf where the reduction's float argument holds (impacts.hpp).
+bool covers(const Impact& cover, uint32_t tf, uint32_t dl, float min_norm) {
+  if (cover.dl > dl || cover.tf < tf) return false;
+  return cover.tf == tf || tf_dominates(tf, cover.tf, min_norm);
+}
+
+bool covered(const Impact* impacts, std::size_t n, uint32_t tf, uint32_t dl, float min_norm) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (covers(impacts[i], tf, dl, min_norm)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::shared_ptr<Segment> Segment::from_arrays(const SegmentArrays& a, const Bm25Params& params) {
+  check_params(params);
+  const std::size_t n_terms = a.term_df.size;
+  const std::size_t n_blocks = a.block_last_doc.size;
+  const std::size_t n_docs = a.doc_lengths.size;
+  if (n_docs == 0) corrupt("a segment without documents");
+  if (n_docs >= 0xFFFFFFFFu) corrupt("too many documents");
+  if (a.term_offsets.size != n_terms + 1 || a.term_blocks.size != n_terms + 1 ||
+      a.term_impacts.size != n_terms + 1)
+    corrupt("term arrays of different lengths");
+  if (a.block_offsets.size != n_blocks + 1 || a.block_impacts.size != n_blocks + 1)
+    corrupt("block arrays of different lengths");
+  if (a.doc_keys.size != n_docs) corrupt("document arrays of different lengths");
+  if (a.impacts.size % 2 != 0) corrupt("an odd impact array");
+  if (a.impact_norm.size != 1 || !(a.impact_norm[0] >= 0) ||
+      !(a.impact_norm[0] <= min_norm_of(params)))
+    corrupt("impacts reduced for other BM25 parameters");
+  const uint64_t n_impacts = a.impacts.size / 2;
+  if (a.term_offsets[0] != 0 || a.term_offsets[n_terms] != a.term_bytes.size ||
+      !non_decreasing(a.term_offsets))
+    corrupt("term offsets out of order");
+  if (a.term_blocks[0] != 0 || a.term_blocks[n_terms] != n_blocks || !non_decreasing(a.term_blocks))
+    corrupt("term block ranges out of order");
+  if (a.block_offsets[0] != 0 || a.block_offsets[n_blocks] != a.postings.size ||
+      !non_decreasing(a.block_offsets))
+    corrupt("block offsets out of order");
+  if (a.block_impacts[0] != 0 || a.block_impacts[n_blocks] != a.term_impacts[0] ||
+      a.term_impacts[n_terms] != n_impacts || !non_decreasing(a.block_impacts) ||
+      !non_decreasing(a.term_impacts))
+    corrupt("impact ranges out of order");
+  uint32_t max_dl = 0;
+  for (std::size_t d = 0; d < n_docs; ++d) max_dl = std::max(max_dl, a.doc_lengths[d]);
+  for (std::size_t d = 1; d < n_docs; ++d)
+    if (a.doc_keys[d] <= a.doc_keys[d - 1]) corrupt("document keys out of order");
+  for (uint64_t i = 0; i < n_impacts; ++i) {
+    const uint32_t tf = a.impacts[2 * i], dl = a.impacts[2 * i + 1];
+    if (tf == 0 || dl < tf || dl > max_dl) corrupt("an impact out of range");
+  }
+  for (std::size_t b = 0; b < n_blocks; ++b)
+    if (a.block_impacts[b + 1] == a.block_impacts[b]) corrupt("a block without impacts");
+  std::string_view prev;
+  for (std::size_t t = 0; t < n_terms; ++t) {
+    const uint64_t blocks = a.term_blocks[t + 1] - a.term_blocks[t];
+    if (a.term_df[t] == 0 || a.term_df[t] > n_docs ||
+        blocks != (a.term_df[t] + kBlockSize - 1) / kBlockSize)
+      corrupt("a document frequency does not match its blocks");
+    if (a.term_impacts[t + 1] == a.term_impacts[t]) corrupt("a term without impacts");
+    std::string_view term(a.term_bytes.data + a.term_offsets[t],
+                          a.term_offsets[t + 1] - a.term_offsets[t]);
+    if (term.empty() || (t > 0 && !(prev < term))) corrupt("terms not sorted");
+    prev = term;
+    for (uint64_t i = a.term_blocks[t]; i < a.term_blocks[t + 1]; ++i) {
+      if (a.block_last_doc[i] >= n_docs) corrupt("a document id out of range");
+      if (i > a.term_blocks[t] && a.block_last_doc[i] <= a.block_last_doc[i - 1])
+        corrupt("blocks out of order");
+    }
+  }
+  std::shared_ptr<Segment> seg(new Segment());
+  seg->a_ = a;
+  seg->prepare();
+  return seg;
+}
+
+void Segment::prepare() {
+  total_length_ = 0;
+  max_dl_ = 0;
+  for (std::size_t d = 0; d < n_docs(); ++d) {
+    total_length_ += a_.doc_lengths[d];
+    max_dl_ = std::max(max_dl_, a_.doc_lengths[d]);
+  }
+  std::size_t size = 16;
+  while (size < 2 * n_terms()) size *= 2;
+  hash_.assign(size, 0);
+  const std::size_t mask = size - 1;
+  for (std::size_t t = 0; t < n_terms(); ++t) {
+    std::size_t slot = detail::hash_bytes(term(t)) & mask;
+    while (hash_[slot] != 0) slot = (slot + 1) & mask;
+    hash_[slot] = static_cast<uint32_t>(t + 1);
+  }
+}
+
+int64_t Segment::find_term(std::string_view s) const {
+  const std::size_t mask = hash_.size() - 1;
+  for (std::size_t slot = detail::hash_bytes(s) & mask;; slot = (slot + 1) & mask) {
+    const uint32_t v = hash_[slot];
+    if (v == 0) return -1;
+    if (term(v - 1) == s) return static_cast<int64_t>(v - 1);
+  }
+}
+
+int64_t Segment::find_key(int64_t key) const {
+  const int64_t* begin = a_.doc_keys.data;
+  const int64_t* end = begin + n_docs();
+  const int64_t* it = std::lower_bound(begin, end, key);
+  return it != end && *it == key ? it - begin : -1;
+}
+
+std::size_t Segment::decode(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* tfs) const {
+  const std::size_t n = block_size(t, block);
+  const auto* base = a_.postings.data;
+  const int64_t prev =
+      block == a_.term_blocks[t] ? -1 : static_cast<int64_t>(a_.block_last_doc[block - 1]);
+  const unsigned char* end = decode_block(base + a_.block_offsets[block],
+                                          base + a_.block_offsets[block + 1], n, prev, docs, tfs);
+  if (end == nullptr || docs[n - 1] != a_.block_last_doc[block]) corrupt("a bad posting block");
+  return n;
+}
+
+std::size_t Segment::decode_docs(uint32_t t, std::size_t block, uint32_t* docs) const {
+  const std::size_t n = block_size(t, block);
+  const auto* base = a_.postings.data;
+  const int64_t prev =
+      block == a_.term_blocks[t] ? -1 : static_cast<int64_t>(a_.block_last_doc[block - 1]);
+  const unsigned char* end = decode_block_docs(base + a_.block_offsets[block],
+                                               base + a_.block_offsets[block + 1], n, prev, docs);
+  if (end == nullptr || docs[n - 1] != a_.block_last_doc[block]) corrupt("a bad posting block");
+  return n;
+}
+
+uint32_t Segment::tf_of(uint32_t t, uint32_t d) const {
+  const uint32_t* first = a_.block_last_doc.data + a_.term_blocks[t];
+  const uint32_t* last = a_.block_last_doc.data + a_.term_blocks[t + 1];
+  const uint32_t* it = std::lower_bound(first, last, d);
+  if (it == last) return 0;
+  uint32_t docs[kBlockSize], tfs[kBlockSize];
+  const std::size_t n = decode(t, static_cast<std::size_t>(it - a_.block_last_doc.data), docs, tfs);
+  const uint32_t* at = std::lower_bound(docs, docs + n, d);
+  return at != docs + n && *at == d ? tfs[at - docs] : 0;
+}
+
+void Segment::verify_postings(std::size_t threads, const uint8_t* live,
+                              std::vector<uint32_t>* deleted_df) const {
+  if (deleted_df != nullptr) deleted_df->assign(n_terms(), 0);
+  const std::size_t parts = std::max<std::size_t>(1, resolve_threads(threads));
+  const float min_norm = a_.impact_norm[0];
+  std::vector<std::vector<uint64_t>> lengths(parts);
+  parallel_for(parts, 1, parts, [&](std::size_t pb, std::size_t pe) {
+    for (std::size_t p = pb; p < pe; ++p) {
+      std::vector<uint64_t>& len = lengths[p];
+      len.assign(n_docs(), 0);
+      uint32_t docs[kBlockSize], tfs[kBlockSize];
+      const std::size_t t_begin = n_terms() * p / parts, t_end = n_terms() * (p + 1) / parts;
+      for (std::size_t t = t_begin; t < t_end; ++t) {
+        std::size_t tn;
+        const Impact* ti = term_impacts(static_cast<uint32_t>(t), &tn);
+        for (std::size_t b = block_begin(static_cast<uint32_t>(t));
+             b < block_end(static_cast<uint32_t>(t)); ++b) {
+          const std::size_t n = decode(static_cast<uint32_t>(t), b, docs, tfs);
+          std::size_t bn;
+          const Impact* bi = block_impacts(b, &bn);
+          for (std::size_t i = 0; i < bn; ++i)
+            if (!covered(ti, tn, bi[i].tf, bi[i].dl, min_norm))
+              corrupt("a block's impacts exceed its list's");
+          for (std::size_t i = 0; i < n; ++i) {
+            if (!covered(bi, bn, tfs[i], a_.doc_lengths[docs[i]], min_norm))
+              corrupt("a posting exceeds its block's impacts");
+            len[docs[i]] += tfs[i];
+            if (live != nullptr && !live[docs[i]] && deleted_df != nullptr) ++(*deleted_df)[t];
+          }
+        }
+      }
+    }
+  });
+  for (std::size_t d = 0; d < n_docs(); ++d) {
+    uint64_t sum = 0;
+    for (const auto& len : lengths) sum += len[d];
+    if (sum != a_.doc_lengths[d]) corrupt("a document length does not match its postings");
+  }
+}
+
+}  // namespace ctxengine
