@@ -26,6 +26,7 @@ Bm25Index::Bm25Index(const AnalyzerOptions& analyzer, const Bm25Params& params, 
 
 Bm25Index::~Bm25Index() {
   stop_.store(true);
+  hold_merges(false);
   if (merger_.joinable()) merger_.join();
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -98,6 +99,9 @@ class Bm25Index {
   // number of merges run here, or 1 when a background merge was started.
   std::size_t maintain(bool background, std::size_t threads);
   void wait_for_merges();
+  // For tests: while held, a background merge waits after writing its segment and before
+  // committing it, so that deletions made during a merge can be made deterministically.
+  void hold_merges(bool hold);
 
   CorpusStats stats() const;
   // The query's distinct terms in first-occurrence order with their live document frequency
@@ -158,6 +162,9 @@ class Bm25Index {
   std::atomic<bool> merging_{false};
   std::atomic<bool> stop_{false};
   std::mutex error_mu_;
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;
   std::string merge_error_;
 };
 

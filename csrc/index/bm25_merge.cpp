@@ -203,11 +203,14 @@ std::size_t Bm25Index::force_merge(std::size_t max_segments, std::size_t threads
   std::size_t merges = 0;
   for (;;) {
     Merge m;
+    merging_.store(true);  // before planning: removals keep the planned sources in place
     {
       std::shared_lock lock(mu_);
-      if (!plan_merge(max_segments, m)) break;
+      if (!plan_merge(max_segments, m)) {
+        merging_.store(false);
+        break;
+      }
     }
-    merging_.store(true);
     try {
       run_merge(m, threads);
     } catch (...) {
@@ -230,11 +233,14 @@ std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
     std::size_t merges = 0;
     for (;;) {
       Merge m;
+      merging_.store(true);
       {
         std::shared_lock lock(mu_);
-        if (!plan_merge(0, m)) break;
+        if (!plan_merge(0, m)) {
+          merging_.store(false);
+          break;
+        }
       }
-      merging_.store(true);
       try {
         run_merge(m, threads);
       } catch (...) {
@@ -253,21 +259,31 @@ std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
   std::lock_guard<std::mutex> guard(merge_mu_);
   if (merging_.load()) return 0;
   if (merger_.joinable()) merger_.join();
+  // The first merge is planned here, so that its sources are those of this moment.
+  auto first = std::make_shared<Merge>();
+  merging_.store(true);  // before planning: removals keep the planned sources in place
   {
     std::shared_lock lock(mu_);
-    Merge probe;
-    if (!plan_merge(0, probe)) return 0;
+    if (!plan_merge(0, *first)) {
+      merging_.store(false);
+      return 0;
+    }
   }
-  merging_.store(true);
-  merger_ = std::thread([this] {
+  merger_ = std::thread([this, first] {
     try {
-      while (!stop_.load()) {
+      for (bool planned = true; !stop_.load(); planned = false) {
         Merge m;
-        {
+        if (planned) {
+          m = std::move(*first);
+        } else {
           std::shared_lock lock(mu_);
           if (!plan_merge(0, m)) break;
         }
         run_merge(m, 1);  // one core: the foreground keeps the others
+        {
+          std::unique_lock<std::mutex> hold(hold_mu_);
+          hold_cv_.wait(hold, [this] { return !hold_ || stop_.load(); });
+        }
         std::unique_lock lock(mu_);
         commit_merge(m);
       }
@@ -279,6 +295,14 @@ std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
     merging_.store(false);
   });
   return 1;
+}
+
+void Bm25Index::hold_merges(bool hold) {
+  {
+    std::lock_guard<std::mutex> lock(hold_mu_);
+    hold_ = hold;
+  }
+  hold_cv_.notify_all();
 }
 
 void Bm25Index::wait_for_merges() {
