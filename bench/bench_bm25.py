@@ -1,17 +1,31 @@
-"""BM25: ctxengine.BM25 (C++, block-max WAND) against bm25s (numpy and numba backends) and
-tantivy, on the Python docs split into paragraphs (73K chunks, 10.9 MB) and the same repeated to
-over 1 million chunks. Build includes analysis (tokenizing) for every engine; query latency is
-one query at a time, k=10, p50 over a fixed set of 2-4 word queries drawn from the text (300 at
-73K chunks, 100 at 1M). bm25s gets its queries pre-tokenized (its fastest path; its Python
-tokenizer is not timed); ctxengine and tantivy analyse theirs. Each engine runs in its own child
-process: peak RSS is the growth of the process's peak resident set (reset through
-/proc/self/clear_refs once the texts are loaded) over build and queries.
+"""BM25 on real questions: ctxengine against bm25s (numba backend) and tantivy.
+
+Corpus: the Python 3.11 docs chunked by ctxengine.chunk_many (cl100k, by="recursive") into
+512-token chunks (7.0K chunks: "5K") and 128-token chunks repeated 3 times (85K: "80K") and 36
+times (1.02M: "1M"). Queries: the 372 hand-written questions of bench/data (8-15 words, as users
+type them; bench/questions.py), one at a time, k=10, as a user calls each library: ctxengine
+``BM25.search(question)``, bm25s ``retrieve(bm25s.tokenize(question))`` (its tokenizing
+included, its default English stop words), tantivy ``searcher.search(index.parse_query(...))``
+(the question with punctuation replaced by spaces: its query parser rejects some). All engines of a
+scale live in one child process and are timed in interleaved order, question by question (the
+engine that goes first rotates), so that load from other processes falls on all of them alike;
+p50 and p99 over two passes of all questions after one warm-up pass.
+
+Recall@10 (a question is answered when a top-10 chunk comes from a document that answers it)
+is measured at "5K" and on the 128-token chunks once (28K).
+
+Add-then-search at 1M: one new chunk is added to the 1.02M-chunk index and a question searched
+right away, 300 times: ctxengine's memory segment against tantivy's add, commit and reload
+(bm25s cannot add documents: it rebuilds).
+
+Run: ``python bench/run.py --only bm25`` or ``python bench/bench_bm25.py [SCALE ...]``.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import pickle
 import re
 import statistics
 import subprocess
@@ -22,177 +36,234 @@ from typing import Any
 
 import numpy as np
 
-from common import Context, Result, median_time, peer, python_docs
+from common import Context, Result, peer
+from questions import documents, load_questions, relevant_doc
 
 HERE = Path(__file__).resolve().parent
+SCALES = {"5K": (512, 1), "80K": (128, 3), "1M": (128, 36)}
+CTX_OPTIONS: dict[str, Any] = {}  # ctxengine.BM25's defaults
 
 
-def paragraphs(copies: int = 1) -> list[str]:
-    paras = [p for text in python_docs() for p in text.split("\n\n") if p.strip()]
-    return paras * copies
+def chunks(size: int) -> list[tuple[str, str]]:
+    """(document id, chunk text) of the Python docs in `size`-token chunks (cached on disk)."""
+    cache = Path(f"/tmp/ctxengine-bench-chunks-{size}.pkl")
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    import ctxengine
 
-
-def make_queries(paras: list[str], n: int, seed: int = 0) -> list[str]:
-    rng = np.random.default_rng(seed)
+    docs = documents()
+    ids = list(docs)
     out = []
-    while len(out) < n:
-        words = [w for w in re.findall(r"[A-Za-z]{4,}", paras[rng.integers(len(paras))])]
-        if len(words) >= 2:
-            out.append(" ".join(rng.choice(words, size=min(len(words), rng.integers(2, 5)))))
+    for d, c in zip(ids, ctxengine.chunk_many([docs[i] for i in ids], size), strict=True):
+        out += [(d, str(t)) for t in c if str(t).strip()]
+    cache.write_bytes(pickle.dumps(out))
     return out
 
 
-def p50_ms(fn: Any, queries: list[Any], warmup: int = 5) -> float:
-    for q in queries[:warmup]:
-        fn(q)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        fn(q)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+_PUNCT = re.compile(r"[^\w\s]")
 
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")
+class Engine:
+    name = ""
+
+    def search(self, q: str) -> list[int]:
+        raise NotImplementedError
 
 
-def bm25s_tokens(q: str) -> list[str]:
-    return _WORD.findall(q.lower())
+class Ctx(Engine):
+    name = "ctxengine"
 
-
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _reset_peak_rss() -> int:
-    """Resets the process's peak RSS (Linux: clear_refs 5) and returns the current RSS in kB."""
-    Path("/proc/self/clear_refs").write_text("5")
-    return _status_kb("VmRSS")
-
-
-def run_engine(engine: str, copies: int, n_queries: int, repeat: int) -> dict[str, float]:
-    """Build and query one engine in this process; returns timings and memory."""
-    paras = paragraphs(copies)
-    queries = make_queries(paras, n_queries)
-    gc.collect()
-    base_rss = _reset_peak_rss()
-    out: dict[str, float] = {}
-    if engine == "ctxengine":
+    def __init__(self, texts: list[str], **options: Any) -> None:
         import ctxengine
 
-        build_s, index = median_time(lambda: ctxengine.BM25(paras), repeat, warmup=0)
-        out["size_bytes"] = sum(a.nbytes for a in index._native.arrays().values())
-        out["p50_ms"] = p50_ms(lambda q: index.search(q, 10), queries)
-    elif engine.startswith("bm25s"):
+        self.index = ctxengine.BM25(texts, **options)
+
+    def search(self, q: str) -> list[int]:
+        return self.index.search(q, 10)[1].tolist()
+
+
+class Bm25s(Engine):
+    name = "bm25s numba"
+
+    def __init__(self, texts: list[str]) -> None:
         import bm25s
 
-        backend = "numba" if engine.endswith("numba") else "numpy"
+        self.bm25s = bm25s
+        self.retriever = bm25s.BM25(backend="numba")
+        self.retriever.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
 
-        def build() -> Any:
-            tokens = bm25s.tokenize(paras, stopwords=None, show_progress=False)
-            retriever = bm25s.BM25(backend=backend)
-            retriever.index(tokens, show_progress=False)
-            return retriever
+    def search(self, q: str) -> list[int]:
+        tokens = self.bm25s.tokenize(q, show_progress=False)
+        if not tokens.ids or not tokens.ids[0]:
+            return []
+        ids, _ = self.retriever.retrieve(tokens, k=10, show_progress=False, n_threads=1)
+        return ids[0].tolist()
 
-        build_s, retriever = median_time(build, repeat, warmup=0)
-        out["size_bytes"] = sum(
-            a.nbytes for a in retriever.scores.values() if isinstance(a, np.ndarray)
-        )
-        toks = [bm25s_tokens(q) for q in queries]
-        out["p50_ms"] = p50_ms(
-            lambda t: retriever.retrieve([t], k=10, show_progress=False, n_threads=1), toks
-        )
-    elif engine == "tantivy":
+
+class Tantivy(Engine):
+    name = "tantivy"
+
+    def __init__(self, texts: list[str]) -> None:
         import tantivy
 
-        def build() -> Any:
-            builder = tantivy.SchemaBuilder()
-            builder.add_text_field("body", stored=False)
-            index = tantivy.Index(builder.build())
-            writer = index.writer(heap_size=512_000_000, num_threads=2)
-            for p in paras:
-                writer.add_document(tantivy.Document(body=p))
-            writer.commit()
-            writer.wait_merging_threads()
-            index.reload()
-            return index
+        self.tantivy = tantivy
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("body", stored=False)
+        builder.add_integer_field("id", stored=True, fast=True)
+        self.index = tantivy.Index(builder.build())
+        self.writer = self.index.writer(heap_size=512_000_000, num_threads=2)
+        for i, t in enumerate(texts):
+            self.writer.add_document(tantivy.Document(body=t, id=i))
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        self.writer = self.index.writer(heap_size=64_000_000, num_threads=1)
+        self.index.reload()
+        self.searcher = self.index.searcher()
+        self.n = len(texts)
 
-        build_s, index = median_time(build, max(1, repeat // 2), warmup=0)
-        searcher = index.searcher()
-        out["p50_ms"] = p50_ms(
-            lambda q: searcher.search(index.parse_query(q, ["body"]), 10), queries
-        )
-    else:
-        raise SystemExit(f"unknown engine {engine}")
-    out["build_s"] = build_s
-    out["peak_rss_mb"] = (_status_kb("VmHWM") - base_rss) / 1024
-    out["chunks"] = len(paras)
-    out["mb"] = sum(len(p) for p in paras) / 1e6
+    def search(self, q: str) -> list[int]:
+        query = self.index.parse_query(_PUNCT.sub(" ", q), ["body"])
+        hits = self.searcher.search(query, 10).hits
+        return [self.searcher.doc(address)["id"][0] for _, address in hits]
+
+    def add(self, text: str) -> None:
+        self.writer.add_document(self.tantivy.Document(body=text, id=self.n))
+        self.n += 1
+        self.writer.commit()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+def run_scale(label: str, engines: list[str], passes: int = 2) -> dict[str, Any]:
+    """Builds every engine over one scale's corpus in this process and times them interleaved."""
+    size, copies = SCALES[label]
+    base = chunks(size)
+    texts = [t for _, t in base] * copies
+    questions = [q.text for q in load_questions()]
+    out: dict[str, Any] = {"chunks": len(texts), "engines": {}}
+    built: list[Engine] = []
+    for name in engines:
+        gc.collect()
+        start = time.perf_counter()
+        engine: Engine
+        if name == "ctxengine":
+            engine = Ctx(texts, **CTX_OPTIONS)
+        elif name == "bm25s numba":
+            engine = Bm25s(texts)
+        else:
+            engine = Tantivy(texts)
+        out["engines"][name] = {"build_s": time.perf_counter() - start}
+        built.append(engine)
+    times: dict[str, list[float]] = {e.name: [] for e in built}
+    for p in range(passes + 1):
+        for i, q in enumerate(questions):
+            for j in range(len(built)):
+                e = built[(i + j + p) % len(built)]
+                t = time.perf_counter()
+                e.search(q)
+                if p > 0:
+                    times[e.name].append(time.perf_counter() - t)
+    for e in built:
+        p50, p99 = _percentiles(times[e.name])
+        out["engines"][e.name].update(p50_ms=p50, p99_ms=p99)
+    if copies == 1:
+        qs = load_questions()
+        for e in built:
+            found = sum(any(relevant_doc(q, base[i][0]) for i in e.search(q.text)) for q in qs)
+            out["engines"][e.name]["recall@10"] = found / len(qs)
     return out
 
 
-def measure(engine: str, copies: int, n_queries: int, repeat: int) -> dict[str, float] | None:
-    """Runs `run_engine` in a child process, so that peak RSS is the engine's own."""
+def run_add_then_search(label: str = "1M", n: int = 300) -> dict[str, Any]:
+    """Add one chunk to the full index, then search a question; p50/p99 of the pair."""
+    import ctxengine
+
+    size, copies = SCALES[label]
+    base = [t for _, t in chunks(size)]
+    texts = base * copies
+    questions = [q.text for q in load_questions()]
+    new = [f"{base[i % len(base)]} appended note {i}" for i in range(n + 20)]
+    out: dict[str, Any] = {"chunks": len(texts)}
+    index = ctxengine.BM25(texts, **CTX_OPTIONS)
+    lat = []
+    for i, text in enumerate(new):
+        t = time.perf_counter()
+        index.add([text])
+        index.search(questions[i % len(questions)], 10)
+        if i >= 20:
+            lat.append(time.perf_counter() - t)
+    out["ctxengine"] = dict(zip(("p50_ms", "p99_ms"), _percentiles(lat), strict=True))
+    del index
+    gc.collect()
+    if peer("tantivy") is not None:
+        engine = Tantivy(texts)
+        lat = []
+        for i, text in enumerate(new[:120]):
+            t = time.perf_counter()
+            engine.add(text)
+            engine.search(questions[i % len(questions)])
+            if i >= 20:
+                lat.append(time.perf_counter() - t)
+        out["tantivy"] = dict(zip(("p50_ms", "p99_ms"), _percentiles(lat), strict=True))
+    return out
+
+
+def _child(fn: str, *args: Any) -> Any:
     code = (
         f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import bench_bm25; "
-        f"print(json.dumps(bench_bm25.run_engine({engine!r}, {copies}, {n_queries}, {repeat})))"
+        f"print(json.dumps(bench_bm25.{fn}(*{args!r})))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if proc.returncode != 0:
-        print(f"bench_bm25: {engine} failed: {proc.stderr[-2000:]}", file=sys.stderr)
+        print(f"bench_bm25: {fn}{args} failed: {proc.stderr[-3000:]}", file=sys.stderr)
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def available_engines() -> list[str]:
+    engines = ["ctxengine"]
+    if peer("bm25s") is not None and peer("numba") is not None:
+        engines.append("bm25s numba")
+    if peer("tantivy") is not None:
+        engines.append("tantivy")
+    return engines
+
+
 def run(ctx: Context) -> list[Result]:
     results = []
-    engines = ["ctxengine", "bm25s numpy", "bm25s numba", "tantivy"]
-    available = {
-        "ctxengine": True,
-        "bm25s numpy": peer("bm25s") is not None,
-        "bm25s numba": peer("bm25s") is not None and peer("numba") is not None,
-        "tantivy": peer("tantivy") is not None,
-    }
-    scales = [1] if ctx.quick else [1, 14]
-    for copies in scales:
-        big = copies > 1
-        for engine in engines:
-            if not available[engine] or (big and engine == "bm25s numpy" and ctx.quick):
-                continue
-            print(f"  {engine} x{copies}", file=sys.stderr, flush=True)
-            m = measure(engine, copies, 100 if big else 300, 1 if big else ctx.repeat)
-            if m is None:
-                continue
-            case = f"{m['chunks'] / 1e3:.0f}K chunks, {m['mb']:.0f} MB"
-            results.append(Result("bm25-build", case, engine, m["build_s"], "s", False))
-            results.append(Result("bm25-query p50 k=10", case, engine, m["p50_ms"], "ms", False))
-            per_m = 1e6 / m["chunks"]
-            results.append(
-                Result(
-                    "bm25-peak-rss per 1M chunks",
-                    case,
-                    engine,
-                    m["peak_rss_mb"] * per_m,
-                    "MB",
-                    False,
-                )
-            )
-            if "size_bytes" in m:
-                results.append(
-                    Result(
-                        "bm25-index-size per 1M chunks",
-                        case,
-                        engine,
-                        m["size_bytes"] * per_m / 1e6,
-                        "MB",
-                        False,
-                    )
-                )
+    labels = ["5K"] if ctx.quick else list(SCALES)
+    for label in labels:
+        print(f"  questions at {label}", file=sys.stderr, flush=True)
+        m = _child("run_scale", label, available_engines())
+        if m is None:
+            continue
+        case = f"{label} ({m['chunks'] / 1e3:.0f}K chunks), 372 questions"
+        for name, e in m["engines"].items():
+            results.append(Result("bm25 question p50 k=10", case, name, e["p50_ms"], "ms", False))
+            results.append(Result("bm25 question p99 k=10", case, name, e["p99_ms"], "ms", False))
+            results.append(Result("bm25 build", case, name, e["build_s"], "s", False))
+            if "recall@10" in e:
+                results.append(Result("bm25 recall@10", case, name, e["recall@10"], "", True))
+    if not ctx.quick:
+        print("  add then search at 1M", file=sys.stderr, flush=True)
+        m = _child("run_add_then_search", "1M")
+        if m is not None:
+            case = f"1M ({m['chunks'] / 1e3:.0f}K chunks): add one chunk, then search"
+            for name in ("ctxengine", "tantivy"):
+                if name in m:
+                    for p in ("p50", "p99"):
+                        results.append(
+                            Result(
+                                f"bm25 add+search {p}", case, name, m[name][f"{p}_ms"], "ms", False
+                            )
+                        )
     return results
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_engine(sys.argv[1], int(sys.argv[2]), 50, 1)))
+    for label in sys.argv[1:] or list(SCALES):
+        print(label, json.dumps(run_scale(label, available_engines())), flush=True)

@@ -156,17 +156,19 @@ void bind_index(py::module_& root) {
 
   py::class_<AnalyzerOptions>(m, "AnalyzerOptions")
       .def(py::init([](bool lowercase, CjkMode cjk, bool stop_words, bool stem,
-                       std::size_t max_term_bytes) {
-             return AnalyzerOptions{lowercase, cjk, stop_words, stem, max_term_bytes};
+                       std::size_t max_term_bytes, std::size_t min_word_chars) {
+             return AnalyzerOptions{lowercase,      cjk,           stop_words, stem,
+                                    max_term_bytes, min_word_chars};
            }),
            py::kw_only(), py::arg("lowercase") = true,
            py::arg_v("cjk", CjkMode::Bigrams, "CjkMode.bigrams"), py::arg("stop_words") = false,
-           py::arg("stem") = false, py::arg("max_term_bytes") = 255)
+           py::arg("stem") = false, py::arg("max_term_bytes") = 255, py::arg("min_word_chars") = 1)
       .def_readonly("lowercase", &AnalyzerOptions::lowercase)
       .def_readonly("cjk", &AnalyzerOptions::cjk)
       .def_readonly("stop_words", &AnalyzerOptions::stop_words)
       .def_readonly("stem", &AnalyzerOptions::stem)
-      .def_readonly("max_term_bytes", &AnalyzerOptions::max_term_bytes);
+      .def_readonly("max_term_bytes", &AnalyzerOptions::max_term_bytes)
+      .def_readonly("min_word_chars", &AnalyzerOptions::min_word_chars);
 
   py::class_<Bm25Params>(m, "Bm25Params")
       .def(py::init(

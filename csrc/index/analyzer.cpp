@@ -67,11 +67,22 @@ inline CharClass classify(uint32_t cp) {
 
 // Closes the term that starts at out.bytes[begin]: applies the length limit, stop words and the
 // stemmer, then records it (or drops it).
-void finish_term(TermBuffer& out, std::size_t begin, bool ascii, const AnalyzerOptions& o) {
+void finish_term(TermBuffer& out, std::size_t begin, bool ascii, const AnalyzerOptions& o,
+                 bool word = true) {
   std::size_t len = out.bytes.size() - begin;
   if (len == 0 || len > o.max_term_bytes) {
     out.bytes.resize(begin);
     return;
+  }
+  if (word && o.min_word_chars > 1) {
+    // Code points: every byte that is not a UTF-8 continuation byte starts one.
+    std::size_t chars = 0;
+    for (std::size_t i = begin; i < out.bytes.size() && chars < o.min_word_chars; ++i)
+      chars += (static_cast<unsigned char>(out.bytes[i]) & 0xC0) != 0x80;
+    if (chars < o.min_word_chars) {
+      out.bytes.resize(begin);
+      return;
+    }
   }
   if (o.stop_words && is_english_stop_word(std::string_view(out.bytes).substr(begin))) {
     out.bytes.resize(begin);
@@ -143,7 +154,7 @@ void analyze(std::string_view text, const AnalyzerOptions& o, TermBuffer& out) {
     if (!prev_cjk.empty() && !prev_emitted_bigram) {
       const std::size_t begin = out.bytes.size();
       out.bytes += prev_cjk;
-      finish_term(out, begin, false, o);
+      finish_term(out, begin, false, o, false);
     }
     prev_cjk.clear();
     prev_emitted_bigram = false;
@@ -173,13 +184,13 @@ void analyze(std::string_view text, const AnalyzerOptions& o, TermBuffer& out) {
       if (o.cjk == CjkMode::Unigrams) {
         const std::size_t begin = out.bytes.size();
         out.bytes += ch;
-        finish_term(out, begin, false, o);
+        finish_term(out, begin, false, o, false);
       } else {
         if (!prev_cjk.empty()) {
           const std::size_t begin = out.bytes.size();
           out.bytes += prev_cjk;
           out.bytes += ch;
-          finish_term(out, begin, false, o);
+          finish_term(out, begin, false, o, false);
           prev_emitted_bigram = true;
         }
         prev_cjk.swap(ch);

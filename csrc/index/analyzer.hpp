@@ -26,6 +26,10 @@ struct AnalyzerOptions {
   // Terms longer than this many UTF-8 bytes (base64 blobs, minified code) are not indexed; a
   // query term that long cannot match either. As Lucene's StandardAnalyzer's 255 limit.
   std::size_t max_term_bytes = 255;
+  // Words of fewer code points than this are not indexed ("a", "I", the "s" of "user's"); CJK
+  // terms are kept whatever their length (one character carries a word's meaning). bm25s's
+  // default token pattern (\w\w+) drops one-character words the same way.
+  std::size_t min_word_chars = 1;
 };
 
 // Appends the terms of `text` to `out`: the term bytes go to out.bytes and each term's end

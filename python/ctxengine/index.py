@@ -40,7 +40,7 @@ import numpy as np
 from . import _dense, _store
 from ._native import core
 from ._textsplit import chunk_spans_many, resolve_tokenizer, tokenizer_name
-from .bm25 import analyzer_options, bm25_params, check_k
+from .bm25 import MIN_CHARS, STOP_WORDS, analyzer_options, bm25_params, check_k
 from .embed import Embedder, embedder_name, get_embedder
 from .errors import (
     FormatError,
@@ -140,7 +140,8 @@ class Index:
     hybrid search. `dense_index` picks the FAISS index: ``"flat"`` (exact inner product, the
     default), ``"hnsw"`` or ``"ivf"`` (approximate, for large indexes); `gpu` moves it to a GPU
     when GPU FAISS and a GPU are present (``None``: when available). BM25 options: `k1`, `b`,
-    `variant`, and the analyzer's `stop_words`, `stem` and `cjk`.
+    `variant`, and the analyzer's `stop_words` (default True), `min_chars` (2: one-character
+    words are not indexed), `stem` and `cjk`.
     """
 
     def __init__(
@@ -156,8 +157,9 @@ class Index:
         k1: float = 1.5,
         b: float = 0.75,
         variant: Literal["lucene", "robertson", "atire"] = "lucene",
-        stop_words: bool = False,
+        stop_words: bool = STOP_WORDS,
         stem: bool = False,
+        min_chars: int = MIN_CHARS,
         cjk: Literal["bigrams", "unigrams"] = "bigrams",
         threads: int | None = None,
     ) -> None:
@@ -187,11 +189,18 @@ class Index:
             "max_tokens": max_tokens,
             "overlap": overlap,
             "by": by,
-            "analyzer": {"stop_words": bool(stop_words), "stem": bool(stem), "cjk": cjk},
+            "analyzer": {
+                "stop_words": bool(stop_words),
+                "stem": bool(stem),
+                "cjk": cjk,
+                "min_chars": min_chars,
+            },
             "bm25": {"k1": float(k1), "b": float(b), "variant": variant},
             "dense_index": dense_index,
         }
-        self._analyzer = analyzer_options(stop_words=stop_words, stem=stem, cjk=cjk)
+        self._analyzer = analyzer_options(
+            stop_words=stop_words, stem=stem, cjk=cjk, min_chars=min_chars
+        )
         self._params = bm25_params(k1=k1, b=b, variant=variant)
         self._gpu = gpu
         self._threads = threads or 0
@@ -987,7 +996,7 @@ class Index:
                 by=o["by"],
                 dense_index=o["dense_index"],
                 gpu=gpu,
-                **o["analyzer"],
+                **{"min_chars": 1, **o["analyzer"]},  # indexes before min_chars kept all words
                 **o["bm25"],
             )
             name = m["embedder"]
