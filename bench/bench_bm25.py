@@ -27,7 +27,6 @@ import gc
 import json
 import pickle
 import re
-import statistics
 import subprocess
 import sys
 import time

@@ -430,7 +430,8 @@ def test_postings_are_compressed_and_blocked() -> None:
     docs = [p for _, t in english_prose(80) for p in t.split("\n\n") if p.strip()]
     a = BM25(docs)._native.segments()[0][0]
     postings = int(a["term_df"].sum())
-    assert len(a["postings"]) < 2 * postings  # 8 bytes raw; bit-packed: about 1.7 here
+    # 8 bytes raw (doc, tf); bit-packed doc gaps and (tf, length) pair ids: about 2.5 here
+    assert len(a["postings"]) < 3 * postings
     assert len(a["block_last_doc"]) == int(((a["term_df"] + 127) // 128).sum())
 
 

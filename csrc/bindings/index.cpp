@@ -71,6 +71,7 @@ py::dict arrays_of(const std::shared_ptr<const Segment>& seg) {
   out["doc_lengths"] = array_of(a.doc_lengths, owner);
   out["doc_keys"] = array_of(a.doc_keys, owner);
   out["impact_norm"] = array_of(a.impact_norm, owner);
+  out["pairs"] = array_of(a.pairs, owner);
   return out;
 }
 
@@ -89,6 +90,7 @@ SegmentArrays arrays_from(const py::dict& d) {
   a.doc_lengths = view_of<uint32_t>(d, "doc_lengths");
   a.doc_keys = view_of<int64_t>(d, "doc_keys");
   a.impact_norm = view_of<float>(d, "impact_norm");
+  a.pairs = view_of<uint32_t>(d, "pairs");
   return a;
 }
 

@@ -364,13 +364,22 @@ std::vector<Hit> Bm25Index::search(std::string_view query, std::size_t k, const 
     SegmentQuery q{
         entry.seg.get(), scorer.get(), {}, m, entry.live.empty() ? nullptr : entry.live.data(),
         filter,          filter_size};
+    // Tables under this query's avgdl (pair tf parts, block bounds), held for the query.
+    std::shared_ptr<Segment::BoundCache> cache;
+    if (strategy != Strategy::Exhaustive) cache = entry.seg->bound_cache(*scorer, stats == nullptr);
+    if (cache) q.pair_parts = cache->pair_parts();
     for (std::size_t i = 0; i < m; ++i) {
       const int64_t t = p.local[e][i];
       if (t < 0 || p.df[i] == 0) continue;
+      const auto term = static_cast<uint32_t>(t);
       std::size_t n_imp;
-      const Impact* imp = entry.seg->term_impacts(static_cast<uint32_t>(t), &n_imp);
-      q.terms.push_back({static_cast<uint32_t>(t), static_cast<uint32_t>(i), p.weights[i], idf[i],
-                         Scorer::combine(p.weights[i], idf[i], scorer->max_tf_part(imp, n_imp))});
+      const Impact* imp = entry.seg->term_impacts(term, &n_imp);
+      SegmentTerm st{term, static_cast<uint32_t>(i), p.weights[i], idf[i],
+                     Scorer::combine(p.weights[i], idf[i], scorer->max_tf_part(imp, n_imp))};
+      // Lists of a few blocks are bounded on the fly; longer ones from the cached bounds.
+      if (cache && entry.seg->block_end(term) - entry.seg->block_begin(term) > 2)
+        st.parts = cache->parts(*entry.seg, term, *scorer);
+      q.terms.push_back(st);
     }
     if (!q.terms.empty()) run_strategy(strategy, q, k, top);
   }

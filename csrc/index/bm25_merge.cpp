@@ -146,8 +146,21 @@ void Bm25Index::run_merge(Merge& merge, std::size_t threads) const {
       keys.push_back(seg.arrays().doc_keys[d]);
     }
   }
+  // The merged postings' (tf, dl) pairs are among the sources' (those of lengths still there).
+  const uint32_t max_dl = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
+  std::vector<Impact> pairs;
+  for (const auto& src : merge.sources)
+    for (std::size_t i = 0; i < src->seg->n_pairs(); ++i)
+      if (src->seg->pairs()[i].dl <= max_dl) pairs.push_back(src->seg->pairs()[i]);
+  std::sort(pairs.begin(), pairs.end(), [](const Impact& x, const Impact& y) {
+    return x.tf < y.tf || (x.tf == y.tf && x.dl < y.dl);
+  });
+  pairs.erase(
+      std::unique(pairs.begin(), pairs.end(),
+                  [](const Impact& x, const Impact& y) { return x.tf == y.tf && x.dl == y.dl; }),
+      pairs.end());
   merge.result = Segment::write(MergedPostings(merge, stop_), std::move(lengths), std::move(keys),
-                                params_, threads);
+                                params_, threads, std::move(pairs));
 }
 
 void Bm25Index::commit_merge(Merge& merge) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "index/kernels.hpp"
 #include "index/postings.hpp"
 #include "index/query.hpp"
 
@@ -26,8 +27,10 @@ struct Cursor {
   bool exact = false;
   std::size_t bound_block = static_cast<std::size_t>(-1);
   float bound = 0;
+  bool scored = false;  // scores[] holds the decoded block's scores
   alignas(32) uint32_t docs[kBlockSize];
-  alignas(32) uint32_t tfs[kBlockSize];
+  alignas(32) uint32_t ids[kBlockSize];  // pair ids (segment.hpp)
+  alignas(32) float scores[kBlockSize];
 
   void init(const SegmentQuery& query, std::size_t i) {
     q = &query;
@@ -39,12 +42,21 @@ struct Cursor {
     doc = 0;
     exact = false;
   }
-  // This term's score in the current (exact) doc.
-  float score() const {
-    const Scorer& sc = *q->scorer;
-    return Scorer::combine(t->weight, t->idf,
-                           sc.tf_part(tfs[pos], sc.norm(q->segment->arrays().doc_lengths[doc])));
+  // The scores of every posting of the decoded block, eight at a time (kernels.hpp).
+  const float* block_scores() {
+    if (!scored) {
+      if (q->pair_parts != nullptr) {
+        kernels().score_ids(ids, count, q->pair_parts, t->weight, t->idf, scores);
+      } else {
+        for (std::size_t i = 0; i < count; ++i)
+          scores[i] = Scorer::combine(t->weight, t->idf, q->pair_part(ids[i]));
+      }
+      scored = true;
+    }
+    return scores;
   }
+  // This term's score in the current (exact) doc.
+  float score() const { return Scorer::combine(t->weight, t->idf, q->pair_part(ids[pos])); }
   // The bound of this term's score in the current block (kept while the block is).
   float block_bound() {
     if (bound_block != block) {
@@ -96,14 +108,16 @@ struct Cursor {
     doc = target;
     exact = false;
   }
+  void load() {
+    count = q->segment->decode_ids(t->term, block, docs, ids);
+    decoded = true;
+    scored = false;
+    pos = 0;
+  }
   // Turns a lower bound into the real next posting, decoding its block.
   void resolve() {
     if (exact) return;
-    if (!decoded) {
-      count = q->segment->decode(t->term, block, docs, tfs);
-      decoded = true;
-      pos = 0;
-    }
+    if (!decoded) load();
     while (docs[pos] < doc) ++pos;  // shallow() put the block's last doc >= doc
     doc = docs[pos];
     exact = true;
@@ -121,9 +135,7 @@ struct Cursor {
     ++block;
     decoded = false;
     if (block >= block_end) return to_end();
-    count = q->segment->decode(t->term, block, docs, tfs);
-    decoded = true;
-    pos = 0;
+    load();
     doc = docs[0];
     exact = true;
   }

@@ -8,16 +8,9 @@
 namespace ctxengine {
 namespace detail {
 
-void score_block_scalar(const BlockScoreArgs& a, const uint32_t* docs, const uint32_t* tfs,
-                        std::size_t n, float (*slow_norm)(const void*, uint32_t),
-                        const void* slow_ctx, float* out) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const uint32_t dl = a.doc_lengths[docs[i]];
-    const float norm = dl < a.table_size ? a.norm_table[dl] : slow_norm(slow_ctx, dl);
-    const float f = static_cast<float>(tfs[i]);
-    const float part = (f * a.tf_mult) / (f + norm);
-    out[i] = a.weight * (a.idf * part);
-  }
+void score_ids_scalar(const uint32_t* ids, std::size_t n, const float* parts, float weight,
+                      float idf, float* out) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = weight * (idf * parts[ids[i]]);
 }
 
 std::size_t next_above_scalar(const float* acc, std::size_t from, std::size_t n, float t) {
@@ -30,9 +23,9 @@ std::size_t next_above_scalar(const float* acc, std::size_t from, std::size_t n,
 
 namespace {
 
-const Kernels kScalar{&detail::score_block_scalar, &detail::next_above_scalar, "scalar"};
+const Kernels kScalar{&detail::score_ids_scalar, &detail::next_above_scalar, "scalar"};
 #if defined(__x86_64__) || defined(_M_X64)
-const Kernels kAvx2{&detail::score_block_avx2, &detail::next_above_avx2, "avx2"};
+const Kernels kAvx2{&detail::score_ids_avx2, &detail::next_above_avx2, "avx2"};
 #endif
 
 const Kernels* pick(const char* name) {

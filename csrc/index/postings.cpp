@@ -68,15 +68,17 @@ void unpack_slow(const unsigned char* p, std::size_t n, unsigned w, uint32_t* ou
   }
 }
 
-// Unpacks n values of width w from [p, end); returns the byte after them or nullptr.
-inline const unsigned char* unpack(const unsigned char* p, const unsigned char* end, std::size_t n,
-                                   unsigned w, uint32_t* out) noexcept {
+// Unpacks n values of width w from [p, end); returns the byte after them or nullptr. Reads may
+// reach `limit`.
+inline const unsigned char* unpack(const unsigned char* p, const unsigned char* end,
+                                   const unsigned char* limit, std::size_t n, unsigned w,
+                                   uint32_t* out) noexcept {
   static constexpr auto table = make_table(std::make_index_sequence<33>{});
   const std::size_t bytes = packed_bytes(n, w);
   if (w > 32 || static_cast<std::size_t>(end - p) < bytes) return nullptr;
   if (w == 0) {
     std::memset(out, 0, n * sizeof(uint32_t));
-  } else if (static_cast<std::size_t>(end - p) >= bytes + 8) {
+  } else if (static_cast<std::size_t>(limit - p) >= bytes + 8) {
     table[w](p, n, out);
   } else {
     unpack_slow(p, n, w, out);
@@ -97,49 +99,32 @@ inline bool undelta(uint32_t* docs, std::size_t n, int64_t prev) noexcept {
 
 }  // namespace
 
-void encode_block(const uint32_t* docs, const uint32_t* tfs, std::size_t n, int64_t prev_last_doc,
-                  std::string& out) {
-  uint32_t gaps[kBlockSize], freqs[kBlockSize];
-  uint32_t gap_or = 0, tf_or = 0;
+void encode_block(const uint32_t* docs, const uint32_t* values, std::size_t n,
+                  int64_t prev_last_doc, std::string& out) {
+  uint32_t gaps[kBlockSize];
+  uint32_t gap_or = 0, value_or = 0;
   int64_t prev = prev_last_doc;
   for (std::size_t i = 0; i < n; ++i) {
     gaps[i] = static_cast<uint32_t>(docs[i] - prev - 1);
     prev = docs[i];
-    freqs[i] = tfs[i] - 1;
     gap_or |= gaps[i];
-    tf_or |= freqs[i];
+    value_or |= values[i];
   }
-  const unsigned gw = bit_width(gap_or), tw = bit_width(tf_or);
+  const unsigned gw = bit_width(gap_or), vw = bit_width(value_or);
   out.push_back(static_cast<char>(gw));
-  out.push_back(static_cast<char>(tw));
+  out.push_back(static_cast<char>(vw));
   pack(gaps, n, gw, out);
-  pack(freqs, n, tw, out);
+  pack(values, n, vw, out);
 }
 
-const unsigned char* decode_block(const unsigned char* p, const unsigned char* end, std::size_t n,
-                                  int64_t prev_last_doc, uint32_t* docs, uint32_t* tfs) noexcept {
-  if (n == 0 || n > kBlockSize || end - p < 2) return nullptr;
-  const unsigned gw = p[0], tw = p[1];
+const unsigned char* decode_block(const unsigned char* p, const unsigned char* end,
+                                  const unsigned char* limit, std::size_t n, int64_t prev_last_doc,
+                                  uint32_t* docs, uint32_t* values) noexcept {
+  if (n == 0 || n > kBlockSize || end - p < 2 || limit < end) return nullptr;
+  const unsigned gw = p[0], vw = p[1];
   p += 2;
-  if (!(p = unpack(p, end, n, gw, docs)) || !undelta(docs, n, prev_last_doc)) return nullptr;
-  if (!(p = unpack(p, end, n, tw, tfs))) return nullptr;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (tfs[i] == 0xFFFFFFFFu) return nullptr;
-    ++tfs[i];
-  }
-  return p;
-}
-
-const unsigned char* decode_block_docs(const unsigned char* p, const unsigned char* end,
-                                       std::size_t n, int64_t prev_last_doc,
-                                       uint32_t* docs) noexcept {
-  if (n == 0 || n > kBlockSize || end - p < 2) return nullptr;
-  const unsigned gw = p[0], tw = p[1];
-  p += 2;
-  if (!(p = unpack(p, end, n, gw, docs)) || !undelta(docs, n, prev_last_doc)) return nullptr;
-  const std::size_t tf_bytes = packed_bytes(n, tw);
-  if (tw > 32 || static_cast<std::size_t>(end - p) < tf_bytes) return nullptr;
-  return p + tf_bytes;
+  if (!(p = unpack(p, end, limit, n, gw, docs)) || !undelta(docs, n, prev_last_doc)) return nullptr;
+  return unpack(p, end, limit, n, vw, values);
 }
 
 }  // namespace ctxengine

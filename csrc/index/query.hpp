@@ -76,22 +76,31 @@ class TopK {
 
 // A query term as one segment sees it.
 struct SegmentTerm {
-  uint32_t term;  // the segment's term id
-  uint32_t qi;    // position in the query: the summation order
-  float weight;   // occurrences in the query
-  float idf;      // under the query's statistics
-  float ub;       // bound of its score in any document of this segment
+  uint32_t term;                 // the segment's term id
+  uint32_t qi;                   // position in the query: the summation order
+  float weight;                  // occurrences in the query
+  float idf;                     // under the query's statistics
+  float ub;                      // bound of its score in any document of this segment
+  const float* parts = nullptr;  // per block of this term: its best tf part (nullable)
 };
 
 // One segment's part of a query.
 struct SegmentQuery {
   const Segment* segment;
   const Scorer* scorer;
-  std::vector<SegmentTerm> terms;  // in query order
-  std::size_t n_query_terms;       // terms of the whole query (qi < n_query_terms)
-  const uint8_t* live;             // tombstones: 0 = deleted (nullable: all live)
-  const uint8_t* filter;           // by key: filter[key] != 0 keeps it (nullable)
-  std::size_t filter_size;         // keys >= this are filtered out
+  std::vector<SegmentTerm> terms;     // in query order
+  std::size_t n_query_terms;          // terms of the whole query (qi < n_query_terms)
+  const uint8_t* live;                // tombstones: 0 = deleted (nullable: all live)
+  const uint8_t* filter;              // by key: filter[key] != 0 keeps it (nullable)
+  std::size_t filter_size;            // keys >= this are filtered out
+  const float* pair_parts = nullptr;  // per pair of the segment: its tf part (nullable)
+
+  // The tf part of pair `id` (from the table when there is one: the same float).
+  float pair_part(uint32_t id) const {
+    if (pair_parts != nullptr) return pair_parts[id];
+    const Impact& p = segment->pairs()[id];
+    return scorer->tf_part(p.tf, scorer->norm(p.dl));
+  }
 
   bool accepts(uint32_t d) const {
     if (live != nullptr && !live[d]) return false;
@@ -102,6 +111,8 @@ struct SegmentQuery {
   int64_t key(uint32_t d) const { return segment->arrays().doc_keys[d]; }
   // A term's bound in block b: weight x idf x the block's best tf part.
   float block_bound(const SegmentTerm& t, std::size_t b) const {
+    if (t.parts != nullptr)
+      return Scorer::combine(t.weight, t.idf, t.parts[b - segment->block_begin(t.term)]);
     std::size_t n;
     const Impact* imp = segment->block_impacts(b, &n);
     return Scorer::combine(t.weight, t.idf, scorer->max_tf_part(imp, n));

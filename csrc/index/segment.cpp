@@ -80,6 +80,14 @@ std::shared_ptr<Segment> Segment::from_arrays(const SegmentArrays& a, const Bm25
     const uint32_t tf = a.impacts[2 * i], dl = a.impacts[2 * i + 1];
     if (tf == 0 || dl < tf || dl > max_dl) corrupt("an impact out of range");
   }
+  if (a.pairs.size % 2 != 0 || (a.pairs.size == 0 && n_blocks > 0)) corrupt("a bad pair table");
+  for (std::size_t i = 0; i < a.pairs.size / 2; ++i) {
+    const uint32_t tf = a.pairs[2 * i], dl = a.pairs[2 * i + 1];
+    if (tf == 0 || dl < tf || dl > max_dl) corrupt("a pair out of range");
+    if (i > 0 &&
+        !(a.pairs[2 * i - 2] < tf || (a.pairs[2 * i - 2] == tf && a.pairs[2 * i - 1] < dl)))
+      corrupt("pairs out of order");
+  }
   for (std::size_t b = 0; b < n_blocks; ++b)
     if (a.block_impacts[b + 1] == a.block_impacts[b]) corrupt("a block without impacts");
   std::string_view prev;
@@ -139,25 +147,26 @@ int64_t Segment::find_key(int64_t key) const {
   return it != end && *it == key ? it - begin : -1;
 }
 
-std::size_t Segment::decode(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* tfs) const {
+std::size_t Segment::decode_ids(uint32_t t, std::size_t block, uint32_t* docs,
+                                uint32_t* ids) const {
   const std::size_t n = block_size(t, block);
   const auto* base = a_.postings.data;
   const int64_t prev =
       block == a_.term_blocks[t] ? -1 : static_cast<int64_t>(a_.block_last_doc[block - 1]);
-  const unsigned char* end = decode_block(base + a_.block_offsets[block],
-                                          base + a_.block_offsets[block + 1], n, prev, docs, tfs);
+  const unsigned char* end =
+      decode_block(base + a_.block_offsets[block], base + a_.block_offsets[block + 1],
+                   base + a_.postings.size, n, prev, docs, ids);
   if (end == nullptr || docs[n - 1] != a_.block_last_doc[block]) corrupt("a bad posting block");
+  uint32_t top = 0;
+  for (std::size_t i = 0; i < n; ++i) top = std::max(top, ids[i]);
+  if (top >= n_pairs()) corrupt("a posting's pair is out of range");
   return n;
 }
 
-std::size_t Segment::decode_docs(uint32_t t, std::size_t block, uint32_t* docs) const {
-  const std::size_t n = block_size(t, block);
-  const auto* base = a_.postings.data;
-  const int64_t prev =
-      block == a_.term_blocks[t] ? -1 : static_cast<int64_t>(a_.block_last_doc[block - 1]);
-  const unsigned char* end = decode_block_docs(base + a_.block_offsets[block],
-                                               base + a_.block_offsets[block + 1], n, prev, docs);
-  if (end == nullptr || docs[n - 1] != a_.block_last_doc[block]) corrupt("a bad posting block");
+std::size_t Segment::decode(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* tfs) const {
+  const std::size_t n = decode_ids(t, block, docs, tfs);
+  const Impact* p = pairs();
+  for (std::size_t i = 0; i < n; ++i) tfs[i] = p[tfs[i]].tf;
   return n;
 }
 
@@ -172,6 +181,39 @@ uint32_t Segment::tf_of(uint32_t t, uint32_t d) const {
   return at != docs + n && *at == d ? tfs[at - docs] : 0;
 }
 
+std::shared_ptr<Segment::BoundCache> Segment::bound_cache(const Scorer& scorer,
+                                                          bool may_reset) const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (cache_ && cache_->avgdl_ == scorer.avgdl()) return cache_;
+  if (cache_ && !may_reset) return nullptr;
+  auto fresh = std::make_shared<BoundCache>();
+  fresh->avgdl_ = scorer.avgdl();
+  fresh->pair_parts_.reset(new float[n_pairs() + 1]);
+  const Impact* p = pairs();
+  for (std::size_t i = 0; i < n_pairs(); ++i)
+    fresh->pair_parts_[i] = scorer.tf_part(p[i].tf, scorer.norm(p[i].dl));
+  fresh->parts_.reset(new float[n_blocks() + 1]);
+  fresh->ready_.reset(new std::atomic<uint8_t>[n_terms() + 1]);
+  for (std::size_t t = 0; t <= n_terms(); ++t) fresh->ready_[t].store(0, std::memory_order_relaxed);
+  cache_ = fresh;
+  return fresh;
+}
+
+const float* Segment::BoundCache::parts(const Segment& seg, uint32_t t, const Scorer& scorer) {
+  float* out = parts_.get() + seg.block_begin(t);
+  if (ready_[t].load(std::memory_order_acquire)) return out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ready_[t].load(std::memory_order_relaxed)) {
+    for (std::size_t b = seg.block_begin(t); b < seg.block_end(t); ++b) {
+      std::size_t n;
+      const Impact* imp = seg.block_impacts(b, &n);
+      parts_[b] = scorer.max_tf_part(imp, n);
+    }
+    ready_[t].store(1, std::memory_order_release);
+  }
+  return out;
+}
+
 void Segment::verify_postings(std::size_t threads, const uint8_t* live,
                               std::vector<uint32_t>* deleted_df) const {
   if (deleted_df != nullptr) deleted_df->assign(n_terms(), 0);
@@ -182,23 +224,26 @@ void Segment::verify_postings(std::size_t threads, const uint8_t* live,
     for (std::size_t p = pb; p < pe; ++p) {
       std::vector<uint64_t>& len = lengths[p];
       len.assign(n_docs(), 0);
-      uint32_t docs[kBlockSize], tfs[kBlockSize];
+      uint32_t docs[kBlockSize], ids[kBlockSize];
+      const Impact* pair = pairs();
       const std::size_t t_begin = n_terms() * p / parts, t_end = n_terms() * (p + 1) / parts;
       for (std::size_t t = t_begin; t < t_end; ++t) {
         std::size_t tn;
         const Impact* ti = term_impacts(static_cast<uint32_t>(t), &tn);
         for (std::size_t b = block_begin(static_cast<uint32_t>(t));
              b < block_end(static_cast<uint32_t>(t)); ++b) {
-          const std::size_t n = decode(static_cast<uint32_t>(t), b, docs, tfs);
+          const std::size_t n = decode_ids(static_cast<uint32_t>(t), b, docs, ids);
           std::size_t bn;
           const Impact* bi = block_impacts(b, &bn);
           for (std::size_t i = 0; i < bn; ++i)
             if (!covered(ti, tn, bi[i].tf, bi[i].dl, min_norm))
               corrupt("a block's impacts exceed its list's");
           for (std::size_t i = 0; i < n; ++i) {
-            if (!covered(bi, bn, tfs[i], a_.doc_lengths[docs[i]], min_norm))
+            const Impact& x = pair[ids[i]];
+            if (x.dl != a_.doc_lengths[docs[i]]) corrupt("a posting's pair has another length");
+            if (!covered(bi, bn, x.tf, x.dl, min_norm))
               corrupt("a posting exceeds its block's impacts");
-            len[docs[i]] += tfs[i];
+            len[docs[i]] += x.tf;
             if (live != nullptr && !live[docs[i]] && deleted_df != nullptr) ++(*deleted_df)[t];
           }
         }

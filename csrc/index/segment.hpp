@@ -5,9 +5,11 @@
 // them into one index.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,12 @@ struct ArrayView {
 // block_last_doc[i], its impacts impacts[block_impacts[i], block_impacts[i + 1]). Impacts are
 // (tf, dl) pairs stored as two uint32 each. Documents are numbered 0..n_docs-1 in the order of
 // their keys (doc_keys, strictly increasing): a key is the caller's id of the document.
+//
+// A posting stores the id of its (tf, document length) pair in `pairs` (sorted by tf, then
+// length; a few thousand distinct pairs in a corpus of chunks). A query computes every pair's
+// tf part once per avgdl (microseconds), so scoring a posting is a table lookup and two
+// multiplies, with no per-document length to fetch and no division: the impact precomputation of
+// impact-ordered indexes (Anh & Moffat), kept exact and valid under changing statistics.
 struct SegmentArrays {
   ArrayView<char> term_bytes;
   ArrayView<uint64_t> term_offsets;  // n_terms + 1
@@ -46,6 +54,7 @@ struct SegmentArrays {
   ArrayView<uint32_t> doc_lengths;  // n_docs
   ArrayView<int64_t> doc_keys;      // n_docs
   ArrayView<float> impact_norm;     // 1: the smallest norm the impacts were reduced for
+  ArrayView<uint32_t> pairs;        // 2 x n_pairs: (tf, dl), sorted, distinct
 };
 
 // Where a new segment's postings come from (a build, a flush, a merge): terms in sorted order,
@@ -72,11 +81,12 @@ class Segment {
                                         const Bm25Params& params, std::size_t threads);
 
   // Writes a segment from a postings source and per document its length and key (keys
-  // strictly increasing); nullptr when there are no documents.
+  // strictly increasing); nullptr when there are no documents. `pairs` (sorted, distinct) must
+  // hold every (tf, dl) the postings have; empty: collected from the source first.
   static std::shared_ptr<Segment> write(const PostingSource& source,
                                         std::vector<uint32_t> doc_lengths,
                                         std::vector<int64_t> doc_keys, const Bm25Params& params,
-                                        std::size_t threads);
+                                        std::size_t threads, std::vector<Impact> pairs = {});
 
   // Wraps existing arrays (e.g. memory-mapped files) without copying; they must outlive the
   // segment. Checks shapes, orders and value ranges, so that no later read goes out of bounds
@@ -96,6 +106,8 @@ class Segment {
   std::size_t n_docs() const { return a_.doc_lengths.size; }
   std::size_t n_terms() const { return a_.term_df.size; }
   std::size_t n_blocks() const { return a_.block_last_doc.size; }
+  std::size_t n_pairs() const { return a_.pairs.size / 2; }
+  const Impact* pairs() const { return reinterpret_cast<const Impact*>(a_.pairs.data); }
   uint64_t total_length() const { return total_length_; }
   uint32_t max_dl() const { return max_dl_; }
   int64_t first_key() const { return a_.doc_keys[0]; }
@@ -124,12 +136,35 @@ class Segment {
     const std::size_t left = a_.term_df[t] - i * kBlockSize;
     return left < kBlockSize ? left : kBlockSize;
   }
-  // Decodes block `block` (a global block index) of term t; returns its number of postings.
-  // Throws FormatError when the block is corrupt.
+  // Decodes block `block` (a global block index) of term t into docs and tfs; returns its
+  // number of postings. Throws FormatError when the block is corrupt.
   std::size_t decode(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* tfs) const;
-  std::size_t decode_docs(uint32_t t, std::size_t block, uint32_t* docs) const;
+  // The same, with each posting's pair id instead of its tf (ids checked < n_pairs).
+  std::size_t decode_ids(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* ids) const;
   // The tf of doc d in term t's list, or 0 (finds the block by its last doc, decodes it).
   uint32_t tf_of(uint32_t t, uint32_t d) const;
+
+  // Block bounds under one avgdl: per block, the best tf part (Scorer::tf_part) any of its
+  // postings can get, i.e. max_tf_part of the block's impacts, computed per term on first use.
+  // A query multiplies in its weight and idf. Kept for one avgdl at a time: a query with the
+  // index's own statistics (may_reset) replaces the generation when avgdl moved; other
+  // queries get nullptr then and evaluate impacts themselves. A generation lives as long as a
+  // query holds it, so replacing it never disturbs a running query.
+  class BoundCache {
+   public:
+    const float* parts(const Segment& seg, uint32_t t, const Scorer& scorer);
+    // Every pair's tf part under this avgdl (filled when the generation is made).
+    const float* pair_parts() const { return pair_parts_.get(); }
+
+   private:
+    friend class Segment;
+    double avgdl_ = 0;
+    std::unique_ptr<float[]> pair_parts_;
+    std::unique_ptr<float[]> parts_;
+    std::unique_ptr<std::atomic<uint8_t>[]> ready_;  // per term
+    std::mutex mu_;
+  };
+  std::shared_ptr<BoundCache> bound_cache(const Scorer& scorer, bool may_reset) const;
 
  private:
   Segment() = default;
@@ -139,6 +174,8 @@ class Segment {
   uint64_t total_length_ = 0;
   uint32_t max_dl_ = 0;
   std::vector<uint32_t> hash_;  // open addressing: term id + 1, 0 = empty
+  mutable std::mutex cache_mu_;
+  mutable std::shared_ptr<BoundCache> cache_;
 
   // Storage when the segment was built here rather than mapped.
   struct Owned;

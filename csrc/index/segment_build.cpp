@@ -24,6 +24,7 @@ struct Segment::Owned {
   std::vector<uint64_t> term_offsets, term_blocks, term_impacts, block_offsets, block_impacts;
   std::vector<uint32_t> term_df, block_last_doc, impacts, doc_lengths;
   std::vector<int64_t> doc_keys;
+  std::vector<uint32_t> pairs;
   std::string postings;
   float impact_norm = 0;
 };
@@ -33,7 +34,7 @@ class SegmentWriter {
   static std::shared_ptr<Segment> encode(const PostingSource& source,
                                          std::vector<uint32_t> doc_lengths,
                                          std::vector<int64_t> doc_keys, const Bm25Params& params,
-                                         std::size_t threads);
+                                         std::size_t threads, std::vector<Impact> pairs);
 };
 
 namespace {
@@ -97,15 +98,43 @@ struct Encoded {
   std::vector<uint32_t> block_impacts, term_impacts;  // (tf, dl) pairs
 };
 
+// (tf, dl) -> its id in a sorted pair table: the pairs of one tf are a run, found by an index
+// over tfs, then the length by binary search within the run.
+class PairIndex {
+ public:
+  explicit PairIndex(const std::vector<Impact>& pairs) : pairs_(pairs) {
+    const uint32_t max_tf = pairs.empty() ? 0 : pairs.back().tf;
+    begin_.assign(static_cast<std::size_t>(max_tf) + 2, 0);
+    for (const Impact& p : pairs) ++begin_[p.tf + 1];
+    for (std::size_t i = 1; i < begin_.size(); ++i) begin_[i] += begin_[i - 1];
+  }
+  uint32_t id(uint32_t tf, uint32_t dl) const {
+    CTX_CHECK(tf + 1 < begin_.size(), "a posting's tf is missing from the pair table");
+    const Impact* first = pairs_.data() + begin_[tf];
+    const Impact* last = pairs_.data() + begin_[tf + 1];
+    const Impact* at =
+        std::lower_bound(first, last, dl, [](const Impact& p, uint32_t v) { return p.dl < v; });
+    CTX_CHECK(at != last && at->dl == dl, "a posting's pair is missing from the pair table");
+    return static_cast<uint32_t>(at - pairs_.data());
+  }
+
+ private:
+  const std::vector<Impact>& pairs_;
+  std::vector<uint32_t> begin_;
+};
+
 void encode_term(const uint32_t* docs, const uint32_t* tfs, std::size_t n,
-                 const std::vector<uint32_t>& dl, float min_norm, Encoded& out) {
+                 const std::vector<uint32_t>& dl, const PairIndex& pairs, float min_norm,
+                 Encoded& out) {
   for (std::size_t i = 0; i < n; ++i)
     CTX_CHECK(docs[i] < dl.size() && (i == 0 || docs[i] > docs[i - 1]) && tfs[i] >= 1,
               "postings out of order or out of range");
   std::vector<Impact> block, list;
+  uint32_t ids[kBlockSize];
   for (std::size_t i = 0; i < n; i += kBlockSize) {
     const std::size_t m = std::min(kBlockSize, n - i);
-    encode_block(docs + i, tfs + i, m, i == 0 ? -1 : static_cast<int64_t>(docs[i - 1]), out.bytes);
+    for (std::size_t j = 0; j < m; ++j) ids[j] = pairs.id(tfs[i + j], dl[docs[i + j]]);
+    encode_block(docs + i, ids, m, i == 0 ? -1 : static_cast<int64_t>(docs[i - 1]), out.bytes);
     out.block_end.push_back(out.bytes.size());
     out.last_doc.push_back(docs[i + m - 1]);
     block.clear();
@@ -134,10 +163,50 @@ ArrayView<T> view(const std::vector<T>& v) {
 
 }  // namespace
 
+// Every (tf, dl) of the source's postings, sorted and distinct (a pass over the postings).
+static std::vector<Impact> collect_pairs(const PostingSource& source,
+                                         const std::vector<uint32_t>& dl, std::size_t threads) {
+  const std::size_t n_source = source.n_terms();
+  const std::size_t n_ranges = (n_source + kEncodeGrain - 1) / kEncodeGrain;
+  std::vector<std::vector<Impact>> found(n_ranges);
+  auto less = [](const Impact& x, const Impact& y) {
+    return x.tf < y.tf || (x.tf == y.tf && x.dl < y.dl);
+  };
+  auto same = [](const Impact& x, const Impact& y) { return x.tf == y.tf && x.dl == y.dl; };
+  parallel_for(n_ranges, 1, threads, [&](std::size_t b, std::size_t e) {
+    std::vector<uint32_t> docs, tfs;
+    for (std::size_t r = b; r < e; ++r) {
+      std::vector<Impact>& out = found[r];
+      const std::size_t t_end = std::min(n_source, (r + 1) * kEncodeGrain);
+      for (std::size_t t = r * kEncodeGrain; t < t_end; ++t) {
+        docs.clear();
+        tfs.clear();
+        source.postings(t, docs, tfs);
+        for (std::size_t i = 0; i < docs.size(); ++i) {
+          CTX_CHECK(docs[i] < dl.size(), "a posting's document is out of range");
+          out.push_back({tfs[i], dl[docs[i]]});
+        }
+        if (out.size() > (1u << 16)) {
+          std::sort(out.begin(), out.end(), less);
+          out.erase(std::unique(out.begin(), out.end(), same), out.end());
+        }
+      }
+      std::sort(out.begin(), out.end(), less);
+      out.erase(std::unique(out.begin(), out.end(), same), out.end());
+    }
+  });
+  std::vector<Impact> all;
+  for (auto& f : found) all.insert(all.end(), f.begin(), f.end());
+  std::sort(all.begin(), all.end(), less);
+  all.erase(std::unique(all.begin(), all.end(), same), all.end());
+  return all;
+}
+
 std::shared_ptr<Segment> SegmentWriter::encode(const PostingSource& source,
                                                std::vector<uint32_t> doc_lengths,
                                                std::vector<int64_t> doc_keys,
-                                               const Bm25Params& params, std::size_t threads) {
+                                               const Bm25Params& params, std::size_t threads,
+                                               std::vector<Impact> pairs) {
   check_params(params);
   const std::size_t n_docs = doc_lengths.size();
   if (n_docs == 0) return nullptr;
@@ -149,6 +218,8 @@ std::shared_ptr<Segment> SegmentWriter::encode(const PostingSource& source,
   own->impact_norm = min_norm_of(params);
   own->doc_lengths = std::move(doc_lengths);
   own->doc_keys = std::move(doc_keys);
+  if (pairs.empty()) pairs = collect_pairs(source, own->doc_lengths, threads);
+  const PairIndex pair_index(pairs);
   const std::size_t n_source = source.n_terms();
   const std::size_t n_ranges = (n_source + kEncodeGrain - 1) / kEncodeGrain;
   std::vector<Encoded> enc(n_ranges);
@@ -164,8 +235,8 @@ std::shared_ptr<Segment> SegmentWriter::encode(const PostingSource& source,
         if (docs.empty()) continue;
         enc[r].terms.push_back(static_cast<uint32_t>(t));
         enc[r].df.push_back(static_cast<uint32_t>(docs.size()));
-        encode_term(docs.data(), tfs.data(), docs.size(), own->doc_lengths, own->impact_norm,
-                    enc[r]);
+        encode_term(docs.data(), tfs.data(), docs.size(), own->doc_lengths, pair_index,
+                    own->impact_norm, enc[r]);
       }
     }
   });
@@ -220,6 +291,11 @@ std::shared_ptr<Segment> SegmentWriter::encode(const PostingSource& source,
     r = Encoded();
   }
   CTX_CHECK(own->block_last_doc.size() == n_blocks, "block count mismatch");
+  own->pairs.reserve(2 * pairs.size());
+  for (const Impact& p : pairs) {
+    own->pairs.push_back(p.tf);
+    own->pairs.push_back(p.dl);
+  }
   std::shared_ptr<Segment> seg(new Segment());
   SegmentArrays& a = seg->a_;
   a.term_bytes = {own->term_bytes.data(), own->term_bytes.size()};
@@ -235,6 +311,7 @@ std::shared_ptr<Segment> SegmentWriter::encode(const PostingSource& source,
   a.doc_lengths = view(own->doc_lengths);
   a.doc_keys = view(own->doc_keys);
   a.impact_norm = {&own->impact_norm, 1};
+  a.pairs = view(own->pairs);
   seg->own_ = std::move(own);
   seg->prepare();
   return seg;
@@ -243,9 +320,9 @@ std::shared_ptr<Segment> SegmentWriter::encode(const PostingSource& source,
 std::shared_ptr<Segment> Segment::write(const PostingSource& source,
                                         std::vector<uint32_t> doc_lengths,
                                         std::vector<int64_t> doc_keys, const Bm25Params& params,
-                                        std::size_t threads) {
-  return SegmentWriter::encode(source, std::move(doc_lengths), std::move(doc_keys), params,
-                               threads);
+                                        std::size_t threads, std::vector<Impact> pairs) {
+  return SegmentWriter::encode(source, std::move(doc_lengths), std::move(doc_keys), params, threads,
+                               std::move(pairs));
 }
 
 namespace {
@@ -395,7 +472,7 @@ std::shared_ptr<Segment> Segment::build(std::string_view data, const int64_t* st
   // 4. Encode.
   std::vector<int64_t> doc_keys(keys, keys + n_docs);
   return SegmentWriter::encode(BuiltPostings(sorted_terms, list_start, post_doc, post_tf),
-                               std::move(doc_lengths), std::move(doc_keys), params, threads);
+                               std::move(doc_lengths), std::move(doc_keys), params, threads, {});
 }
 
 }  // namespace ctxengine
