@@ -66,12 +66,17 @@ void search_taat(const SegmentQuery& q, TopK& top) {
     for (auto& c : cur) {
       while (c.doc < end) {
         const float* sc = c.block_scores();
-        for (; c.pos < c.count && c.docs[c.pos] < end; ++c.pos) {
-          float& x = a[c.docs[c.pos] - start];
-          x = std::max(x, 0.0f) + sc[c.pos];
+        const uint32_t* docs = c.docs;
+        std::size_t i = c.pos, stop = c.count;
+        if (docs[stop - 1] >= end)
+          stop = static_cast<std::size_t>(std::lower_bound(docs + i, docs + stop, end) - docs);
+        for (; i < stop; ++i) {
+          float& x = a[docs[i] - start];
+          x = (x < 0.0f ? 0.0f : x) + sc[i];
         }
-        if (c.pos < c.count) {
-          c.doc = c.docs[c.pos];
+        c.pos = stop;
+        if (stop < c.count) {
+          c.doc = docs[stop];
         } else {
           c.pos = c.count - 1;
           c.next();
