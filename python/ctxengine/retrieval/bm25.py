@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._native import core
-from .errors import InvalidInputError
+from .._native import core
+from ..errors import InvalidInputError
 
 __all__ = ["BM25", "TermStats", "analyze"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UnsupportedError
+from ..errors import FormatError, UnsupportedError
 
 __all__ = ["add", "build", "deserialize", "search", "serialize"]
 
@@ -122,8 +122,69 @@ def serialize(dense: Dense) -> bytes:
     return bytes(_faiss().serialize_index(dense.index))
 
 
-def deserialize(path: Path, *, gpu: bool | None = None) -> Dense:
+def deserialize(path: Path, *, kind: str, dim: int, ntotal: int, gpu: bool | None = None) -> Dense:
+    """A saved HNSW or IVF index, checked against what the index expects before any search
+    reads it: its class, metric, dimension and size, and every neighbour id of an HNSW graph or
+    id of an IVF list in range (a crafted graph could otherwise send FAISS's search out of
+    bounds). FAISS's reader itself checks the sizes it reads (it raises, it does not crash)."""
     faiss = _faiss()
-    index = faiss.read_index(str(path))
-    kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "ivf"
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise FormatError(
+            f"{path} is not a FAISS index FAISS can read ({exc}); rebuild it"
+        ) from exc
+    _check(faiss, index, kind, dim, ntotal, path)
     return Dense(index, kind, _gpu_copy(index, kind, gpu))
+
+
+def _check(faiss: Any, index: Any, kind: str, dim: int, ntotal: int, path: Path) -> None:
+    def bad(why: str) -> FormatError:
+        return FormatError(f"{path} is not the {kind} index this index saved ({why}); rebuild it")
+
+    if index.d != dim or index.ntotal != ntotal or index.metric_type != faiss.METRIC_INNER_PRODUCT:
+        raise bad(f"dimension {index.d}, {index.ntotal} vectors, metric {index.metric_type}")
+    if kind == "hnsw":
+        if type(index) is not faiss.IndexHNSWFlat:
+            raise bad(type(index).__name__)
+        hnsw = index.hnsw
+        levels = faiss.vector_to_array(hnsw.levels)
+        offsets = faiss.vector_to_array(hnsw.offsets)
+        neighbors = faiss.vector_to_array(hnsw.neighbors)
+        cum = faiss.vector_to_array(hnsw.cum_nneighbor_per_level)
+        if (
+            len(levels) != ntotal
+            or len(offsets) != ntotal + 1
+            or (ntotal and (levels.min() < 1 or levels.max() > len(cum) - 1))
+            or offsets[0] != 0
+            or (np.diff(offsets.astype(np.int64)) < 0).any()
+            or int(offsets[-1]) != len(neighbors)
+            or (ntotal and not np.array_equal(np.diff(offsets.astype(np.int64)), cum[levels]))
+        ):
+            raise bad("its graph's levels and offsets disagree")
+        if len(neighbors) and (neighbors.min() < -1 or neighbors.max() >= ntotal):
+            raise bad("a neighbour id out of range")
+        if ntotal and not (0 <= hnsw.entry_point < ntotal and hnsw.max_level == levels.max() - 1):
+            raise bad("its entry point")
+        if index.storage.ntotal != ntotal or index.storage.d != dim:
+            raise bad("its stored vectors")
+    elif kind == "ivf":
+        if type(index) is not faiss.IndexIVFFlat:
+            raise bad(type(index).__name__)
+        lists = index.invlists
+        if index.quantizer.ntotal != index.nlist or index.quantizer.d != dim:
+            raise bad("its quantizer")
+        if lists.nlist != index.nlist or lists.code_size != 4 * dim:
+            raise bad("its lists")
+        seen = 0
+        for i in range(index.nlist):
+            size = lists.list_size(i)
+            if size:
+                ids = faiss.rev_swig_ptr(lists.get_ids(i), size)
+                if ids.min() < 0 or ids.max() >= ntotal:
+                    raise bad("an id out of range")
+            seen += size
+        if seen != ntotal:
+            raise bad("its lists do not hold every vector once")
+    else:
+        raise bad("a flat index is never saved")
