@@ -43,7 +43,7 @@ from .packing import (
     plan_chain,
     run_chain,
 )
-from .retrieval import BM25, Hit, Index, analyze, inner_product_topk
+from .retrieval import BM25, Hit, Index, TermStats, analyze, inner_product_topk
 from .tokenizers import SpanCounter, Tokenizer, get_tokenizer
 
 # The flat modules of earlier versions stay importable under their old names
@@ -84,6 +84,7 @@ __all__ = [
     "Source",
     "SpanCounter",
     "StorageError",
+    "TermStats",
     "Tokenizer",
     "UnsupportedError",
     "__version__",

@@ -12,7 +12,7 @@ standalone :class:`BM25`, embedders, fusion and exact inner-product top-k.
 
 from __future__ import annotations
 
-from .bm25 import BM25, analyze
+from .bm25 import BM25, TermStats, analyze
 from .embed import Embedder, get_embedder
 from .index import AddFilesResult, Index, SkippedFilesWarning
 from .records import Hit
@@ -25,6 +25,7 @@ __all__ = [
     "Hit",
     "Index",
     "SkippedFilesWarning",
+    "TermStats",
     "analyze",
     "get_embedder",
     "inner_product_topk",
