@@ -460,3 +460,31 @@ def test_hybrid_fusion_reaches_the_index() -> None:
         check_sources(packed, docs)
     with pytest.raises(ctxengine.InvalidInputError, match="fusion"):
         ctxengine.pack("how do I read a file", index, 1500, mode="hybrid", fusion="sum")
+
+
+def test_many_short_documents_fill_the_budget_in_one_search() -> None:
+    """An index of chat-turn-sized documents (far below its max_tokens): pack asks for enough
+    hits to fill the budget, from the index's mean chunk size, in one search; hits below
+    MIN_RELATIVE_SCORE of the best are not candidates."""
+    from corpus import english_prose
+    from ctxengine.packing import _candidates
+
+    calls: list[tuple] = []
+
+    class Spy(ctxengine.Index):
+        def search(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(args)
+            return super().search(*args, **kwargs)
+
+    turns = [
+        s for _, t in english_prose(400) for s in re.split(r"(?<=\.)\s+", t) if 20 < len(s) < 200
+    ]
+    index = Spy(max_tokens=256)
+    index.add_many(turns)
+    assert index.mean_chunk_tokens < 60
+    packed = ctxengine.pack("how do I read and write files", index, 4000)
+    assert len(calls) == 1 and calls[0][1] >= 1.5 * 4000 / index.mean_chunk_tokens
+    assert 3900 <= packed.tokens == oracle_count(packed) <= 4000
+    hits = index.search("how do I read and write files", k=10_000)
+    kept = {h.chunk_id for h in hits if h.score >= _candidates.MIN_RELATIVE_SCORE * hits[0].score}
+    assert {s.chunk_id for s in packed.sources} <= kept | {None}
