@@ -178,7 +178,9 @@ def run_scale(label: str, engines: list[str], passes: int = 2) -> dict[str, Any]
 
 
 def run_add_then_search(label: str = "1M", n: int = 300) -> dict[str, Any]:
-    """Add one chunk to the full index, then search a question; p50/p99 of the pair."""
+    """Add one chunk to the full index, then search a question; p50/p99 of the pair. For
+    ctxengine both the BM25 core (``BM25.add`` then ``search``) and ``Index`` (``add`` of a
+    new document: chunking, the chunk table, the memory segment; then ``search`` with hits)."""
     import ctxengine
 
     size, copies = SCALES[label]
@@ -187,15 +189,31 @@ def run_add_then_search(label: str = "1M", n: int = 300) -> dict[str, Any]:
     questions = [q.text for q in load_questions()]
     new = [f"{base[i % len(base)]} appended note {i}" for i in range(n + 20)]
     out: dict[str, Any] = {"chunks": len(texts)}
-    index = ctxengine.BM25(texts, **CTX_OPTIONS)
+    bm25 = ctxengine.BM25(texts, **CTX_OPTIONS)
     lat = []
     for i, text in enumerate(new):
         t = time.perf_counter()
-        index.add([text])
-        index.search(questions[i % len(questions)], 10)
+        bm25.add([text])
+        bm25.search(questions[i % len(questions)], 10)
         if i >= 20:
             lat.append(time.perf_counter() - t)
-    out["ctxengine"] = dict(zip(("p50_ms", "p99_ms"), _percentiles(lat), strict=True))
+    out["ctxengine BM25"] = dict(zip(("p50_ms", "p99_ms"), _percentiles(lat), strict=True))
+    del bm25
+    gc.collect()
+    # The Index over the same chunks: one document per chunk of the docs, 36 times over.
+    docs = documents()
+    index = ctxengine.Index(max_tokens=size)
+    for c in range(copies):
+        index.add_many(list(docs.values()), [f"{d}#{c}" for d in docs])
+    out["index_chunks"] = index.n_chunks
+    lat = []
+    for i, text in enumerate(new):
+        t = time.perf_counter()
+        index.add(text, doc_id=f"new-{i}")
+        index.search(questions[i % len(questions)], k=10)
+        if i >= 20:
+            lat.append(time.perf_counter() - t)
+    out["ctxengine Index"] = dict(zip(("p50_ms", "p99_ms"), _percentiles(lat), strict=True))
     del index
     gc.collect()
     if peer("tantivy") is not None:
@@ -252,7 +270,7 @@ def run(ctx: Context) -> list[Result]:
         m = _child("run_add_then_search", "1M")
         if m is not None:
             case = f"1M ({m['chunks'] / 1e3:.0f}K chunks): add one chunk, then search"
-            for name in ("ctxengine", "tantivy"):
+            for name in ("ctxengine BM25", "ctxengine Index", "tantivy"):
                 if name in m:
                     for p in ("p50", "p99"):
                         results.append(
@@ -264,5 +282,8 @@ def run(ctx: Context) -> list[Result]:
 
 
 if __name__ == "__main__":
-    for label in sys.argv[1:] or list(SCALES):
-        print(label, json.dumps(run_scale(label, available_engines())), flush=True)
+    for label in sys.argv[1:] or [*SCALES, "add"]:
+        if label == "add":
+            print("add+search", json.dumps(run_add_then_search("1M")), flush=True)
+        else:
+            print(label, json.dumps(run_scale(label, available_engines())), flush=True)

@@ -31,7 +31,8 @@ def turns() -> tuple[list[str], list[str]]:
     docs = documents()
     ids = list(docs)
     texts, names = [], []
-    for d, chunks in zip(ids, ctxengine.chunk_many([docs[i] for i in ids], 40, by="sentences")):
+    cut = ctxengine.chunk_many([docs[i] for i in ids], 40, by="sentences")
+    for d, chunks in zip(ids, cut, strict=True):
         for j, t in enumerate(chunks):
             if str(t).strip():
                 texts.append(str(t))

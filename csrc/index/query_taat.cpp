@@ -52,6 +52,11 @@ void search_taat(const SegmentQuery& q, TopK& top) {
   }
   // -1 marks a document no term has reached: max(acc, 0) + score then starts a sum at exactly
   // 0 + score, as the reference does, without a branch; the scan keeps only acc >= 0.
+  // When every term's idf is positive, every posting scores > 0 (the tf part of a posting is
+  // > 0 and its weight >= 1): a zero accumulator then means "not reached", so the sums start
+  // at 0 and need no sentinel.
+  bool positive = true;
+  for (const SegmentTerm& t : q.terms) positive = positive && t.idf > 0.0f;
   thread_local std::vector<float> acc;
   acc.resize(kTaatWindow);
   float* a = acc.data();
@@ -62,7 +67,7 @@ void search_taat(const SegmentQuery& q, TopK& top) {
     const uint32_t end =
         static_cast<uint32_t>(std::min<uint64_t>(uint64_t{start} + kTaatWindow, n_docs));
     const uint32_t len = end - start;
-    std::fill(a, a + len, -1.0f);
+    std::fill(a, a + len, positive ? 0.0f : -1.0f);
     for (auto& c : cur) {
       while (c.doc < end) {
         const float* sc = c.block_scores();
@@ -70,9 +75,13 @@ void search_taat(const SegmentQuery& q, TopK& top) {
         std::size_t i = c.pos, stop = c.count;
         if (docs[stop - 1] >= end)
           stop = static_cast<std::size_t>(std::lower_bound(docs + i, docs + stop, end) - docs);
-        for (; i < stop; ++i) {
-          float& x = a[docs[i] - start];
-          x = (x < 0.0f ? 0.0f : x) + sc[i];
+        if (positive) {
+          for (; i < stop; ++i) a[docs[i] - start] += sc[i];
+        } else {
+          for (; i < stop; ++i) {
+            float& x = a[docs[i] - start];
+            x = (x < 0.0f ? 0.0f : x) + sc[i];
+          }
         }
         c.pos = stop;
         if (stop < c.count) {
@@ -84,7 +93,8 @@ void search_taat(const SegmentQuery& q, TopK& top) {
       }
     }
     for (uint32_t d = 0;; ++d) {
-      d = static_cast<uint32_t>(kern.next_above(a, d, len, std::max(top.threshold(), -0.5f)));
+      d = static_cast<uint32_t>(
+          kern.next_above(a, d, len, std::max(top.threshold(), positive ? 0.0f : -0.5f)));
       if (d >= len) break;
       if (q.accepts(start + d)) top.push(a[d], q.key(start + d));
     }
