@@ -36,10 +36,10 @@ def scratch(docs: dict[int, str], **options) -> object:
         data,
         starts,
         ends,
-        np.array(keys, dtype=np.int64),
         analyzer_options(**options),
         bm25_params(),
         1,
+        keys=np.array(keys, dtype=np.int64),
     )
 
 
@@ -188,7 +188,7 @@ def test_deletions_during_a_background_merge_are_carried_over() -> None:
     for start in range(0, 1000, 100):
         index.add(*_ranges(paras[start : start + 100]), np.arange(start, start + 100), 1)
     assert index.n_segments == 10
-    _core._testing.bm25_hold_merges(index, True)
+    index.hold_merges(True)
     try:
         assert index.maintain(True, 1) == 1
         gone = list(range(0, 1000, 3))  # in the segments being merged and the others
@@ -197,7 +197,7 @@ def test_deletions_during_a_background_merge_are_carried_over() -> None:
             del live[g]
         assert_same(index, scratch(live), REAL_QUERIES, k=10)  # searched while it waits
     finally:
-        _core._testing.bm25_hold_merges(index, False)
+        index.hold_merges(False)
     index.wait_for_merges()
     assert index.segment_sizes == [(800, 267), (100, 33), (100, 34)]  # one merge, deletions kept
     assert_same(index, scratch(live), REAL_QUERIES, k=10)

@@ -221,9 +221,8 @@ void bind_index(py::module_& root) {
       .def_static(
           "build",
           [](const py::buffer& data, const Int64s& starts, const Int64s& ends,
-             const std::optional<Int64s>& keys, const AnalyzerOptions& analyzer,
-             const Bm25Params& params, std::size_t threads, std::size_t flush_docs,
-             std::size_t merge_factor) {
+             const AnalyzerOptions& analyzer, const Bm25Params& params, std::size_t threads,
+             const std::optional<Int64s>& keys, std::size_t flush_docs, std::size_t merge_factor) {
             check_ranges(starts, ends, keys);
             const std::string_view view = byte_view(data);
             const auto n = static_cast<std::size_t>(starts.shape(0));
@@ -243,8 +242,8 @@ void bind_index(py::module_& root) {
                                     IndexConfig{flush_docs, merge_factor}, threads);
           },
           py::arg("data"), py::arg("starts").noconvert(), py::arg("ends").noconvert(),
-          py::arg("keys").noconvert() = py::none(), py::arg("analyzer"), py::arg("params"),
-          py::arg("threads") = 0, py::kw_only(), py::arg("flush_docs") = 4096,
+          py::arg("analyzer"), py::arg("params"), py::arg("threads") = 0, py::kw_only(),
+          py::arg("keys").noconvert() = py::none(), py::arg("flush_docs") = 4096,
           py::arg("merge_factor") = 8,
           "One segment over data[starts[i]:ends[i]] (UTF-8) with keys (default 0..n-1).")
       .def_static(
@@ -326,6 +325,10 @@ void bind_index(py::module_& root) {
             return self.maintain(background, threads);
           },
           py::arg("background") = false, py::arg("threads") = 0)
+      .def(
+          "hold_merges", [](Bm25Index& self, bool hold) { self.hold_merges(hold); },
+          py::arg("hold"),
+          "For tests: while held, a background merge waits before committing its segment.")
       .def("wait_for_merges",
            [](Bm25Index& self) {
              py::gil_scoped_release release;
@@ -407,8 +410,7 @@ void bind_index(py::module_& root) {
             }
             return out;
           },
-          "The segments as (arrays, deleted docs, deleted_df pairs); flush() first to include "
-          "the memory segment.")
+          "The segments as (arrays, deleted docs, deleted_df pairs); not the memory segment.")
       .def_property_readonly("n_segments", &Bm25Index::n_segments)
       .def_property_readonly("memory_docs", &Bm25Index::memory_docs)
       .def_property_readonly("segment_sizes", &Bm25Index::segment_sizes)

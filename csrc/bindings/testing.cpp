@@ -3,7 +3,6 @@
 
 #include "bindings/modules.hpp"
 #include "common/selftest.hpp"
-#include "index/bm25_index.hpp"
 
 namespace py = pybind11;
 
@@ -15,10 +14,6 @@ void bind_testing(py::module_& root) {
         py::arg("grain"), py::arg("threads"), py::call_guard<py::gil_scoped_release>());
   m.def("parallel_throw_at", &selftest::parallel_throw_at, py::arg("n"), py::arg("fail_at"),
         py::arg("threads"), py::call_guard<py::gil_scoped_release>());
-  m.def(
-      "bm25_hold_merges", [](Bm25Index& index, bool hold) { index.hold_merges(hold); },
-      py::arg("index"), py::arg("hold"),
-      "While held, the index's background merge waits before committing its segment.");
 }
 
 }  // namespace ctxengine::bindings

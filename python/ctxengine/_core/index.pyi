@@ -17,8 +17,12 @@ __all__: list[str] = [
     "Bm25Params",
     "Bm25Variant",
     "CjkMode",
+    "SegmentHandle",
+    "Strategy",
     "analyze",
     "english_stop_words",
+    "kernels",
+    "set_kernels",
 ]
 
 class CjkMode:
@@ -90,6 +94,48 @@ class Bm25Variant:
     @property
     def value(self) -> int: ...
 
+class Strategy:
+    """
+    Members:
+
+      auto
+
+      exhaustive
+
+      taat
+
+      maxscore
+
+      bmw
+    """
+
+    __members__: typing.ClassVar[dict[str, Strategy]]
+    auto: typing.ClassVar[Strategy]
+    bmw: typing.ClassVar[Strategy]
+    exhaustive: typing.ClassVar[Strategy]
+    maxscore: typing.ClassVar[Strategy]
+    taat: typing.ClassVar[Strategy]
+    @typing.overload
+    def __eq__(self, other: Strategy) -> bool: ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool: ...
+    def __getstate__(self) -> int: ...
+    def __hash__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def __int__(self) -> int: ...
+    @typing.overload
+    def __ne__(self, other: Strategy) -> bool: ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool: ...
+    def __repr__(self) -> str: ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None: ...
+    def __str__(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
 class AnalyzerOptions:
     def __init__(
         self,
@@ -99,6 +145,7 @@ class AnalyzerOptions:
         stop_words: bool = False,
         stem: bool = False,
         max_term_bytes: typing.SupportsInt | typing.SupportsIndex = 255,
+        min_word_chars: typing.SupportsInt | typing.SupportsIndex = 1,
     ) -> None: ...
     @property
     def cjk(self) -> CjkMode: ...
@@ -106,6 +153,8 @@ class AnalyzerOptions:
     def lowercase(self) -> bool: ...
     @property
     def max_term_bytes(self) -> int: ...
+    @property
+    def min_word_chars(self) -> int: ...
     @property
     def stem(self) -> bool: ...
     @property
@@ -126,6 +175,9 @@ class Bm25Params:
     @property
     def variant(self) -> Bm25Variant: ...
 
+class SegmentHandle:
+    pass
+
 class Bm25Index:
     @staticmethod
     def build(
@@ -135,39 +187,84 @@ class Bm25Index:
         analyzer: AnalyzerOptions,
         params: Bm25Params,
         threads: typing.SupportsInt | typing.SupportsIndex = 0,
+        *,
+        keys: numpy.typing.NDArray[numpy.int64] | None = None,
+        flush_docs: typing.SupportsInt | typing.SupportsIndex = 4096,
+        merge_factor: typing.SupportsInt | typing.SupportsIndex = 8,
     ) -> Bm25Index:
         """
-        Index the documents data[starts[i]:ends[i]] (UTF-8 bytes) on all cores.
+        One segment over data[starts[i]:ends[i]] (UTF-8) with keys (default 0..n-1).
         """
     @staticmethod
-    def from_arrays(arrays: dict, analyzer: AnalyzerOptions, params: Bm25Params) -> Bm25Index:
+    def from_segments(
+        segments: list,
+        analyzer: AnalyzerOptions,
+        params: Bm25Params,
+        *,
+        verify: bool = True,
+        threads: typing.SupportsInt | typing.SupportsIndex = 0,
+        flush_docs: typing.SupportsInt | typing.SupportsIndex = 4096,
+        merge_factor: typing.SupportsInt | typing.SupportsIndex = 8,
+    ) -> Bm25Index:
         """
-        Wrap the arrays of `arrays()` (e.g. memory-mapped) without copying them.
+        An index over saved segments [(arrays, deleted, deleted_df)], wrapped without copies.
         """
-    def arrays(self) -> dict:
+    def __init__(
+        self,
+        analyzer: AnalyzerOptions,
+        params: Bm25Params,
+        *,
+        flush_docs: typing.SupportsInt | typing.SupportsIndex = 4096,
+        merge_factor: typing.SupportsInt | typing.SupportsIndex = 8,
+    ) -> None: ...
+    def add(
+        self,
+        data: typing_extensions.Buffer,
+        starts: numpy.typing.NDArray[numpy.int64],
+        ends: numpy.typing.NDArray[numpy.int64],
+        keys: numpy.typing.NDArray[numpy.int64],
+        threads: typing.SupportsInt | typing.SupportsIndex = 0,
+    ) -> None: ...
+    def flush(self, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None: ...
+    def force_merge(
+        self,
+        max_segments: typing.SupportsInt | typing.SupportsIndex = 1,
+        threads: typing.SupportsInt | typing.SupportsIndex = 0,
+    ) -> int: ...
+    def hold_merges(self, hold: bool) -> None:
         """
-        The index's arrays as read-only NumPy views (no copies).
+        For tests: while held, a background merge waits before committing its segment.
         """
-    def find_term(self, term: bytes) -> int:
+    def maintain(
+        self, background: bool = False, threads: typing.SupportsInt | typing.SupportsIndex = 0
+    ) -> int: ...
+    def remove(
+        self,
+        keys: numpy.typing.NDArray[numpy.int64],
+        data: typing_extensions.Buffer,
+        starts: numpy.typing.NDArray[numpy.int64],
+        ends: numpy.typing.NDArray[numpy.int64],
+    ) -> None:
         """
-        The id of an analysed term (UTF-8 bytes), or -1.
+        Remove documents by key; data[starts[i]:ends[i]] is each one's text as added.
         """
-    def idf(self, term_id: typing.SupportsInt | typing.SupportsIndex) -> float: ...
     def search(
         self,
         query: bytes,
         k: typing.SupportsInt | typing.SupportsIndex,
-        live: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
-        exhaustive: bool = False,
-    ) -> tuple[numpy.typing.NDArray[numpy.float32], numpy.typing.NDArray[numpy.int64]]:
+        filter: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
+        stats: typing.Any = None,
+        strategy: Strategy = ...,
+    ) -> tuple:
         """
-        Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.
+        Top-k (scores, keys) of a UTF-8 query, best first.
         """
     def search_many(
         self,
         queries: collections.abc.Sequence[bytes],
         k: typing.SupportsInt | typing.SupportsIndex,
-        live: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
+        filter: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
+        stats: typing.Any = None,
         threads: typing.SupportsInt | typing.SupportsIndex = 0,
     ) -> tuple[
         numpy.typing.NDArray[numpy.float32],
@@ -175,19 +272,25 @@ class Bm25Index:
         numpy.typing.NDArray[numpy.int64],
     ]:
         """
-        Top-k of many UTF-8 queries on all cores: (scores nq x k, doc ids nq x k, counts).
+        Top-k of many UTF-8 queries on all cores: (scores nq x k, keys nq x k, counts).
         """
-    def term(self, term_id: typing.SupportsInt | typing.SupportsIndex) -> str: ...
+    def segments(self) -> list:
+        """
+        The segments as (arrays, deleted docs, deleted_df pairs); not the memory segment.
+        """
+    def stats(self) -> tuple[int, int]: ...
+    def term_stats(self, query: bytes) -> list[tuple[str, int]]: ...
+    def wait_for_merges(self) -> None: ...
     @property
     def analyzer(self) -> AnalyzerOptions: ...
     @property
-    def avgdl(self) -> float: ...
+    def memory_docs(self) -> int: ...
     @property
-    def n_docs(self) -> int: ...
-    @property
-    def n_terms(self) -> int: ...
+    def n_segments(self) -> int: ...
     @property
     def params(self) -> Bm25Params: ...
+    @property
+    def segment_sizes(self) -> list[tuple[int, int]]: ...
 
 def analyze(text: bytes, options: AnalyzerOptions) -> list:
     """
@@ -195,3 +298,12 @@ def analyze(text: bytes, options: AnalyzerOptions) -> list:
     """
 
 def english_stop_words() -> list: ...
+def kernels() -> str:
+    """
+    The query kernels in use.
+    """
+
+def set_kernels(name: str) -> bool:
+    """
+    Use the 'scalar', 'avx2' or 'auto' query kernels; False if unavailable.
+    """

@@ -64,9 +64,16 @@ from .app import main
 )
 @click.option(
     "--stop-words/--no-stop-words",
-    default=False,
+    default=True,
     show_default=True,
     help="Drop English stop words (BM25).",
+)
+@click.option(
+    "--min-chars",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 255),
+    help="Drop words shorter than this many characters (BM25; CJK terms are kept).",
 )
 @click.option(
     "--stem/--no-stem", default=False, show_default=True, help="Light English stemming (BM25)."
@@ -83,6 +90,7 @@ def index_command(
     by: str,
     dense_index: str,
     stop_words: bool,
+    min_chars: int,
     stem: bool,
     append: bool,
     quiet: bool,
@@ -106,6 +114,7 @@ def index_command(
             embedder=embed,
             dense_index=dense_index,  # type: ignore[arg-type]
             stop_words=stop_words,
+            min_chars=min_chars,
             stem=stem,
         )
     with warnings.catch_warnings():

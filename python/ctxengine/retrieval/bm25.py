@@ -180,7 +180,6 @@ class BM25:
             data,
             starts,
             ends,
-            None,
             analyzer_options(
                 lowercase=lowercase,
                 cjk=cjk,
