@@ -273,7 +273,7 @@ class BM25:
         ``(len(queries), k)``, rows best first; where a query has fewer than `k` hits its row
         is padded with score NaN and id -1. Results do not depend on `threads`.
 
-        >>> BM25(["a b", "b c", "c d"]).search_many(["b", "d"], k=2)[1].tolist()
+        >>> BM25(["ab cd", "cd ef", "ef gh"]).search_many(["cd", "gh"], k=2)[1].tolist()
         [[0, 1], [2, -1]]
         """
         k = check_k(k)
