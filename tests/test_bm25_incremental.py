@@ -255,3 +255,29 @@ def test_removal_checks_the_text() -> None:
     with pytest.raises(ctxengine.InvalidInputError, match="above every key"):
         index.add(*_ranges(["late"]), np.array([3], dtype=np.int64), 1)
     assert_same(index, scratch({0: texts[0], 1: texts[1], 3: texts[3]}), ["red", "blue pears"])
+
+
+def test_a_fork_during_a_background_merge_is_harmless() -> None:
+    """A child forked while a merge thread runs has no such thread: dropping the index there
+    neither joins nor waits for it, and the parent's merge finishes as usual. (Using the index
+    in such a child is not supported: the thread may have held its locks at the fork.)"""
+    import os
+
+    paras = _paragraphs(400)
+    index = ix.Bm25Index(analyzer_options(), bm25_params(), flush_docs=50, merge_factor=8)
+    for start in range(0, 400, 50):
+        index.add(*_ranges(paras[start : start + 50]), np.arange(start, start + 50), 1)
+    index.hold_merges(True)
+    assert index.maintain(True, 1) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: drop the index, exit
+        try:
+            del index
+            os._exit(0)
+        except BaseException:
+            os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    index.hold_merges(False)
+    index.wait_for_merges()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert_same(index, scratch(dict(enumerate(paras))), REAL_QUERIES, k=5)

@@ -2,6 +2,8 @@
 // are in bm25_merge.cpp.
 #include "index/bm25_index.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <limits>
 #include <unordered_set>
@@ -25,6 +27,13 @@ Bm25Index::Bm25Index(const AnalyzerOptions& analyzer, const Bm25Params& params, 
 }
 
 Bm25Index::~Bm25Index() {
+  if (merger_.joinable() && merger_pid_ != static_cast<int>(getpid())) {
+    // Inherited through fork(): the thread does not exist here, and the locks it may have held
+    // at the fork are never released; touch neither.
+    merger_.detach();
+    static_cast<void>(hold_cv_.release());
+    return;
+  }
   stop_.store(true);
   hold_merges(false);
   if (merger_.joinable()) merger_.join();

@@ -141,6 +141,7 @@ class Bm25Index {
   void run_merge(Merge& merge, std::size_t threads) const;        // no lock
   void commit_merge(Merge& merge);                                // under the lock
   void flush_locked(std::size_t threads);
+  void forget_inherited_merger();  // under merge_mu_
   int64_t max_key_locked() const;
 
   AnalyzerOptions analyzer_;
@@ -159,11 +160,14 @@ class Bm25Index {
 
   std::mutex merge_mu_;  // one merge at a time
   std::thread merger_;
+  int merger_pid_ = 0;  // the process that started it: after fork() the child has no such thread
   std::atomic<bool> merging_{false};
   std::atomic<bool> stop_{false};
   std::mutex error_mu_;
   std::mutex hold_mu_;
-  std::condition_variable hold_cv_;
+  // On the heap: a child forked while the merge thread waited on it leaks it (destroying a
+  // condition variable waits for its waiters, and that one is not in the child).
+  std::unique_ptr<std::condition_variable> hold_cv_ = std::make_unique<std::condition_variable>();
   bool hold_ = false;
   std::string merge_error_;
 };

@@ -3,6 +3,8 @@
 // become one of the next; a segment more than half deleted is rewritten alone), writing the
 // merged segment from the sources' postings with deleted documents dropped, and committing it
 // with the deletions made while it was written carried over.
+#include <unistd.h>
+
 #include <algorithm>
 #include <limits>
 #include <queue>
@@ -270,6 +272,7 @@ std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
     return merges;
   }
   std::lock_guard<std::mutex> guard(merge_mu_);
+  forget_inherited_merger();
   if (merging_.load()) return 0;
   if (merger_.joinable()) merger_.join();
   // The first merge is planned here, so that its sources are those of this moment.
@@ -282,6 +285,7 @@ std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
       return 0;
     }
   }
+  merger_pid_ = static_cast<int>(getpid());
   merger_ = std::thread([this, first] {
     try {
       for (bool planned = true; !stop_.load(); planned = false) {
@@ -295,7 +299,7 @@ std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
         run_merge(m, 1);  // one core: the foreground keeps the others
         {
           std::unique_lock<std::mutex> hold(hold_mu_);
-          hold_cv_.wait(hold, [this] { return !hold_ || stop_.load(); });
+          hold_cv_->wait(hold, [this] { return !hold_ || stop_.load(); });
         }
         std::unique_lock lock(mu_);
         commit_merge(m);
@@ -315,12 +319,20 @@ void Bm25Index::hold_merges(bool hold) {
     std::lock_guard<std::mutex> lock(hold_mu_);
     hold_ = hold;
   }
-  hold_cv_.notify_all();
+  hold_cv_->notify_all();
+}
+
+void Bm25Index::forget_inherited_merger() {
+  if (merger_.joinable() && merger_pid_ != static_cast<int>(getpid())) {
+    merger_.detach();  // inherited through fork(): the thread (and its merge) is not here
+    merging_.store(false);
+  }
 }
 
 void Bm25Index::wait_for_merges() {
   {
     std::lock_guard<std::mutex> guard(merge_mu_);
+    forget_inherited_merger();
     if (merger_.joinable()) merger_.join();
   }
   std::string error;

@@ -1,18 +1,20 @@
 """`ctxengine.Index`: documents in, chunks out; lexical (BM25), dense (FAISS) or hybrid search.
 
 Documents are chunked to a token budget in the index's tokenizer; every chunk keeps its str
-offsets in its document and its exact token count. BM25 runs in C++ (``csrc/index``) with
-block-max WAND; dense search embeds chunks with an embedder (see :mod:`ctxengine.retrieval.embed`)
-and searches them with FAISS; hybrid search fuses both lists. Metadata filters are applied inside
+offsets in its document and its exact token count. BM25 runs in C++ (``csrc/index``): segments,
+a memory segment for new chunks, and per query the cheapest of term-at-a-time, MaxScore and
+block-max WAND; dense search embeds chunks with an embedder (see
+:mod:`ctxengine.retrieval.embed`) and searches them with FAISS; hybrid search fuses both lists. Metadata filters are applied inside
 each search, so a filtered search returns the true top k among the matching documents.
 
 The :class:`Index` is a thin front over its parts: the documents and chunk table (records.py),
 ingest (ingest.py), the BM25 side (lexical.py), the dense side (embeddings.py), filters
 (filters.py) and persistence (persistence.py, store.py).
 
-Adds and removes are cheap bookkeeping; the next search rebuilds what changed (the BM25 index
-over all live chunks, since its statistics change; the FAISS index only from the new vectors
-when nothing was removed). Batch your adds. An index is not safe for concurrent writes.
+Adding a document costs its chunking and its own analysis (BM25's memory segment), removing
+one marks its chunks deleted and subtracts their terms from the statistics, so BM25 scores
+always equal those of an index built from the live documents; the FAISS index takes new vectors
+in place and is rebuilt after a removal. An index is not safe for concurrent writes.
 
 >>> index = Index(max_tokens=64)
 >>> index.add("The quick brown fox jumps over the lazy dog.", doc_id="fox")
