@@ -4,8 +4,9 @@ Documents are chunked to a token budget in the index's tokenizer; every chunk ke
 offsets in its document and its exact token count. BM25 runs in C++ (``csrc/index``): segments,
 a memory segment for new chunks, and per query the cheapest of term-at-a-time, MaxScore and
 block-max WAND; dense search embeds chunks with an embedder (see
-:mod:`ctxengine.retrieval.embed`) and searches them with FAISS; hybrid search fuses both lists. Metadata filters are applied inside
-each search, so a filtered search returns the true top k among the matching documents.
+:mod:`ctxengine.retrieval.embed`) and searches them with FAISS; hybrid search fuses both
+lists. Metadata filters are applied inside each search, so a filtered search returns the true
+top k among the matching documents.
 
 The :class:`Index` is a thin front over its parts: the documents and chunk table (records.py),
 ingest (ingest.py), the BM25 side (lexical.py), the dense side (embeddings.py), filters
