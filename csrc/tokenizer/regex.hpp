@@ -1,0 +1,169 @@
+// A compiled pre-tokenizer regex: the dialect of regex_parse.hpp run with leftmost-first
+// (backtracking) semantics, as fancy-regex, Oniguruma and Python's regex run it.
+//
+// Design (measured in bench/bench_pretokenize.py and docs/tokenizers.md):
+// - Character classes become bits of a 64-bit mask. One table per pattern maps every code point
+//   to an equivalence class id (two stages, blocks of 256 shared), and each id to the mask of
+//   the classes holding it; ASCII is one table load.
+// - The same table gives, per character, the top-level alternatives whose first character it
+//   can be, so a match attempt tries only those, in order (leftmost-first is kept), and a search
+//   skips characters no alternative can start with.
+// - A class repeated (\p{L}+, \s{1,3}, [^\s\p{L}]*) is one instruction that scans the run and
+//   gives characters back one at a time when what follows fails; everything else is a small
+//   backtracking machine (split, jump, literal, look-ahead and atomic sub-matches, a progress
+//   check for loops whose body can match empty).
+// - Work is bounded: programs over 100,000 instructions are refused at compile time, and a
+//   search that takes more than kMaxSteps steps (catastrophic backtracking) raises Limit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/regex_parse.hpp"
+
+namespace ctxengine {
+
+class Regex {
+ public:
+  using Flavor = rx::Flavor;
+  static constexpr std::size_t kMaxInstructions = 100000;
+  static constexpr uint64_t kMaxSteps = uint64_t{1} << 30;
+
+  // Throws as parse_regex does, and Limit for a program over kMaxInstructions.
+  static std::shared_ptr<const Regex> compile(std::string_view pattern, Flavor flavor);
+
+  const std::string& pattern() const noexcept { return pattern_; }
+  Flavor flavor() const noexcept { return flavor_; }
+
+  // The leftmost-first match in the text s[begin, end) (begin and end are the text's start and
+  // end for anchors and look-ahead) found by searching from `from`: true with [*mb, *me).
+  bool search(const uint8_t* s, std::size_t begin, std::size_t from, std::size_t end,
+              std::size_t* mb, std::size_t* me) const;
+
+  // Calls fn(mb, me) for each successive match in s[begin, end), as the reference engines'
+  // find_iter: after a match the search continues at its end; an empty match right where the
+  // previous match ended is skipped, and after an empty match the search moves one character.
+  template <class Fn>
+  void for_each_match(const uint8_t* s, std::size_t begin, std::size_t end, Fn&& fn) const {
+    std::size_t at = begin, last_end = static_cast<std::size_t>(-1);
+    while (at <= end) {
+      std::size_t mb, me;
+      if (!search(s, begin, at, end, &mb, &me)) return;
+      if (mb == me && me == last_end) {
+        if (mb >= end) return;
+        at = mb + char_len(s[mb]);
+        continue;
+      }
+      fn(mb, me);
+      last_end = me;
+      if (me == mb) {
+        if (me >= end) return;
+        at = me + char_len(s[me]);
+      } else {
+        at = me;
+      }
+    }
+  }
+
+  // Anchored: the end of the leftmost-first match starting exactly at `at`, or npos.
+  std::size_t match_at(const uint8_t* s, std::size_t begin, std::size_t at,
+                       std::size_t end) const;
+
+  std::size_t num_instructions() const noexcept { return prog_.size(); }
+  std::size_t num_classes() const noexcept { return num_classes_; }
+
+  // One instruction of the backtracking machine (regex.cpp runs them).
+  struct Inst {
+    enum Op : uint8_t {
+      Match,          // the alternative matched
+      Lit,            // bytes literals_[x, x + y)
+      Class,          // one character of class `cls`
+      Run,            // [min, max] characters of class `cls`, greedy, lazy or possessive
+      Split,          // try x, then y
+      Jmp,            // go to x
+      Assert,         // anchor `flag` (rx::Anchor)
+      Look,           // look-ahead: sub-match at x; `flag` 1 = negative
+      LookClass,      // look-ahead of one character of `cls`; `flag` 1 = negative
+      Atomic,         // sub-match at x, then continue after its end without backtracking in
+      SetSlot,        // slot x = position (restored on backtracking)
+      CheckProgress,  // fail when the position equals slot x (an empty loop iteration)
+    };
+    Op op = Match;
+    uint8_t greed = 0;  // rx::Greed, for Run
+    uint8_t flag = 0;
+    uint8_t cls = 0;
+    uint32_t x = 0, y = 0;
+    uint32_t min = 0, max = 0;
+  };
+
+ private:
+  friend class RegexCompiler;
+  friend class RegexMachine;
+  static std::size_t char_len(uint8_t b) noexcept {
+    return b < 0xC0 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  }
+
+  std::string pattern_;
+  Flavor flavor_ = Flavor::Tiktoken;
+  std::vector<Inst> prog_;
+  std::string literals_;         // bytes of Lit instructions
+  std::vector<uint32_t> entries_;  // entry pc of each top-level alternative
+  uint64_t nullable_alts_ = 0;   // alternatives that may match empty or start with an assertion
+  bool dispatch_ = true;         // false: more than 64 alternatives, try them all
+  std::size_t num_classes_ = 0;
+  std::size_t num_slots_ = 0;
+  int word_class_ = -1;          // class bit of \w (for \b), or -1
+  // Character tables: ASCII direct; others through two stages to an equivalence id.
+  uint64_t ascii_cls_[128] = {};
+  uint64_t ascii_alt_[128] = {};
+  std::vector<uint16_t> stage1_;  // cp >> 8 -> block
+  std::vector<uint16_t> stage2_;  // block * 256 + (cp & 255) -> id
+  std::vector<uint64_t> eq_cls_, eq_alt_;
+
+ public:
+  // Masks of the character at s[i] (valid UTF-8): classes and candidate alternatives.
+  inline uint64_t classes_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept;
+  inline uint64_t alternatives_at(const uint8_t* s, std::size_t i) const noexcept;
+};
+
+inline uint64_t Regex::classes_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept {
+  const uint8_t b = s[i];
+  if (b < 0x80) {
+    *len = 1;
+    return ascii_cls_[b];
+  }
+  uint32_t cp;
+  if (b < 0xE0) {
+    cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+    *len = 2;
+  } else if (b < 0xF0) {
+    cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+    *len = 3;
+  } else {
+    cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+         (s[i + 3] & 0x3Fu);
+    *len = 4;
+  }
+  return eq_cls_[stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)]];
+}
+
+inline uint64_t Regex::alternatives_at(const uint8_t* s, std::size_t i) const noexcept {
+  const uint8_t b = s[i];
+  if (b < 0x80) return ascii_alt_[b];
+  uint32_t cp;
+  if (b < 0xE0) {
+    cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+  } else if (b < 0xF0) {
+    cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+  } else {
+    cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+         (s[i + 3] & 0x3Fu);
+  }
+  return eq_alt_[stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)]];
+}
+
+}  // namespace ctxengine
