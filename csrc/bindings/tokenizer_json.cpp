@@ -80,7 +80,8 @@ hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
       {"BertPreTokenizer", K::Bert}, {"WhitespaceSplit", K::WhitespaceSplit},
       {"ByteLevel", K::ByteLevel},   {"Scanner", K::Scanner},
       {"Metaspace", K::Metaspace},   {"External", K::External},
-      {"Digits", K::CharSplit},      {"Punctuation", K::CharSplit}};
+      {"Digits", K::CharSplit},      {"Punctuation", K::CharSplit},
+      {"Regex", K::Regex}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
   return it->second;
@@ -136,6 +137,9 @@ void bind_tokenizer_json(py::module_& root) {
       },
       py::arg("code_points"), "Canonical combining classes as HF tokenizers knows them.");
 
+  m.def("check_text_size", &hf::check_text_size, py::arg("bytes"),
+        "Raises BudgetError when a text of this many bytes is 4 GiB or more (32-bit offsets).");
+
   py::class_<hf::Prepared>(m, "Prepared", "Normalized text and segments of one input.")
       .def_property_readonly("text", [](const hf::Prepared& p) { return py::bytes(p.text); })
       .def_property_readonly("segments", [](const hf::Prepared& p) {
@@ -172,7 +176,8 @@ void bind_tokenizer_json(py::module_& root) {
           "add_pre_tokenizer",
           [](Pipeline& p, const std::string& kind, bool add_prefix_space,
              const std::string& scanner, const std::string& prepend_scheme, bool split,
-             const std::string& replacement, const std::string& behavior) {
+             const std::string& replacement, const std::string& behavior,
+             const std::string& pattern, bool invert, const std::string& flavor) {
             using Behavior = hf::PreTokenizerStep::Behavior;
             static const std::map<std::string, Behavior> behaviors = {
                 {"Removed", Behavior::Removed},
@@ -181,8 +186,10 @@ void bind_tokenizer_json(py::module_& root) {
                 {"MergedWithNext", Behavior::MergedWithNext},
                 {"Contiguous", Behavior::Contiguous}};
             using Prepend = hf::PreTokenizerStep::Prepend;
-            hf::PreTokenizerStep step{pre_tokenizer_kind(kind), add_prefix_space,
-                                      pretokenizer_from_name(scanner)};
+            hf::PreTokenizerStep step;
+            step.kind = pre_tokenizer_kind(kind);
+            step.add_prefix_space = add_prefix_space;
+            step.scanner = pretokenizer_from_name(scanner);
             CTX_REQUIRE(prepend_scheme == "always" || prepend_scheme == "first" ||
                             prepend_scheme == "never",
                         "prepend_scheme must be always, first or never");
@@ -196,6 +203,15 @@ void bind_tokenizer_json(py::module_& root) {
             step.behavior = b->second;
             if (kind == "Digits") step.char_flag = hf::kNumeric;
             if (kind == "Punctuation") step.char_flag = hf::kBertPunct;
+            if (step.kind == hf::PreTokenizerStep::Kind::Regex) {
+              CTX_REQUIRE(flavor == "oniguruma" || flavor == "tiktoken",
+                          "flavor must be 'oniguruma' or 'tiktoken'");
+              py::gil_scoped_release release;
+              step.regex = Regex::compile(pattern, flavor == "oniguruma"
+                                                       ? Regex::Flavor::Oniguruma
+                                                       : Regex::Flavor::Tiktoken);
+              step.invert = invert;
+            }
             CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
                             step.scanner != Pretokenizer::Custom,
                         "unknown scanner '" + scanner + "'");
@@ -204,7 +220,8 @@ void bind_tokenizer_json(py::module_& root) {
           py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false,
           py::arg("scanner") = "custom", py::arg("prepend_scheme") = "always",
           py::arg("split") = true, py::arg("replacement") = "\xE2\x96\x81",
-          py::arg("behavior") = "Isolated")
+          py::arg("behavior") = "Isolated", py::arg("pattern") = "", py::arg("invert") = false,
+          py::arg("flavor") = "oniguruma")
       .def(
           "set_wordpiece",
           [](Pipeline& p, const std::vector<std::string>& tokens, const U32& ids, uint32_t unk_id,

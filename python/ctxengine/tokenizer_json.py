@@ -8,8 +8,10 @@ the component) and what is malformed (:class:`~ctxengine.FormatError`). Ids equa
 ``tokenizers``' ``encode(text, add_special_tokens=False)``; ``add_special_tokens=True`` adds the
 post-processor's tokens. docs/tokenizer_json.md lists what is supported.
 
-Pre-tokenizer ``Split`` steps whose regex has no native scanner run through the ``regex``
-module (the "general path": exact, slower); every other step runs in C++.
+Pre-tokenizer ``Split`` regexes run in C++: the known patterns as hand-written scanners, any
+other pattern of the tokenizer-file dialect compiled (``ctxengine._core.tokenizer.Regex``, with
+Oniguruma's semantics). Only a pattern outside that dialect runs through the ``regex`` module
+(the "general path": exact, slower).
 
 >>> import json
 >>> spec = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {
@@ -39,7 +41,7 @@ import regex
 
 from ._byte_alphabet import BYTE_OF_CHAR
 from ._native import core
-from .errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
+from .errors import BudgetError, FormatError, InvalidInputError, NotFoundError, UnsupportedError
 from .tokenizer import SpecialSet, Tokenizer, _as_ids
 
 __all__ = ["JsonTokenizer", "load"]
@@ -50,6 +52,10 @@ _tj = core.tokenizer_json
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
 _BEHAVIORS = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"}
+# HF's Whitespace pre-tokenizer (the Rust regex crate's semantics: the compiled "tiktoken" flavor).
+_WHITESPACE = r"\w+|[^\w\s]+"
+_MAX_REPEAT = 100_000  # Oniguruma's and the compiled path's limit
+_REPEAT_COUNT = regex.compile(r"\{(\d+)(?:,(\d*))?\}|\{,(\d+)\}")
 
 
 def load(path: str | os.PathLike[str]) -> JsonTokenizer:
@@ -441,10 +447,17 @@ class _JsonCore:
                 self._pipe.add_pre_tokenizer(kind, behavior=behavior)
                 self._steps.append(None)
             elif kind == "Whitespace":
-                # HF: the matches of \w+|[^\w\s]+ (Rust regex), the rest removed.
-                step = _RegexStep(compile_pattern(r"\w+|[^\w\s]+"), "Removed", True)
-                self._pipe.add_pre_tokenizer("External")
-                self._steps.append(step)
+                # HF: the matches of \w+|[^\w\s]+ (the Rust regex crate), the rest removed.
+                if self._scanners:
+                    self._pipe.add_pre_tokenizer(
+                        "Regex", pattern=_WHITESPACE, behavior="Removed", invert=True,
+                        flavor="tiktoken",
+                    )  # fmt: skip
+                    self._steps.append(None)
+                else:
+                    step = _RegexStep(compile_pattern(_WHITESPACE), "Removed", True)
+                    self._pipe.add_pre_tokenizer("External")
+                    self._steps.append(step)
             elif kind == "Metaspace":
                 metaspace = True
                 self._pipe.add_pre_tokenizer(
@@ -465,23 +478,52 @@ class _JsonCore:
                     source = regex.escape(str(pattern["String"]))
                 else:
                     raise self._fail(f"a Split pattern needs 'String' or 'Regex': {pattern}")
-                try:
-                    compiled = compile_pattern(source)
-                except regex.error as exc:
-                    raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                 invert = bool(n.get("invert", False))
                 scanner = core.tokenizer.identify_pattern(source)
                 if self._scanners and behavior == "Isolated" and not invert and scanner != "custom":
                     self._pipe.add_pre_tokenizer("Scanner", scanner=scanner)
                     self._steps.append(None)
                     self._pre_plan[-1] = f"scanner:{scanner}"
+                elif self._scanners and self._add_compiled(source, behavior, invert):
+                    self._steps.append(None)
                 else:
+                    self._check_repetitions(source)
+                    try:
+                        compiled = compile_pattern(source)
+                    except regex.error as exc:
+                        raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                     self._pipe.add_pre_tokenizer("External")
                     self._steps.append(_RegexStep(compiled, behavior, invert))
                 self.pattern = source if not self.pattern else ""
             else:
                 raise self._unsupported(f"the {kind} pre-tokenizer")
         return byte_level
+
+    def _add_compiled(self, source: str, behavior: str, invert: bool) -> bool:
+        """Adds the Split step compiled in C++; False when the pattern is outside the compiled
+        dialect (the general path takes it). A pattern that asks for unbounded work (a
+        repetition count over 100,000, say) refuses the file."""
+        try:
+            self._pipe.add_pre_tokenizer(
+                "Regex", pattern=source, behavior=behavior, invert=invert, flavor="oniguruma"
+            )
+        except (UnsupportedError, FormatError):
+            return False
+        except BudgetError as exc:
+            raise self._unsupported("the Split pattern", str(exc)) from None
+        return True
+
+    def _check_repetitions(self, source: str) -> None:
+        """The general path's guard against patterns whose compilation alone takes unbounded
+        time (`regex` expands a{99999999}): the compiled path's repetition limit, checked
+        lexically."""
+        for match in _REPEAT_COUNT.finditer(source):
+            count = max(int(x) for x in match.groups() if x)
+            if count > _MAX_REPEAT:
+                raise self._unsupported(
+                    "the Split pattern",
+                    f"a repetition count of {count} is over the limit of {_MAX_REPEAT}",
+                )
 
     def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
         kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
