@@ -165,6 +165,18 @@ def byte_level_bpe(
     }  # fmt: skip
 
 
+def with_pre_tokenizer(steps: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    """byte_level_bpe() with these pre-tokenizer steps, then ByteLevel without its regex (unless
+    the steps end with a ByteLevel of their own)."""
+    spec = byte_level_bpe(pattern=None, **kwargs)
+    tail = spec["pre_tokenizer"]["pretokenizers"]
+    if steps and steps[-1]["type"] == "ByteLevel":
+        tail = [{**tail[0], **steps[-1]}]
+        steps = steps[:-1]
+    spec["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [*steps, *tail]}
+    return spec
+
+
 def write(spec: dict[str, Any], path: Path) -> Path:
     path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     return path

@@ -31,7 +31,7 @@ class Regex {
  public:
   using Flavor = rx::Flavor;
   static constexpr std::size_t kMaxInstructions = 100000;
-  static constexpr uint64_t kMaxSteps = uint64_t{1} << 30;
+  static constexpr uint64_t kMaxSteps = uint64_t{1} << 26;  // Oniguruma stops at 10,000,000 retries
 
   // Throws as parse_regex does, and Limit for a program over kMaxInstructions.
   static std::shared_ptr<const Regex> compile(std::string_view pattern, Flavor flavor);
