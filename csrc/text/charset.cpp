@@ -74,7 +74,21 @@ void CharSet::add(uint32_t lo, uint32_t hi) {
 }
 
 void CharSet::add(const CharSet& other) {
-  for (const auto& r : other.runs_) add(r.first, r.second);
+  // one linear merge of the two sorted lists
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  out.reserve(runs_.size() + other.runs_.size());
+  std::size_t i = 0, j = 0;
+  while (i < runs_.size() || j < other.runs_.size()) {
+    const bool mine = j == other.runs_.size() ||
+                      (i < runs_.size() && runs_[i].first <= other.runs_[j].first);
+    const auto r = mine ? runs_[i++] : other.runs_[j++];
+    if (!out.empty() && r.first <= out.back().second + 1) {
+      out.back().second = std::max(out.back().second, r.second);
+    } else {
+      out.push_back(r);
+    }
+  }
+  runs_ = std::move(out);
 }
 
 CharSet CharSet::complement() const {
@@ -130,13 +144,15 @@ CharSet CharSet::case_closure() const {
   // member of an orbit) until nothing changes; orbits have at most four members.
   CharSet out = *this;
   for (bool changed = true; changed;) {
-    changed = false;
+    CharSet more;  // kCaseOrbit is sorted by its first column, so `more` grows at its end
+    std::vector<uint32_t> found;
     for (const auto& pair : kCaseOrbit) {
-      if (out.contains(pair[0]) && !out.contains(pair[1])) {
-        out.add(pair[1], pair[1]);
-        changed = true;
-      }
+      if (out.contains(pair[0]) && !out.contains(pair[1])) found.push_back(pair[1]);
     }
+    changed = !found.empty();
+    std::sort(found.begin(), found.end());
+    for (uint32_t cp : found) more.add(cp, cp);
+    out.add(more);
   }
   return out;
 }

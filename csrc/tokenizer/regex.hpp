@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tokenizer/regex_parse.hpp"
@@ -49,25 +50,13 @@ class Regex {
   // previous match ended is skipped, and after an empty match the search moves one character.
   template <class Fn>
   void for_each_match(const uint8_t* s, std::size_t begin, std::size_t end, Fn&& fn) const {
-    std::size_t at = begin, last_end = static_cast<std::size_t>(-1);
-    while (at <= end) {
-      std::size_t mb, me;
-      if (!search(s, begin, at, end, &mb, &me)) return;
-      if (mb == me && me == last_end) {
-        if (mb >= end) return;
-        at = mb + char_len(s[mb]);
-        continue;
-      }
-      fn(mb, me);
-      last_end = me;
-      if (me == mb) {
-        if (me >= end) return;
-        at = me + char_len(s[me]);
-      } else {
-        at = me;
-      }
-    }
+    using F = std::remove_reference_t<Fn>;
+    scan(s, begin, end, [](void* f, std::size_t mb, std::size_t me) { (*static_cast<F*>(f))(mb, me); },
+         &fn);
   }
+  // The loop of for_each_match, with one machine for the whole text.
+  void scan(const uint8_t* s, std::size_t begin, std::size_t end,
+            void (*emit)(void*, std::size_t, std::size_t), void* state) const;
 
   // Anchored: the end of the leftmost-first match starting exactly at `at`, or npos.
   std::size_t match_at(const uint8_t* s, std::size_t begin, std::size_t at,
@@ -84,6 +73,8 @@ class Regex {
       Class,          // one character of class `cls`
       Run,            // [min, max] characters of class `cls`, greedy, lazy or possessive
       Split,          // try x, then y
+      SplitIf,        // as Split, but straight to y when the next character is not in `cls`
+                      // (the first characters of x): no choice point for a branch that fails
       Jmp,            // go to x
       Assert,         // anchor `flag` (rx::Anchor)
       Look,           // look-ahead: sub-match at x; `flag` 1 = negative
@@ -94,7 +85,8 @@ class Regex {
     };
     Op op = Match;
     uint8_t greed = 0;  // rx::Greed, for Run
-    uint8_t flag = 0;
+    uint8_t flag = 0;  // Assert: anchor; Look*: negative; Run: 1/2 = SWAR run of ASCII letters
+                       // (any case / lowercase) when those are the class's only ASCII members
     uint8_t cls = 0;
     uint32_t x = 0, y = 0;
     uint32_t min = 0, max = 0;
@@ -120,14 +112,22 @@ class Regex {
   // Character tables: ASCII direct; others through two stages to an equivalence id.
   uint64_t ascii_cls_[128] = {};
   uint64_t ascii_alt_[128] = {};
+  // Two-character dispatch for alternatives of the form P?REST (a space or punctuation before
+  // a word, " ?X"): a character only in P starts alternative k when the next one is in
+  // FIRST(REST): bit k of pre (first character) and of next (second character).
+  uint64_t ascii_pre_[128] = {};
+  uint64_t ascii_next_[128] = {};
   std::vector<uint16_t> stage1_;  // cp >> 8 -> block
   std::vector<uint16_t> stage2_;  // block * 256 + (cp & 255) -> id
-  std::vector<uint64_t> eq_cls_, eq_alt_;
+  std::vector<uint64_t> eq_cls_, eq_alt_, eq_pre_, eq_next_;
 
  public:
-  // Masks of the character at s[i] (valid UTF-8): classes and candidate alternatives.
+  // The classes of the character at s[i] (valid UTF-8) and its byte length.
   inline uint64_t classes_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept;
-  inline uint64_t alternatives_at(const uint8_t* s, std::size_t i) const noexcept;
+  // The equivalence id of the non-ASCII character at s[i], and its byte length.
+  inline uint16_t eq_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept;
+  // The alternatives that can match at s[i] (i < end), with the two-character dispatch.
+  inline uint64_t candidates_at(const uint8_t* s, std::size_t i, std::size_t end) const noexcept;
 };
 
 inline uint64_t Regex::classes_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept {
@@ -151,19 +151,43 @@ inline uint64_t Regex::classes_at(const uint8_t* s, std::size_t i, uint32_t* len
   return eq_cls_[stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)]];
 }
 
-inline uint64_t Regex::alternatives_at(const uint8_t* s, std::size_t i) const noexcept {
+inline uint16_t Regex::eq_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept {
   const uint8_t b = s[i];
-  if (b < 0x80) return ascii_alt_[b];
   uint32_t cp;
   if (b < 0xE0) {
     cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+    *len = 2;
   } else if (b < 0xF0) {
     cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+    *len = 3;
   } else {
     cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
          (s[i + 3] & 0x3Fu);
+    *len = 4;
   }
-  return eq_alt_[stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)]];
+  return stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)];
 }
+
+inline uint64_t Regex::candidates_at(const uint8_t* s, std::size_t i,
+                                     std::size_t end) const noexcept {
+  uint64_t alts, pre;
+  uint32_t len = 1;
+  const uint8_t b = s[i];
+  if (b < 0x80) {
+    alts = ascii_alt_[b];
+    pre = ascii_pre_[b];
+  } else {
+    const uint16_t id = eq_at(s, i, &len);
+    alts = eq_alt_[id];
+    pre = eq_pre_[id];
+  }
+  if (pre != 0 && i + len < end) {
+    const uint8_t c = s[i + len];
+    uint32_t l2;
+    alts |= pre & (c < 0x80 ? ascii_next_[c] : eq_next_[eq_at(s, i + len, &l2)]);
+  }
+  return alts;
+}
+
 
 }  // namespace ctxengine
