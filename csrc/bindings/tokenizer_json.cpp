@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "bindings/modules.hpp"
 #include "common/error.hpp"
 #include "tokenizer/hf_bpe.hpp"
+#include "tokenizer/hf_json.hpp"
 #include "tokenizer/hf_pipeline.hpp"
 #include "tokenizer/hf_span_counter.hpp"
 #include "tokenizer/hf_unicode.hpp"
@@ -137,6 +139,68 @@ void bind_tokenizer_json(py::module_& root) {
       },
       py::arg("code_points"), "Canonical combining classes as HF tokenizers knows them.");
 
+  struct ParsedBpe {
+    hf::BpeJson json;
+    std::vector<uint32_t> left, right, merged;
+    std::unordered_map<std::string, int64_t> index;  // built on first id_of()
+  };
+  py::class_<ParsedBpe, std::shared_ptr<ParsedBpe>>(
+      m, "ParsedBpe", "A BPE model's vocab and merges parsed in C++ (hf_json.hpp).")
+      .def_property_readonly("rest",
+                             [](const ParsedBpe& p) { return py::str(p.json.rest); })
+      .def_property_readonly("size", [](const ParsedBpe& p) { return p.json.tokens.size(); })
+      .def_property_readonly("min_id",
+                             [](const ParsedBpe& p) {
+                               int64_t v = 0;
+                               for (std::size_t i = 0; i < p.json.ids.size(); ++i)
+                                 v = i == 0 ? p.json.ids[i] : std::min(v, p.json.ids[i]);
+                               return v;
+                             })
+      .def_property_readonly("max_id",
+                             [](const ParsedBpe& p) {
+                               int64_t v = 0;
+                               for (int64_t id : p.json.ids) v = std::max(v, id);
+                               return v;
+                             })
+      .def(
+          "id_of",
+          [](ParsedBpe& p, const std::string& token) -> py::object {
+            if (p.index.empty()) {
+              for (std::size_t i = 0; i < p.json.tokens.size(); ++i)
+                p.index[p.json.tokens[i]] = p.json.ids[i];
+            }
+            auto it = p.index.find(token);
+            if (it == p.index.end()) return py::none();
+            return py::int_(it->second);
+          },
+          py::arg("token"))
+      .def("tokens", [](const ParsedBpe& p) { return p.json.tokens; })
+      .def("ids",
+           [](const ParsedBpe& p) {
+             return py::array_t<int64_t>(static_cast<py::ssize_t>(p.json.ids.size()),
+                                         p.json.ids.data());
+           })
+      .def("merge_ids", [](const ParsedBpe& p) {
+        return py::make_tuple(
+            py::array_t<uint32_t>(static_cast<py::ssize_t>(p.left.size()), p.left.data()),
+            py::array_t<uint32_t>(static_cast<py::ssize_t>(p.right.size()), p.right.data()));
+      });
+  m.def(
+      "parse_bpe_json",
+      [](const py::bytes& raw, const std::string& source) -> py::object {
+        const std::string_view view = raw;
+        auto parsed = std::make_shared<ParsedBpe>();
+        {
+          py::gil_scoped_release release;
+          parsed->json = hf::extract_bpe_json(view, source);
+        }
+        if (!parsed->json.found) return py::none();
+        return py::cast(parsed);
+      },
+      py::arg("raw"), py::arg("source"),
+      "The BPE model's vocab and merges of a tokenizer.json parsed in C++ (None when the file "
+      "has no such model), with the rest of the file as JSON text.");
+
   m.def("check_text_size", &hf::check_text_size, py::arg("bytes"),
         "Raises BudgetError when a text of this many bytes is 4 GiB or more (32-bit offsets).");
 
@@ -254,6 +318,30 @@ void bind_tokenizer_json(py::module_& root) {
           py::kw_only(), py::arg("byte_level"), py::arg("ignore_merges"), py::arg("byte_fallback"),
           py::arg("fuse_unk"), py::arg("unk_id"), py::arg("continuing_subword_prefix"),
           py::arg("end_of_word_suffix"))
+      .def(
+          "set_bpe_parsed",
+          [](Pipeline& p, std::shared_ptr<ParsedBpe> parsed, bool byte_level, bool ignore_merges,
+             bool byte_fallback, bool fuse_unk, int64_t unk_id, const std::string& prefix,
+             const py::bytes& raw_prefix, const py::bytes& suffix, const std::string& source) {
+            hf::BpeOptions o;
+            o.byte_level = byte_level;
+            o.ignore_merges = ignore_merges;
+            o.byte_fallback = byte_fallback;
+            o.fuse_unk = fuse_unk;
+            o.unk_id = unk_id;
+            o.continuing_subword_prefix = raw_prefix;
+            o.end_of_word_suffix = suffix;
+            py::gil_scoped_release release;
+            ParsedBpe& b = *parsed;
+            b.json.resolve_merges(prefix, source, b.left, b.right, b.merged);
+            std::vector<uint32_t> ids(b.json.ids.begin(), b.json.ids.end());
+            p.model = std::make_unique<hf::HfBpe>(b.json.tokens, ids, b.left, b.right, b.merged,
+                                                  std::move(o));
+          },
+          py::arg("parsed"), py::kw_only(), py::arg("byte_level"), py::arg("ignore_merges"),
+          py::arg("byte_fallback"), py::arg("fuse_unk"), py::arg("unk_id"),
+          py::arg("prefix"), py::arg("continuing_subword_prefix"),
+          py::arg("end_of_word_suffix"), py::arg("source"))
       .def(
           "add_token",
           [](Pipeline& p, const std::string& content, uint32_t id, bool special, bool lstrip,

@@ -296,8 +296,11 @@ class _JsonCore:
     :class:`ctxengine.tokenizer.Tokenizer` calls on its native object (special tokens in
     `allowed` are recognized, the others are plain text; the policy lives in Tokenizer)."""
 
-    def __init__(self, spec: dict[str, Any], *, name: str, scanners: bool = True) -> None:
+    def __init__(
+        self, spec: dict[str, Any], *, name: str, scanners: bool = True, parsed: Any = None
+    ) -> None:
         self.name = name
+        self._parsed = parsed  # the BPE vocab and merges parsed in C++ (large files), or None
         self.pattern = ""  # the Split regex when there is exactly one
         self._scanners = scanners  # False: every regex step takes the general path (tests)
         self._pipe = _tj.Pipeline()
@@ -305,7 +308,8 @@ class _JsonCore:
         # What decides whether a BpeTokenizer twin counts like the pipeline (see _twin).
         self._normalizer_kinds: list[str] = []
         self._pre_plan: list[str] = []  # per step: "scanner:<name>", "bytelevel" or "other"
-        self._bpe_arrays: tuple[list[str], Any, Any, Any, bool] | None = None
+        # () -> (tokens, ids, left, right, ignore_merges) of a byte-level BPE model, or None
+        self._bpe_arrays: Callable[[], tuple[list[str], Any, Any, Any, bool]] | None = None
         self._added: list[dict[str, Any]] = []
         self._build(spec)
         self._pipe.finalize()
@@ -331,11 +335,25 @@ class _JsonCore:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FormatError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        return cls.from_str(text, name=str(p))
+        return cls._from_text(text, raw, name=str(p))
 
     @classmethod
     def from_str(cls, text: str, *, name: str = "tokenizer.json") -> _JsonCore:
         """Build from the JSON text of a ``tokenizer.json``; `name` is used in error messages."""
+        return cls._from_text(text, text.encode("utf-8", "surrogatepass"), name=name)
+
+    @classmethod
+    def _from_text(cls, text: str, raw: bytes, *, name: str) -> _JsonCore:
+        # A BPE model's vocab and merges (most of a large file) are parsed in C++; Python's json
+        # reads the rest. Anything the C++ reader does not take (malformed JSON, odd merges)
+        # goes through json alone, which words the error.
+        parsed = None
+        try:
+            parsed = _tj.parse_bpe_json(raw, name)
+        except FormatError:
+            parsed = None
+        if parsed is not None:
+            text = parsed.rest
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -346,7 +364,7 @@ class _JsonCore:
         if not isinstance(spec, dict):
             raise FormatError(f"{name}: a tokenizer.json holds a JSON object at the top level")
         try:
-            return cls(spec, name=name)
+            return cls(spec, name=name, parsed=parsed)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, (FormatError, UnsupportedError, InvalidInputError)):
                 raise
@@ -529,6 +547,8 @@ class _JsonCore:
         kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
         if kind not in ("BPE", "WordPiece"):
             raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
+        if self._parsed is not None and kind == "BPE":
+            return self._build_parsed_bpe(m, byte_level)
         vocab = m.get("vocab")
         if not isinstance(vocab, dict) or not vocab:
             raise self._fail(f"the {kind} model has no 'vocab' object")
@@ -586,7 +606,8 @@ class _JsonCore:
         if unk is not None and unk not in vocab:
             raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
         if bl and not prefix and not m.get("end_of_word_suffix"):
-            self._bpe_arrays = (tokens, ids, left, right, bool(m.get("ignore_merges", False)))
+            arrays = (tokens, ids, left, right, bool(m.get("ignore_merges", False)))
+            self._bpe_arrays = lambda: arrays
 
         def raw(s: str) -> bytes:
             if not bl:
@@ -607,6 +628,48 @@ class _JsonCore:
             continuing_subword_prefix=raw(prefix),
             end_of_word_suffix=raw(str(m.get("end_of_word_suffix") or "")),
         )
+
+    def _build_parsed_bpe(self, m: dict[str, Any], bl: bool) -> None:
+        """_build_bpe over the vocab and merges the C++ reader parsed (the same checks)."""
+        p = self._parsed
+        if p.size == 0:
+            raise self._fail("the BPE model has no 'vocab' object")
+        if p.min_id < 0 or p.max_id >= 2**32 - 1:
+            raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
+        if m.get("dropout") not in (None, 0, 0.0):
+            raise self._unsupported("BPE dropout", "it makes tokenization random")
+        self._max_id = int(p.max_id)
+        self._model_vocab = _ParsedVocab(p)
+        prefix = str(m.get("continuing_subword_prefix") or "")
+        suffix = str(m.get("end_of_word_suffix") or "")
+        unk = m.get("unk_token")
+        unk_id = None if unk is None else p.id_of(str(unk))
+        if unk is not None and unk_id is None:
+            raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
+        ignore_merges = bool(m.get("ignore_merges", False))
+
+        def raw(s: str) -> bytes:
+            return bytes(BYTE_OF_CHAR[c] for c in s) if bl else s.encode("utf-8")
+
+        self._pipe.set_bpe_parsed(
+            p,
+            byte_level=bl,
+            ignore_merges=ignore_merges,
+            byte_fallback=bool(m.get("byte_fallback", False)),
+            fuse_unk=bool(m.get("fuse_unk", False)),
+            unk_id=-1 if unk_id is None else int(unk_id),
+            prefix=prefix,
+            continuing_subword_prefix=raw(prefix),
+            end_of_word_suffix=raw(suffix),
+            source=self.name,
+        )
+        if bl and not prefix and not suffix:
+
+            def arrays() -> tuple[list[str], Any, Any, Any, bool]:
+                left, right = p.merge_ids()
+                return p.tokens(), p.ids(), left, right, ignore_merges
+
+            self._bpe_arrays = arrays
 
     def _build_added_tokens(self, added: Any) -> None:
         if not isinstance(added, list):
@@ -785,7 +848,7 @@ class _JsonCore:
             return None
         if len(self._normalizer_kinds) > 1:  # identity of a sequence is not checked per step
             return None
-        tokens, ids, left, right, ignore_merges = self._bpe_arrays
+        tokens, ids, left, right, ignore_merges = self._bpe_arrays()
         byte_tokens: list[tuple[bytes, int]] = []
         for token, token_id in zip(tokens, ids.tolist(), strict=True):
             try:
@@ -997,6 +1060,17 @@ def _utf8(text: str) -> bytes:
 # Normalizers whose output equals their input on a text only if it does on every substring of
 # it (Lowercase works per character; a substring of a Unicode-normalized string is normalized).
 _SUBSTRING_CLOSED = frozenset({"Lowercase", "NFC", "NFD", "NFKC", "NFKD"})
+
+
+class _ParsedVocab:
+    """The `get` of a vocab dict, over the C++ parsed vocabulary."""
+
+    def __init__(self, parsed: Any) -> None:
+        self._parsed = parsed
+
+    def get(self, token: str) -> int | None:
+        found = self._parsed.id_of(token)
+        return None if found is None else int(found)
 
 
 def _flatten(node: Any, key: str, owner: _JsonCore) -> list[dict[str, Any]]:
