@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate csrc/text/unicode_tables.inc: general categories and lowercase mappings.
+r"""Generate csrc/text/unicode_tables.inc: general categories and lowercase mappings.
 
 The tokenizers must classify characters exactly as the reference regex engines do. tiktoken's
 Rust `regex` crate (regex-syntax 0.8.5 and later) uses Unicode 16.0, so the tables are built from

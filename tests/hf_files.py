@@ -84,6 +84,11 @@ def cl100k_vocab_and_merges(max_rank: int | None = None) -> tuple[dict[str, int]
     ranks = cl100k_ranks()
     if max_rank is not None:
         ranks = {t: r for t, r in ranks.items() if r < max_rank or len(t) == 1}
+    return vocab_and_merges(ranks)
+
+
+def vocab_and_merges(ranks: dict[bytes, int]) -> tuple[dict[str, int], list[list[str]]]:
+    """tiktoken ranks as a byte-level vocabulary and merges (HF's converter's rule)."""
     alphabet = byte_alphabet()
 
     def s(token: bytes) -> str:

@@ -131,9 +131,7 @@ def test_model_family_tokenizer_json_ids_equal_hf(folder: Path, name: str) -> No
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(tricky_text, any_text), index=st.integers(0, len(PIPELINES) - 1))
-def test_model_family_tokenizer_json_on_generated_text(
-    folder: Path, text: str, index: int
-) -> None:
+def test_model_family_tokenizer_json_on_generated_text(folder: Path, text: str, index: int) -> None:
     ours, ref = pipeline_file(PIPELINES[index]["name"], folder)
     assert ours.encode(text).tolist() == ref.encode(text, add_special_tokens=False).ids
 
@@ -167,7 +165,9 @@ def test_split_behaviors_and_invert_match_hf(folder: Path, behavior: str, invert
 # ---- .tiktoken files with any pattern against tiktoken (fancy-regex) ----------------------------
 
 
-@pytest.mark.parametrize(("name", "pattern"), TIKTOKEN_PATTERNS, ids=[n for n, _ in TIKTOKEN_PATTERNS])
+@pytest.mark.parametrize(
+    ("name", "pattern"), TIKTOKEN_PATTERNS, ids=[n for n, _ in TIKTOKEN_PATTERNS]
+)
 def test_tiktoken_file_with_any_pattern_equals_tiktoken(name: str, pattern: str) -> None:
     ours = ctxengine.get_tokenizer(tok_oracles.cl100k_path(), pattern=pattern, special_tokens={})
     ref = tok_oracles.with_pattern(pattern)
@@ -226,8 +226,12 @@ def compiled_ends(pattern: str, flavor: str, text: str) -> list[int]:
     return [b for _, b in Regex(pattern, flavor).find_all(text).tolist()]
 
 
-@pytest.mark.parametrize(("name", "pattern", "flavor"), KNOWN, ids=[f"{k[0]}-{k[2]}" for k in KNOWN])
-def test_hand_written_scanners_equal_the_compiled_pattern(name: str, pattern: str, flavor: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "pattern", "flavor"), KNOWN, ids=[f"{k[0]}-{k[2]}" for k in KNOWN]
+)
+def test_hand_written_scanners_equal_the_compiled_pattern(
+    name: str, pattern: str, flavor: str
+) -> None:
     assert ctxengine.tokenizer.identify_pattern(pattern) == name
     for text in texts():
         assert compiled_ends(pattern, flavor, text) == scanner_ends(name, text)
@@ -268,9 +272,9 @@ def _patterns() -> st.SearchStrategy[str]:
         )
 
     body = st.recursive(atom, extend, max_leaves=6)
-    return st.lists(st.lists(body, min_size=1, max_size=3).map("".join), min_size=1, max_size=3).map(
-        "|".join
-    )
+    return st.lists(
+        st.lists(body, min_size=1, max_size=3).map("".join), min_size=1, max_size=3
+    ).map("|".join)
 
 
 regex_text = st.lists(st.sampled_from(list("abA 1\né中xB2")), max_size=24).map("".join)

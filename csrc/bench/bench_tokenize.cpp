@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
       pieces = 0;
       compiled->for_each_match(s, 0, text.size(), [&](std::size_t, std::size_t) { ++pieces; });
     });
-    std::printf("%-12s %10.1f %14.1f  (%zu pieces)\n", "scan (regex)", mb / t.first,
-                mb / t.second, pieces);
+    std::printf("%-12s %10.1f %14.1f  (%zu pieces)\n", "scan (regex)", mb / t.first, mb / t.second,
+                pieces);
     t = median_seconds(repeats, [&] { tokens = tok->count_ordinary(text); });
     std::printf("%-12s %10.1f %14.1f  (%zu tokens)\n", "count", mb / t.first, mb / t.second,
                 tokens);

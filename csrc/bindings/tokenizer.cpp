@@ -127,9 +127,9 @@ void bind_tokenizer(py::module_& root) {
             }
             auto* owned = new std::vector<int64_t>(std::move(spans));
             py::capsule free(owned, [](void* p) { delete static_cast<std::vector<int64_t>*>(p); });
-            return py::array_t<int64_t>({static_cast<py::ssize_t>(owned->size() / 2),
-                                         static_cast<py::ssize_t>(2)},
-                                        owned->data(), free);
+            return py::array_t<int64_t>(
+                {static_cast<py::ssize_t>(owned->size() / 2), static_cast<py::ssize_t>(2)},
+                owned->data(), free);
           },
           py::arg("text"), "(start, end) str offsets of the successive matches (find_iter).");
 

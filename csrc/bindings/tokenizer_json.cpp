@@ -5,9 +5,9 @@
 #include <pybind11/stl.h>
 
 #include <map>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bindings/modules.hpp"
@@ -78,12 +78,15 @@ hf::DecoderStep::Kind decoder_kind(const std::string& name) {
 
 hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
   using K = hf::PreTokenizerStep::Kind;
-  static const std::map<std::string, K> kinds = {
-      {"BertPreTokenizer", K::Bert}, {"WhitespaceSplit", K::WhitespaceSplit},
-      {"ByteLevel", K::ByteLevel},   {"Scanner", K::Scanner},
-      {"Metaspace", K::Metaspace},   {"External", K::External},
-      {"Digits", K::CharSplit},      {"Punctuation", K::CharSplit},
-      {"Regex", K::Regex}};
+  static const std::map<std::string, K> kinds = {{"BertPreTokenizer", K::Bert},
+                                                 {"WhitespaceSplit", K::WhitespaceSplit},
+                                                 {"ByteLevel", K::ByteLevel},
+                                                 {"Scanner", K::Scanner},
+                                                 {"Metaspace", K::Metaspace},
+                                                 {"External", K::External},
+                                                 {"Digits", K::CharSplit},
+                                                 {"Punctuation", K::CharSplit},
+                                                 {"Regex", K::Regex}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
   return it->second;
@@ -146,8 +149,7 @@ void bind_tokenizer_json(py::module_& root) {
   };
   py::class_<ParsedBpe, std::shared_ptr<ParsedBpe>>(
       m, "ParsedBpe", "A BPE model's vocab and merges parsed in C++ (hf_json.hpp).")
-      .def_property_readonly("rest",
-                             [](const ParsedBpe& p) { return py::str(p.json.rest); })
+      .def_property_readonly("rest", [](const ParsedBpe& p) { return py::str(p.json.rest); })
       .def_property_readonly("size", [](const ParsedBpe& p) { return p.json.tokens.size(); })
       .def_property_readonly("min_id",
                              [](const ParsedBpe& p) {
@@ -198,8 +200,7 @@ void bind_tokenizer_json(py::module_& root) {
         return py::cast(parsed);
       },
       py::arg("raw"), py::arg("source"),
-      "The BPE model's vocab and merges of a tokenizer.json parsed in C++ (None when the file "
-      "has no such model), with the rest of the file as JSON text.");
+      "A tokenizer.json's BPE vocab and merges parsed in C++, or None (no such model).");
 
   m.def("check_text_size", &hf::check_text_size, py::arg("bytes"),
         "Raises BudgetError when a text of this many bytes is 4 GiB or more (32-bit offsets).");
@@ -271,9 +272,8 @@ void bind_tokenizer_json(py::module_& root) {
               CTX_REQUIRE(flavor == "oniguruma" || flavor == "tiktoken",
                           "flavor must be 'oniguruma' or 'tiktoken'");
               py::gil_scoped_release release;
-              step.regex = Regex::compile(pattern, flavor == "oniguruma"
-                                                       ? Regex::Flavor::Oniguruma
-                                                       : Regex::Flavor::Tiktoken);
+              step.regex = Regex::compile(pattern, flavor == "oniguruma" ? Regex::Flavor::Oniguruma
+                                                                         : Regex::Flavor::Tiktoken);
               step.invert = invert;
             }
             CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
@@ -339,9 +339,8 @@ void bind_tokenizer_json(py::module_& root) {
                                                   std::move(o));
           },
           py::arg("parsed"), py::kw_only(), py::arg("byte_level"), py::arg("ignore_merges"),
-          py::arg("byte_fallback"), py::arg("fuse_unk"), py::arg("unk_id"),
-          py::arg("prefix"), py::arg("continuing_subword_prefix"),
-          py::arg("end_of_word_suffix"), py::arg("source"))
+          py::arg("byte_fallback"), py::arg("fuse_unk"), py::arg("unk_id"), py::arg("prefix"),
+          py::arg("continuing_subword_prefix"), py::arg("end_of_word_suffix"), py::arg("source"))
       .def(
           "add_token",
           [](Pipeline& p, const std::string& content, uint32_t id, bool special, bool lstrip,

@@ -79,8 +79,8 @@ void CharSet::add(const CharSet& other) {
   out.reserve(runs_.size() + other.runs_.size());
   std::size_t i = 0, j = 0;
   while (i < runs_.size() || j < other.runs_.size()) {
-    const bool mine = j == other.runs_.size() ||
-                      (i < runs_.size() && runs_[i].first <= other.runs_[j].first);
+    const bool mine =
+        j == other.runs_.size() || (i < runs_.size() && runs_[i].first <= other.runs_[j].first);
     const auto r = mine ? runs_[i++] : other.runs_[j++];
     if (!out.empty() && r.first <= out.back().second + 1) {
       out.back().second = std::max(out.back().second, r.second);
@@ -177,7 +177,8 @@ CharSet white_space_set() {
 }
 
 CharSet alphabetic_set() {
-  return from_ranges(kAlphabeticRanges, 0, sizeof(kAlphabeticRanges) / sizeof(kAlphabeticRanges[0]));
+  return from_ranges(kAlphabeticRanges, 0,
+                     sizeof(kAlphabeticRanges) / sizeof(kAlphabeticRanges[0]));
 }
 
 CharSet join_control_set() {

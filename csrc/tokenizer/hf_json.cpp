@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
 #include "text/utf8.hpp"
@@ -18,12 +17,11 @@ class Reader {
   Reader(std::string_view s, const std::string& source) : s_(s), source_(source) {}
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw_error(ErrorKind::Format,
-                source_ + ": malformed tokenizer.json (" + what + " at byte " + std::to_string(i_) + ")");
+    throw_error(ErrorKind::Format, source_ + ": malformed tokenizer.json (" + what + " at byte " +
+                                       std::to_string(i_) + ")");
   }
   void ws() {
-    while (i_ < s_.size() &&
-           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
       ++i_;
   }
   char peek() {
@@ -161,8 +159,8 @@ class Reader {
         if (d != ',') fail("expected ',' or a closing bracket");
       }
     } else {
-      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' &&
-             s_[i_] != ' ' && s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t')
+      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
+             s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t')
         ++i_;
     }
   }
@@ -339,7 +337,9 @@ void BpeJson::resolve_merges(const std::string& prefix, const std::string& sourc
     } else {
       j += b;
     }
-    const std::string& t = left[k] == VocabMap::kMissing ? a : right[k] == VocabMap::kMissing ? b : j;
+    const std::string& t = left[k] == VocabMap::kMissing    ? a
+                           : right[k] == VocabMap::kMissing ? b
+                                                            : j;
     throw_error(ErrorKind::Format, source + ": merge " + std::to_string(k) + " ('" + a + " " + b +
                                        "') uses '" + t + "' not in the vocab");
   }

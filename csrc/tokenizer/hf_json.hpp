@@ -13,7 +13,7 @@
 namespace ctxengine::hf {
 
 struct BpeJson {
-  std::string rest;  // the file with model.vocab -> {} and model.merges -> []
+  std::string rest;                 // the file with model.vocab -> {} and model.merges -> []
   std::vector<std::string> tokens;  // model.vocab in file order
   std::vector<int64_t> ids;
   std::vector<std::pair<std::string, std::string>> merges;  // "a b" or ["a", "b"]

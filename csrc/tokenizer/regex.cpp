@@ -75,7 +75,8 @@ class RegexCompiler {
     if (classes_.size() == 64)
       throw_error(ErrorKind::Unsupported,
                   "the pre-tokenizer pattern has more than 64 distinct character classes, more "
-                  "than ctxengine's regex compiler handles: " + re_.pattern_);
+                  "than ctxengine's regex compiler handles: " +
+                      re_.pattern_);
     classes_.push_back(s);
     return static_cast<int>(classes_.size() - 1);
   }
@@ -454,8 +455,10 @@ class RegexCompiler {
       auto it = ids.find(key);
       if (it == ids.end()) {
         if (ids.size() >= 0xFFFF)
-          throw_error(ErrorKind::Unsupported, "the pre-tokenizer pattern's character classes "
-                                              "are too fragmented: " + re_.pattern_);
+          throw_error(ErrorKind::Unsupported,
+                      "the pre-tokenizer pattern's character classes "
+                      "are too fragmented: " +
+                          re_.pattern_);
         it = ids.emplace(key, static_cast<uint16_t>(ids.size())).first;
         re_.eq_cls_.push_back(seg_cls[i]);
         re_.eq_alt_.push_back(seg_alt[i]);
@@ -572,11 +575,11 @@ class RegexMachine {
   }
 
   [[noreturn]] void too_much_work() const {
-    throw_error(ErrorKind::Limit,
-                "the pre-tokenizer pattern needed more than " + std::to_string(Regex::kMaxSteps) +
-                    " backtracking steps at byte " + std::to_string(begin_) +
-                    " of a text (catastrophic backtracking); the pattern is " +
-                    re_.pattern_.substr(0, 200));
+    throw_error(ErrorKind::Limit, "the pre-tokenizer pattern needed more than " +
+                                      std::to_string(Regex::kMaxSteps) +
+                                      " backtracking steps at byte " + std::to_string(begin_) +
+                                      " of a text (catastrophic backtracking); the pattern is " +
+                                      re_.pattern_.substr(0, 200));
   }
 
   const Regex& re_;
@@ -640,14 +643,15 @@ std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
           while (q + 8 <= end) {
             uint64_t w;
             std::memcpy(&w, s + q, 8);
-            const uint64_t hit = fold ? detail::ascii_letter_bits<true>(w)
-                                      : detail::ascii_letter_bits<false>(w);
+            const uint64_t hit =
+                fold ? detail::ascii_letter_bits<true>(w) : detail::ascii_letter_bits<false>(w);
             if (hit == 0x8080808080808080ull) {
               q += 8;
               n += 8;
               continue;
             }
-            const auto k = static_cast<std::size_t>(__builtin_ctzll(~hit & 0x8080808080808080ull)) >> 3;
+            const auto k =
+                static_cast<std::size_t>(__builtin_ctzll(~hit & 0x8080808080808080ull)) >> 3;
             q += k;
             n += k;
             break;
@@ -763,8 +767,7 @@ std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
           const Inst& r = prog[f.pc];
           if (f.pos < end && (re_.classes_at(s, f.pos, &len) >> r.cls) & 1) {
             const std::size_t n = f.aux + 1;
-            if (r.max == rx::kInfinite || n < r.max)
-              push(f.pc, kRunTake, f.pos + len, n);
+            if (r.max == rx::kInfinite || n < r.max) push(f.pc, kRunTake, f.pos + len, n);
             pc = f.pc + 1;
             pos = f.pos + len;
             resumed = true;

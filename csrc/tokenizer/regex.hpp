@@ -51,16 +51,16 @@ class Regex {
   template <class Fn>
   void for_each_match(const uint8_t* s, std::size_t begin, std::size_t end, Fn&& fn) const {
     using F = std::remove_reference_t<Fn>;
-    scan(s, begin, end, [](void* f, std::size_t mb, std::size_t me) { (*static_cast<F*>(f))(mb, me); },
-         &fn);
+    scan(
+        s, begin, end,
+        [](void* f, std::size_t mb, std::size_t me) { (*static_cast<F*>(f))(mb, me); }, &fn);
   }
   // The loop of for_each_match, with one machine for the whole text.
   void scan(const uint8_t* s, std::size_t begin, std::size_t end,
             void (*emit)(void*, std::size_t, std::size_t), void* state) const;
 
   // Anchored: the end of the leftmost-first match starting exactly at `at`, or npos.
-  std::size_t match_at(const uint8_t* s, std::size_t begin, std::size_t at,
-                       std::size_t end) const;
+  std::size_t match_at(const uint8_t* s, std::size_t begin, std::size_t at, std::size_t end) const;
 
   std::size_t num_instructions() const noexcept { return prog_.size(); }
   std::size_t num_classes() const noexcept { return num_classes_; }
@@ -85,8 +85,8 @@ class Regex {
     };
     Op op = Match;
     uint8_t greed = 0;  // rx::Greed, for Run
-    uint8_t flag = 0;  // Assert: anchor; Look*: negative; Run: 1/2 = SWAR run of ASCII letters
-                       // (any case / lowercase) when those are the class's only ASCII members
+    uint8_t flag = 0;   // Assert: anchor; Look*: negative; Run: 1/2 = SWAR run of ASCII letters
+                        // (any case / lowercase) when those are the class's only ASCII members
     uint8_t cls = 0;
     uint32_t x = 0, y = 0;
     uint32_t min = 0, max = 0;
@@ -102,13 +102,13 @@ class Regex {
   std::string pattern_;
   Flavor flavor_ = Flavor::Tiktoken;
   std::vector<Inst> prog_;
-  std::string literals_;         // bytes of Lit instructions
+  std::string literals_;           // bytes of Lit instructions
   std::vector<uint32_t> entries_;  // entry pc of each top-level alternative
-  uint64_t nullable_alts_ = 0;   // alternatives that may match empty or start with an assertion
-  bool dispatch_ = true;         // false: more than 64 alternatives, try them all
+  uint64_t nullable_alts_ = 0;     // alternatives that may match empty or start with an assertion
+  bool dispatch_ = true;           // false: more than 64 alternatives, try them all
   std::size_t num_classes_ = 0;
   std::size_t num_slots_ = 0;
-  int word_class_ = -1;          // class bit of \w (for \b), or -1
+  int word_class_ = -1;  // class bit of \w (for \b), or -1
   // Character tables: ASCII direct; others through two stages to an equivalence id.
   uint64_t ascii_cls_[128] = {};
   uint64_t ascii_alt_[128] = {};
@@ -188,6 +188,5 @@ inline uint64_t Regex::candidates_at(const uint8_t* s, std::size_t i,
   }
   return alts;
 }
-
 
 }  // namespace ctxengine

@@ -116,8 +116,8 @@ class Parser {
   [[noreturn]] void unsupported(const std::string& construct) const {
     throw_error(ErrorKind::Unsupported,
                 "the pre-tokenizer pattern uses " + construct + " at character " +
-                    std::to_string(i_) + ", which ctxengine's regex compiler does not support: " +
-                    quoted());
+                    std::to_string(i_) +
+                    ", which ctxengine's regex compiler does not support: " + quoted());
   }
   std::string quoted() const {
     std::string s = utf8_of(p_);
@@ -591,7 +591,7 @@ class Parser {
       throw_error(ErrorKind::Limit, "the pre-tokenizer pattern nests classes more than " +
                                         std::to_string(kMaxDepth) + " deep: " + quoted());
     const bool negated = eat('^');
-    CharSet acc;            // the current operand of &&
+    CharSet acc;  // the current operand of &&
     bool have_operand = false;
     CharSet result;
     bool intersecting = false;

@@ -32,10 +32,10 @@ inline constexpr uint32_t kMaxRepeat = 100000;  // Oniguruma's ONIG_MAX_REPEAT_N
 
 enum class Greed : uint8_t { Greedy, Lazy, Possessive };
 enum class Anchor : uint8_t {
-  TextStart,  // \A, ^ (Tiktoken)
-  TextEnd,    // \z, $ (Tiktoken)
-  LineStart,  // ^ (Oniguruma)
-  LineEnd,    // $ (Oniguruma)
+  TextStart,     // \A, ^ (Tiktoken)
+  TextEnd,       // \z, $ (Tiktoken)
+  LineStart,     // ^ (Oniguruma)
+  LineEnd,       // $ (Oniguruma)
   EndOrNewline,  // \Z: the end, or before a final \n
   WordBoundary,
   NotWordBoundary,
@@ -44,12 +44,12 @@ enum class Anchor : uint8_t {
 struct Node {
   enum class Kind : uint8_t { Empty, Set, Literal, Concat, Alt, Repeat, Look, Atomic, Assert };
   Kind kind = Kind::Empty;
-  CharSet set;             // Set
-  uint32_t cp = 0;         // Literal (case-sensitive)
-  std::vector<int> kids;   // Concat, Alt; Repeat, Look and Atomic have one
+  CharSet set;                // Set
+  uint32_t cp = 0;            // Literal (case-sensitive)
+  std::vector<int> kids;      // Concat, Alt; Repeat, Look and Atomic have one
   uint32_t min = 0, max = 0;  // Repeat (max may be kInfinite)
   Greed greed = Greed::Greedy;
-  bool negate = false;     // Look: (?!..)
+  bool negate = false;  // Look: (?!..)
   Anchor anchor = Anchor::TextStart;
 };
 

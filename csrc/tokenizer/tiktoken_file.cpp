@@ -101,7 +101,8 @@ namespace {
 Pretokenizer known_pattern(std::string_view pattern, std::shared_ptr<const Regex>* regex) {
   Pretokenizer pretokenizer = identify_pattern(pattern);
   if (pretokenizer == Pretokenizer::Custom) pretokenizer = pretokenizer_from_name(pattern);
-  if (pretokenizer == Pretokenizer::Custom) *regex = Regex::compile(pattern, Regex::Flavor::Tiktoken);
+  if (pretokenizer == Pretokenizer::Custom)
+    *regex = Regex::compile(pattern, Regex::Flavor::Tiktoken);
   return pretokenizer;
 }
 

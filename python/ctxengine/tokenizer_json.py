@@ -560,7 +560,7 @@ class _JsonCore:
         if ids.min() < 0 or ids.max() >= 2**32 - 1:
             raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
         self._max_id = int(ids.max())
-        self._model_vocab = vocab
+        self._model_vocab: Any = vocab
         if kind == "WordPiece":
             unk = str(m.get("unk_token", "[UNK]"))
             if unk not in vocab:
