@@ -151,7 +151,7 @@ def _o200k_tokenizer_json(path: Path) -> Path:
 
 
 def _load_cases(ctx: Context, folder: Path) -> list[Result]:
-    from ctxengine.tokenizer_json import JsonTokenizer
+    from ctxengine.tokenizers.tokenizer_json import JsonTokenizer
 
     tokenizers = peer("tokenizers")
     path = _o200k_tokenizer_json(folder / "o200k-tokenizer.json")

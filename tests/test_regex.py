@@ -232,7 +232,7 @@ def compiled_ends(pattern: str, flavor: str, text: str) -> list[int]:
 def test_hand_written_scanners_equal_the_compiled_pattern(
     name: str, pattern: str, flavor: str
 ) -> None:
-    assert ctxengine.tokenizer.identify_pattern(pattern) == name
+    assert ctxengine.tokenizers.identify_pattern(pattern) == name
     for text in texts():
         assert compiled_ends(pattern, flavor, text) == scanner_ends(name, text)
 
