@@ -303,39 +303,52 @@ def property_members(ud, pattern: str) -> list[int]:
 
 
 def case_orbits(ud) -> list[tuple[int, int]]:
-    """Simple case folding as orbits: each code point that has case variants maps to the next
-    member of its class (cyclically), so walking the map from c visits every c' with
-    (?i)c == c'. Classes come from the one-character case mappings and are confirmed with
-    the `regex` module's (?i) (simple folding)."""
+    """Simple case folding (CaseFolding.txt's C and S mappings, what (?i) uses in the regex
+    crate) as orbits: each code point with case variants maps to the next member of its class,
+    cyclically. A class is the code points sharing a simple folding: str.casefold() where that
+    is one character, else the one-character lowercase (U+1E9E -> U+00DF); U+0130 and U+0131
+    fold to nothing else. Code points this Python's Unicode does not know (newer than its
+    unicodedata) are joined by the `regex` module's (?i) with their neighbours."""
+    import unicodedata
+
     import regex
 
-    parent: dict[int, int] = {}
+    def key(ch: str) -> str:
+        folded = ch.casefold()
+        if len(folded) == 1:
+            return folded
+        low = ch.lower()
+        return low if len(low) == 1 else ch
 
-    def find(x: int) -> int:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
+    classes: dict[str, list[int]] = {}
+    newer: list[int] = []
     for cp in range(0x110000):
         ch = chr(cp)
         if 0xD800 <= cp < 0xE000 or ud.category(ch) == "Cn":
             continue
-        for other in (ch.lower(), ch.upper(), ch.title(), ch.casefold()):
-            if len(other) == 1 and other != ch and ud.category(other) != "Cn":
-                parent[find(cp)] = find(ord(other))
-    classes: dict[int, list[int]] = {}
-    for cp in list(parent):
-        classes.setdefault(find(cp), []).append(cp)
-    pairs: list[tuple[int, int]] = []
-    for members in classes.values():
-        members.sort()
-        # keep the members (?i) really joins to the first one
-        first = members[0]
-        joined = [c for c in members if regex.fullmatch("(?i)" + regex.escape(chr(first)), chr(c))]
-        if len(joined) < 2:
+        if unicodedata.category(ch) == "Cn":
+            newer.append(cp)
             continue
-        for i, c in enumerate(joined):
-            pairs.append((c, joined[(i + 1) % len(joined)]))
+        classes.setdefault(key(ch), []).append(cp)
+    members = {c: k for k, cs in classes.items() for c in cs}
+    for cp in newer:  # pair with a neighbour the regex module folds it with
+        for other in range(max(0, cp - 64), cp + 65):
+            if (
+                other != cp
+                and ud.category(chr(other)) != "Cn"
+                and regex.fullmatch("(?i)" + regex.escape(chr(cp)), chr(other))
+            ):
+                k = members.get(other, chr(other))
+                classes.setdefault(k, [other] if other not in members else []).append(cp)
+                members[cp] = members[other] = k
+                break
+    pairs: list[tuple[int, int]] = []
+    for cs in classes.values():
+        cs = sorted(set(cs))
+        if len(cs) < 2:
+            continue
+        for i, c in enumerate(cs):
+            pairs.append((c, cs[(i + 1) % len(cs)]))
     return sorted(pairs)
 
 

@@ -155,7 +155,13 @@ class Parser {
                           (1u << static_cast<int>(GeneralCategory::Nd)) |
                           (1u << static_cast<int>(GeneralCategory::Pc));
     w.add(category_set(mark));
-    if (!onig()) w.add(join_control_set());
+    if (!onig()) {
+      w.add(join_control_set());
+    } else {
+      // Oniguruma classifies code points below 256 by its ISO-8859-1 table, whose word
+      // characters include the superscripts and fractions (No).
+      for (uint32_t cp : {0xB2u, 0xB3u, 0xB9u, 0xBCu, 0xBDu, 0xBEu}) w.add(cp, cp);
+    }
     return w;
   }
 
