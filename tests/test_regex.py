@@ -59,7 +59,7 @@ any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=120)
 @cache
 def texts() -> list[str]:
     """A slice of the multilingual corpus (prose, code, CJK, 100+ languages)."""
-    return [t for _, t in corpus.multilingual()[::4]]
+    return [t for _, t in corpus.multilingual()[::8]]
 
 
 def hf_pieces(pattern: str, text: str, behavior: str = "isolated", invert: bool = False):
