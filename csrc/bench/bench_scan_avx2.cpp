@@ -26,8 +26,8 @@ struct Avx2Runs {
       const __m256i v =
           _mm256_or_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)), lower_bit);
       // signed compares: bytes >= 0x80 are negative and fall outside 'a'..'z'
-      const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi8(v, before_a),
-                                          _mm256_cmpgt_epi8(after_z, v));
+      const __m256i in =
+          _mm256_and_si256(_mm256_cmpgt_epi8(v, before_a), _mm256_cmpgt_epi8(after_z, v));
       const auto mask = static_cast<uint32_t>(_mm256_movemask_epi8(in));
       if (mask == 0xFFFFFFFFu) {
         i += 32;
@@ -76,12 +76,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string text = ctxengine::bench::read_file_or_exit("bench_scan_avx2", argv[1]);
-  const int repeats =
-      static_cast<int>(ctxengine::bench::count_arg("bench_scan_avx2", argc, argv, 2, "REPEATS", 9, 1));
+  const int repeats = static_cast<int>(
+      ctxengine::bench::count_arg("bench_scan_avx2", argc, argv, 2, "REPEATS", 9, 1));
   std::vector<std::size_t> swar_ends, avx2_ends;
   const double swar = median_mb_s<Cl100kFamilyScanner<true, 3>>(text, repeats, swar_ends);
-  const double avx2 =
-      median_mb_s<Cl100kFamilyScanner<true, 3, Avx2Runs>>(text, repeats, avx2_ends);
+  const double avx2 = median_mb_s<Cl100kFamilyScanner<true, 3, Avx2Runs>>(text, repeats, avx2_ends);
   if (swar_ends != avx2_ends) {
     std::fprintf(stderr, "bench_scan_avx2: the two scanners disagree\n");
     return 1;

@@ -214,6 +214,8 @@ Prepared Pipeline::prepare(std::string_view text, const TokenMask& mask, bool al
       }
     } else if (!alignment && is_ascii(part) && normalizer.apply_ascii(part, p.text)) {
       // the ASCII fast path appended the normalized text
+    } else if (!alignment && normalizer.apply_stable(part, p.text)) {
+      // NFC / NFD on text they leave unchanged: appended as it is
     } else {
       nt.assign(part, seg.begin);
       normalizer.apply(nt);
