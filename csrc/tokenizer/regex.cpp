@@ -505,7 +505,10 @@ class RegexCompiler {
 class RegexMachine {
  public:
   RegexMachine(const Regex& re, const uint8_t* s, std::size_t begin, std::size_t end)
-      : re_(re), s_(s), begin_(begin), end_(end), stack_(tl_stack()), slots_(tl_slots()) {
+      : re_(re), s_(s), begin_(begin), end_(end), store_(tl_stack()), slots_(tl_slots()) {
+    if (store_.size() < 64) store_.resize(64);
+    stk_ = store_.data();
+    cap_ = store_.size();
     if (slots_.size() < re.num_slots_) slots_.resize(re.num_slots_);
   }
 
@@ -525,8 +528,8 @@ class RegexMachine {
   // Appends a frame field by field (a frame built on the stack and copied stalls on
   // store forwarding).
   void push(uint32_t pc, uint32_t kind, std::size_t pos, std::size_t aux) {
-    stack_.emplace_back();
-    Frame& f = stack_.back();
+    if (top_ == cap_) grow();
+    Frame& f = stk_[top_++];
     f.pc = pc;
     f.kind = kind;
     f.pos = pos;
@@ -585,7 +588,16 @@ class RegexMachine {
   const Regex& re_;
   const uint8_t* s_;
   std::size_t begin_, end_;
-  std::vector<Frame>& stack_;
+  // The choice points: a thread's reusable buffer, used as a raw array (a vector's size and
+  // capacity behind a reference cost loads and stores on every push).
+  void grow() {
+    store_.resize(store_.size() * 2);
+    stk_ = store_.data();
+    cap_ = store_.size();
+  }
+  std::vector<Frame>& store_;
+  Frame* stk_ = nullptr;
+  std::size_t top_ = 0, cap_ = 0;
   std::vector<std::size_t>& slots_;
   uint64_t steps_ = 0;
 
@@ -593,7 +605,7 @@ class RegexMachine {
 };
 
 std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
-  const std::size_t base = stack_.size();
+  const std::size_t base = top_;
   const Inst* prog = re_.prog_.data();
   const uint8_t* s = s_;
   const std::size_t end = end_;
@@ -602,7 +614,7 @@ std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
     const Inst& in = prog[pc];
     switch (in.op) {
       case Inst::Match:
-        stack_.resize(base);
+        top_ = base;
         return pos;
       case Inst::Lit:
         if (end - pos >= in.y && std::memcmp(s + pos, re_.literals_.data() + in.x, in.y) == 0) {
@@ -672,7 +684,7 @@ std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
         if (in.greed == static_cast<uint8_t>(Greed::Greedy) && n > in.min) {
           push(pc, kRunGive, q, n);
         } else if (prog[pc + 1].op == Inst::Match) {
-          stack_.resize(base);
+          top_ = base;
           return q;
         }
         pos = q;
@@ -736,10 +748,9 @@ std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
     // failure: resume the most recent choice point
     bool resumed = false;
     while (!resumed) {
-      if (stack_.size() == base) return npos;
+      if (top_ == base) return npos;
       if (++steps_ > Regex::kMaxSteps) too_much_work();
-      const Frame f = stack_.back();
-      stack_.pop_back();
+      const Frame f = stk_[--top_];
       switch (f.kind) {
         case kResume:
           pc = f.pc;
