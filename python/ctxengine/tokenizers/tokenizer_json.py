@@ -350,10 +350,10 @@ class _JsonCore:
         parsed = None
         try:
             parsed = _tj.parse_bpe_json(raw, name)
-        except FormatError:
+            if parsed is not None:
+                text = parsed.rest
+        except (FormatError, UnicodeDecodeError):  # e.g. a str with lone surrogates
             parsed = None
-        if parsed is not None:
-            text = parsed.rest
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
