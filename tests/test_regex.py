@@ -296,6 +296,44 @@ def test_generated_patterns_match_python_regex(pattern: str, text: str) -> None:
     assert got == expected, (pattern, text)
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(pattern=_patterns(), text=regex_text)
+def test_generated_patterns_match_hf_oniguruma(pattern: str, text: str) -> None:
+    """The Oniguruma flavor against HF's Split on patterns from the grammar (it found that
+    Oniguruma reads a{2}? as (a{2})? and folds (?i) classes differently from the regex crate)."""
+    try:
+        split = pre_tokenizers.Split(HfRegex(pattern), behavior="isolated")
+    except Exception:  # Oniguruma refuses it too
+        return
+    assert our_pieces(pattern, text) == [s for _, s in split.pre_tokenize_str(text)], pattern
+
+
+FLAVOR_CASES = [
+    r"(?i:\p{Lu})",
+    r"(?i:\P{Ll})",
+    r"(?i:[\p{Lu}])",
+    r"(?i:[[^a]])",
+    r"(?i:[^a])",
+    r"(?i:[b-z&&[^B]])",
+    r"(?i:[\p{L}&&[^a]])",
+    r"a{2}?",
+    r"a{1,2}?",
+    r"a{2}+",
+    r"\d{1,3}+",
+]
+
+
+@pytest.mark.parametrize("pattern", FLAVOR_CASES)
+def test_where_the_engines_differ(pattern: str) -> None:
+    """Each flavor follows its own engine where Oniguruma and the regex crate disagree."""
+    text = "aAbBxXé1 aaaaa 1234567 ſK"
+    assert our_pieces(pattern, text) == hf_pieces(pattern, text)
+    enc = tok_oracles.with_pattern(pattern)
+    matched = enc.decode(enc.encode_ordinary(text))
+    spans = Regex(pattern, "tiktoken").find_all(text).tolist()
+    assert "".join(text[a:b] for a, b in spans) == matched
+
+
 # ---- errors and bounded work ---------------------------------------------------------------------
 
 

@@ -214,14 +214,16 @@ class Parser {
 
   // A {m}, {m,}, {m,n} or {,n} quantifier at i_ (on '{'); false (i_ unchanged) when the brace
   // does not start one, in which case it is a literal '{' as in Oniguruma and Python.
-  bool parse_braces(uint32_t* min, uint32_t* max) {
+  bool parse_braces(uint32_t* min, uint32_t* max, bool* exact = nullptr) {
     const std::size_t save = i_;
     ++i_;
     uint32_t lo = 0, hi = 0;
     const bool has_lo = parse_count(&lo);
+    if (exact != nullptr) *exact = false;
     if (eat('}')) {
       if (!has_lo) return (i_ = save), false;
       *min = *max = lo;
+      if (exact != nullptr) *exact = true;
       return true;
     }
     if (!eat(',')) return (i_ = save), false;
@@ -249,7 +251,7 @@ class Parser {
     while (!at_end()) {
       uint32_t min, max;
       const char32_t c = peek();
-      bool braces = false;
+      bool braces = false, exact = false;
       if (c == '?') {
         min = 0, max = 1;
       } else if (c == '*') {
@@ -257,7 +259,7 @@ class Parser {
       } else if (c == '+') {
         min = 1, max = kInfinite;
       } else if (c == '{') {
-        if (!parse_braces(&min, &max)) break;
+        if (!parse_braces(&min, &max, &exact)) break;
         braces = true;
       } else {
         break;
@@ -265,6 +267,13 @@ class Parser {
       if (!braces) ++i_;
       if (quantified) unsupported("a quantifier on a quantifier");
       Greed greed = Greed::Greedy;
+      if (braces && exact && onig() && peek() == '?' && !at_end()) {
+        // Oniguruma (Ruby syntax): {n}? is ({n})?, not a lazy {n}.
+        ++i_;
+        atom = repeat(repeat(atom, min, max, Greed::Greedy), 0, 1, Greed::Greedy);
+        quantified = true;
+        continue;
+      }
       if (eat('?')) {
         greed = Greed::Lazy;
       } else if (peek() == '+' && !at_end()) {
@@ -506,7 +515,7 @@ class Parser {
         return false;
       case 'p':
       case 'P':
-        *set = parse_property(c == 'P');
+        *set = parse_property(c == 'P', in_class);
         return false;
       default:
         break;
@@ -523,7 +532,9 @@ class Parser {
     return true;
   }
 
-  CharSet parse_property(bool negated) {
+  // Under (?i) a property is case-closed before any negation in the regex crate; Oniguruma
+  // leaves it as it is (\p{Lu} stays upper case) unless the outermost bracket around it folds.
+  CharSet parse_property(bool negated, bool in_class) {
     std::u32string name;
     if (eat('{')) {
       while (!at_end() && peek() != '}') name.push_back(p_[i_++]);
@@ -560,7 +571,8 @@ class Parser {
       }
     }
     if (!ok) unsupported("the property \\p{" + utf8_of(name) + "}");
-    if (ci_) s = s.case_closure();
+    if (ci_ && !onig()) s = s.case_closure();
+    (void)in_class;
     return negated ? s.complement() : s;
   }
 
@@ -585,14 +597,15 @@ class Parser {
           return anchor(Anchor::NotWordBoundary);
       }
     }
-    if (ci_) set = set.case_closure();
+    if (ci_ && !onig()) set = set.case_closure();  // Oniguruma folds no bare class escape
     return set_node(std::move(set));
   }
 
   // ---- classes ------------------------------------------------------------------------------
-  // After '['. Items, ranges, nested classes and && intersections (Oniguruma and the regex
-  // crate agree on these); the result is case-closed under (?i) before negation.
-  CharSet parse_class(int depth) {
+  // After '['. Items, ranges, nested classes and && intersections. Under (?i) the regex crate
+  // case-closes every bracket before its negation; Oniguruma only the outermost one, after the
+  // nested brackets' own negations ((?i:[[^a]]) matches "a" there, not in the regex crate).
+  CharSet parse_class(int depth, bool outermost = true) {
     if (depth > kMaxDepth)
       throw_error(ErrorKind::Limit, "the pre-tokenizer pattern nests classes more than " +
                                         std::to_string(kMaxDepth) + " deep: " + quoted());
@@ -623,7 +636,7 @@ class Parser {
       if (c == '[') {
         if (peek(1) == ':') unsupported("a POSIX class [:name:]");
         ++i_;
-        acc.add(parse_class(depth + 1));
+        acc.add(parse_class(depth + 1, false));
         have_operand = true;
         continue;
       }
@@ -665,7 +678,7 @@ class Parser {
     }
     (void)have_operand;
     CharSet s = intersecting ? result.intersect(acc) : acc;
-    if (ci_) s = s.case_closure();
+    if (ci_ && (outermost || !onig())) s = s.case_closure();
     return negated ? s.complement() : s;
   }
 

@@ -10,8 +10,10 @@
 //              ^ $ are text anchors, {m,n}+ is possessive, \w = Alphabetic|M|Nd|Pc|Join_Control,
 //              (?i) is simple case folding.
 //   Oniguruma  HF tokenizers' Split / ByteLevel regexes: ^ $ are line anchors, {m,n}+ is
-//              ({m,n})+, \w = Alphabetic|M|Nd|Pc, (?i) also matches multi-character foldings
-//              (U+00DF for "ss"), which the compiler refuses rather than approximates.
+//              ({m,n})+ and {n}? is ({n})?, \w = Alphabetic|M|Nd|Pc (and Latin-1's superscripts
+//              and fractions), (?i) folds only the outermost bracket and no bare \p{..}, and
+//              also matches multi-character foldings (U+00DF for "ss"), which the compiler
+//              refuses rather than approximates.
 // Anything else raises Unsupported naming the construct; repetition counts over 100,000 and
 // nesting deeper than 256 raise Limit (bounded work for any file).
 #pragma once
