@@ -265,7 +265,8 @@ class Parser {
         break;
       }
       if (!braces) ++i_;
-      if (quantified) unsupported("a quantifier on a quantifier");
+      // Oniguruma reads a?* as (a?)*; the regex crate refuses it.
+      if (quantified && !onig()) unsupported("a quantifier on a quantifier");
       Greed greed = Greed::Greedy;
       if (braces && exact && onig() && peek() == '?' && !at_end()) {
         // Oniguruma (Ruby syntax): {n}? is ({n})?, not a lazy {n}.
