@@ -1,0 +1,1 @@
+"""GPU paths placeholder (replaced below)."""
