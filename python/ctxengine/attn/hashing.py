@@ -15,7 +15,7 @@ from . import _device
 from ._arrays import check_int, on_device, threads_arg
 from .selection import Selection
 
-__all__ = ["hash_codes", "hamming_topk", "random_planes"]
+__all__ = ["hamming_topk", "hash_codes", "random_planes"]
 
 
 def random_planes(dim: int, bits: int = 128, *, seed: int = 0) -> np.ndarray:
