@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from attn_support import assert_rows_match, nan_equal, qk, rows, simd
 
+from attn_support import assert_rows_match, nan_equal, qk, rows, simd
 from ctxengine import attn
 from ctxengine._native import core
 from ctxengine.attn import _reference as ref
@@ -258,7 +258,7 @@ def test_vertical_slash_nan_and_inf(level: str) -> None:
     q[3, 7, :] = 0.0
     k[1, 299, 0] = np.inf  # 0 * inf: the last query of head 3 has a NaN logit
     _vs_check(q, k, n_vertical=20, n_slash=20, sink=3, local=3)
-    v, s = attn.vertical_slash(q, k, n_vertical=20, n_slash=20, sink=3, local=3)
+    v, _ = attn.vertical_slash(q, k, n_vertical=20, n_slash=20, sink=3, local=3)
     assert v[0].tolist() == list(range(20))  # all NaN: forced, then the lower columns
 
 
@@ -324,7 +324,7 @@ def test_hamming_topk_equals_reference(level: str, hq: int, hkv: int, words: int
 
 
 def _selections(q: np.ndarray, k: np.ndarray) -> list[attn.Selection]:
-    hq, nq, d = q.shape
+    _, nq, d = q.shape
     nk = k.shape[1]
     meta = attn.page_meta(k, 16)
     planes = attn.random_planes(d, 64)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..cuda import is_device_array
 from ..errors import InvalidInputError
 from ._arrays import check_int
 
@@ -32,15 +33,16 @@ UNITS = ("token", "page", "block")
 
 
 def _xp(a: Any) -> Any:
-    if isinstance(a, np.ndarray):
+    """NumPy, or CuPy for device arrays (the GPU path made them, so CuPy is installed)."""
+    if not is_device_array(a):
         return np
-    import cupy  # a device array: the GPU path returned it, so CuPy is installed
+    import cupy
 
     return cupy
 
 
 def _host(a: Any) -> np.ndarray:
-    return a if isinstance(a, np.ndarray) else a.get()
+    return a.get() if is_device_array(a) else np.asarray(a)
 
 
 class Selection:
