@@ -57,6 +57,10 @@ struct Kernels {
 
 const Kernels& kernels();
 
+// Whether this build compiled the AVX2 kernels (a compiler without -mavx2 -mfma -mf16c
+// support builds them as the scalar ones; then the AVX2 level is not offered).
+bool avx2_compiled();
+
 void minmax_scalar(const void* rows, DType dtype, std::size_t n, std::size_t dim, float* lo,
                    float* hi);
 void minmax_avx2(const void* rows, DType dtype, std::size_t n, std::size_t dim, float* lo,

@@ -6,6 +6,10 @@
 namespace ctxengine::attn::detail {
 
 #ifdef CTX_ATTN_AVX2
+bool avx2_compiled() {
+  return true;
+}
+
 void minmax_avx2(const void* rows, DType dtype, std::size_t n, std::size_t dim, float* lo,
                  float* hi) {
   const __m256 nan = _mm256_set1_ps(__builtin_nanf(""));
@@ -31,6 +35,9 @@ void minmax_avx2(const void* rows, DType dtype, std::size_t n, std::size_t dim, 
   }
 }
 #else
+bool avx2_compiled() {
+  return false;
+}
 void minmax_avx2(const void* rows, DType dtype, std::size_t n, std::size_t dim, float* lo,
                  float* hi) {
   minmax_scalar(rows, dtype, n, dim, lo, hi);

@@ -14,8 +14,9 @@ namespace {
 bool cpu_has_avx2() noexcept {
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c") && __builtin_cpu_supports("popcnt");
+  return detail::avx2_compiled() && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+         __builtin_cpu_supports("popcnt");
 #else
   return false;
 #endif
@@ -52,7 +53,8 @@ void set_simd_level(const std::string& name) {
     g_level.store(static_cast<int>(Simd::Scalar));
   } else if (name == "avx2") {
     if (!cpu_has_avx2())
-      throw_error(ErrorKind::Unsupported, "this CPU lacks AVX2/FMA/F16C; use 'scalar' or 'auto'");
+      throw_error(ErrorKind::Unsupported,
+                  "this CPU or build lacks AVX2/FMA/F16C; use 'scalar' or 'auto'");
     g_level.store(static_cast<int>(Simd::Avx2));
   } else {
     throw_error(ErrorKind::InvalidArgument,
