@@ -42,7 +42,7 @@ def _f64(x: np.ndarray) -> np.ndarray:
 
 
 def rank(
-    scores: Sequence[float], take: int, forced: Callable[[int], bool] | None = None
+    scores: Sequence[float] | np.ndarray, take: int, forced: Callable[[int], bool] | None = None
 ) -> list[int]:
     """The `take` best indices: forced first, then larger score, NaN last, ties to the lower
     index; returned ascending."""
@@ -113,13 +113,11 @@ def select_pages(
     for h in range(hq):
         for i in range(nq):
             qp = (nk - nq + i) // page_size
-            rows.append(
-                rank(
-                    scores[h, i, : qp + 1],
-                    min(budget, qp + 1),
-                    lambda p, qp=qp: p < sink or p > qp - local,
-                )
-            )
+
+            def forced(p: int, qp: int = qp) -> bool:
+                return p < sink or p > qp - local
+
+            rows.append(rank(scores[h, i, : qp + 1], min(budget, qp + 1), forced))
     return rows
 
 
