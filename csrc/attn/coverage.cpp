@@ -18,7 +18,7 @@
 namespace ctxengine::attn {
 namespace {
 
-constexpr std::size_t kRows = 8;  // query rows per task
+constexpr std::size_t kRows = 64;  // query rows per task: each transposed key tile serves them all
 
 // Calls row_fn(h, i, logits, n) for every query (head h, query i) with its n = p + 1 causal
 // logits (scaled), on all threads; logits may be modified in place.
