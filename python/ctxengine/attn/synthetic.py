@@ -60,14 +60,14 @@ def planted(
     # Sinks: a shared direction in the content channels.
     sink_dir = rng.standard_normal(dim - rope_dims).astype(np.float32)
     sink_dir /= np.linalg.norm(sink_dir)
-    k[:, :sinks, content] += 9.0 * sink_dir
-    q[:, :, content] += 4.0 * sink_dir
+    k[:, :sinks, content] += 20.0 * sink_dir
+    q[:, :, content] += 6.0 * sink_dir
 
     # Local windows: RoPE-style rotations, so q.k over these channels is a sum of cosines of the
     # distance (largest at 0, decaying over a few hundred positions).
     half = rope_dims // 2
-    freqs = 1.0 / (10000.0 ** (np.arange(half) / half * 0.5))
-    amp = 1.6
+    freqs = 1.0 / (16.0 ** (np.arange(half) / half))
+    amp = 2.0
 
     def rotary(positions: np.ndarray) -> np.ndarray:
         angles = positions[:, None] * freqs[None, :]
@@ -84,7 +84,7 @@ def planted(
         key = int(rng.integers(sinks, max(sinks + 1, int(nk * 0.9))))
         direction = rng.standard_normal(dim - rope_dims).astype(np.float32)
         direction /= np.linalg.norm(direction)
-        k[h // group, key, content] += 7.0 * direction
-        q[h, i, content] += 7.0 * direction
+        k[h // group, key, content] += 12.0 * direction
+        q[h, i, content] += 12.0 * direction
         found.append((h, i, key))
     return Planted(q=q.astype(dtype), k=k.astype(dtype), needles=found)
