@@ -233,6 +233,8 @@ def test_ctxengine_simd_env_forces_the_scalar_path() -> None:
         "ctxengine.attn.streaming",
         "ctxengine.attn.hashing",
         "ctxengine.attn.coverage",
+        "ctxengine.attn.study",
+        "ctxengine.attn.synthetic",
     ],
 )
 def test_docstring_examples(module: str) -> None:
