@@ -1,10 +1,8 @@
 """ctxengine.attn's public surface: the Selection formats (round trips through every layout),
-clear errors for bad input, the SIMD switch, and the docstring examples."""
+clear errors for bad input and the SIMD switch (tests/test_doctests.py runs the examples)."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import os
 import subprocess
 import sys
@@ -221,22 +219,3 @@ def test_ctxengine_simd_env_forces_the_scalar_path() -> None:
         check=True,
     )
     assert out.stdout.strip() == "scalar"
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "ctxengine.attn",
-        "ctxengine.attn.selection",
-        "ctxengine.attn.pages",
-        "ctxengine.attn.minference",
-        "ctxengine.attn.streaming",
-        "ctxengine.attn.hashing",
-        "ctxengine.attn.coverage",
-        "ctxengine.attn.study",
-        "ctxengine.attn.synthetic",
-    ],
-)
-def test_docstring_examples(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -14,7 +14,7 @@ import ctxengine
 from corpus import python_docs
 from ctxengine import attn
 from ctxengine.attn import study, synthetic
-from ctxengine.embed import MiniLMEmbedder, load_safetensors
+from ctxengine.retrieval.embed import MiniLMEmbedder, load_safetensors
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..attn.study import METHODS, coverage_table, format_table
 from ..errors import FormatError, NotFoundError
-from . import main
+from .app import main
 
 
 @main.group("attn")

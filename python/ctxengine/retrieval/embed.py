@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
+from ..errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
 
 __all__ = [
     "Embedder",
@@ -181,46 +181,25 @@ class MiniLMEmbedder:
         self._positions = int(config["max_position_embeddings"])
         self._tokenizer = self._load_tokenizer(root / "tokenizer.json")
 
-    def _load_tokenizer(self, path: Path) -> Callable[[list[str], int], list[list[int]]]:
-        # ctxengine's own tokenizer.json support (WordPiece, from the `hf` area) when this build
-        # has it; else HF `tokenizers`. Both truncate the text to the given length minus the
-        # special tokens, then add [CLS] ... [SEP], as HF's truncation with a post-processor
-        # does. Text that spells a special token ("[SEP]") encodes as that token, as HF always does
-        # (allowed_special="all"; ctxengine's default would raise, tiktoken's policy).
-        from . import tokenizer as _tokenizer
-        from .errors import Error
+    def _load_tokenizer(self, path: Path) -> Callable[..., list[list[int]]]:
+        # ctxengine's own tokenizer.json support (WordPiece). It truncates the text to the given
+        # length minus the special tokens, then adds [CLS] ... [SEP], as HF's truncation with a
+        # post-processor does. Text that spells a special token ("[SEP]") encodes as that
+        # token, as HF always does (allowed_special="all"; ctxengine's default would raise,
+        # tiktoken's policy). A file ctxengine cannot load is an error, not a silent fallback.
+        from ..tokenizers import JsonTokenizer
 
-        try:
-            own = _tokenizer.get_tokenizer(str(path))
-            prefix = [int(i) for i in own.special_prefix]  # type: ignore[attr-defined]
-            suffix = [int(i) for i in own.special_suffix]  # type: ignore[attr-defined]
-        except (Error, ValueError, OSError, AttributeError):
-            own = None
-        if own is not None:
-            self.tokenizer_kind = "ctxengine"
-            specials = len(prefix) + len(suffix)
+        own = JsonTokenizer.from_file(path)
+        prefix = [int(i) for i in own.special_prefix]
+        suffix = [int(i) for i in own.special_suffix]
+        specials = len(prefix) + len(suffix)
 
-            def encode_own(texts: list[str], max_length: int) -> list[list[int]]:
-                body = max_length - specials
-                return [
-                    prefix + own.encode(t, allowed_special="all")[:body].tolist() + suffix
-                    for t in texts
-                ]
-
-            return encode_own
-        try:
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise UnsupportedError(
-                "MiniLMEmbedder needs a WordPiece tokenizer: pip install tokenizers"
-            ) from exc
-        self.tokenizer_kind = "tokenizers"
-        tok = Tokenizer.from_file(str(path))
-        tok.no_padding()
-
-        def encode(texts: list[str], max_length: int) -> list[list[int]]:
-            tok.enable_truncation(max_length)
-            return [e.ids for e in tok.encode_batch(texts)]
+        def encode(texts: list[str], max_length: int | None = None) -> list[list[int]]:
+            body = (self.max_length if max_length is None else max_length) - specials
+            return [
+                prefix + own.encode(t, allowed_special="all")[:body].tolist() + suffix
+                for t in texts
+            ]
 
         return encode
 
