@@ -79,3 +79,22 @@ def simd(level: str) -> Iterator[None]:
 
 def nan_equal(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b, equal_nan=True))
+
+
+def every_method(q: np.ndarray, k: np.ndarray, *, page: int, keys: int) -> list[attn.Selection]:
+    """One selection of each method (and both streaming head layouts) at about `keys` keys."""
+    hq, nq, d = q.shape
+    nk = k.shape[1]
+    planes = attn.random_planes(d, 64)
+    v, s = attn.vertical_slash(q, k, n_vertical=keys, n_slash=keys, sink=2, local=2)
+    scores = attn.quest_scores(q, attn.page_meta(k, page))
+    return [
+        attn.select_pages(scores, max(2, keys // page), page_size=page, nk=nk),
+        attn.block_topk(q, k, block=page, top_k=2),
+        attn.streaming(nq, nk, sink=2, window=keys, heads=hq),
+        attn.streaming(nq, nk, sink=2, window=keys),
+        attn.hamming_topk(attn.hash_codes(q, planes), attn.hash_codes(k, planes), keys),
+        attn.vertical_slash_selection(v, s, nq=nq, nk=nk),
+        attn.oracle_topk(q, k, keys),
+        attn.oracle_topk(q, k, max(1, keys // page), page_size=page),
+    ]

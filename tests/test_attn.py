@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from attn_support import assert_rows_match, nan_equal, qk, rows, simd
+from attn_support import assert_rows_match, every_method, nan_equal, qk, rows, simd
 from ctxengine import attn
 from ctxengine._native import core
 from ctxengine.attn import _reference as ref
@@ -323,27 +323,10 @@ def test_hamming_topk_equals_reference(level: str, hq: int, hkv: int, words: int
 # ---- coverage and the oracle ------------------------------------------------------------------
 
 
-def _selections(q: np.ndarray, k: np.ndarray) -> list[attn.Selection]:
-    _, nq, d = q.shape
-    nk = k.shape[1]
-    meta = attn.page_meta(k, 16)
-    planes = attn.random_planes(d, 64)
-    v, s = attn.vertical_slash(q, k, n_vertical=20, n_slash=20, sink=2, local=2)
-    return [
-        attn.select_pages(attn.quest_scores(q, meta), 4, page_size=16, nk=nk),
-        attn.block_topk(q, k, block=16, top_k=2),
-        attn.streaming(nq, nk, sink=2, window=30),
-        attn.hamming_topk(attn.hash_codes(q, planes), attn.hash_codes(k, planes), 25),
-        attn.vertical_slash_selection(v, s, nq=nq, nk=nk),
-        attn.oracle_topk(q, k, 30),
-        attn.oracle_topk(q, k, 3, page_size=16),
-    ]
-
-
 @pytest.mark.parametrize(("hq", "hkv", "d"), SHAPES[:4])
 def test_coverage_equals_reference(level: str, hq: int, hkv: int, d: int) -> None:
     q, k = qk(d, hq, hkv, 20, 130, d, np.float16 if d == 80 else np.float32)
-    for sel in _selections(q, k):
+    for sel in every_method(q, k, page=16, keys=25):
         got = attn.coverage(q, k, sel)
         want = ref.coverage(q, k, sel.to_dense())
         assert got.shape == (hq, 20) and got.dtype == np.float32

@@ -11,29 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attn_support import qk, rows
+from attn_support import every_method, qk, rows
 from ctxengine import InvalidInputError, attn
 from ctxengine.attn import _reference as ref
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _all_methods(q: np.ndarray, k: np.ndarray) -> list[attn.Selection]:
-    hq, nq, d = q.shape
-    nk = k.shape[1]
-    meta = attn.page_meta(k, 8)
-    planes = attn.random_planes(d, 32)
-    v, s = attn.vertical_slash(q, k, n_vertical=5, n_slash=5, sink=1, local=1)
-    return [
-        attn.select_pages(attn.quest_scores(q, meta), 3, page_size=8, nk=nk),
-        attn.block_topk(q, k, block=8, top_k=2),
-        attn.streaming(nq, nk, sink=2, window=5, heads=hq),
-        attn.streaming(nq, nk, sink=2, window=5),
-        attn.hamming_topk(attn.hash_codes(q, planes), attn.hash_codes(k, planes), 7),
-        attn.vertical_slash_selection(v, s, nq=nq, nk=nk),
-        attn.oracle_topk(q, k, 6),
-        attn.oracle_topk(q, k, 2, page_size=8),
-    ]
 
 
 # ---- formats ----------------------------------------------------------------------------------
@@ -42,7 +24,7 @@ def _all_methods(q: np.ndarray, k: np.ndarray) -> list[attn.Selection]:
 @pytest.mark.parametrize(("nq", "nk"), [(1, 1), (1, 61), (9, 61), (40, 40)])
 def test_to_dense_round_trips_through_every_format(nq: int, nk: int) -> None:
     q, k = qk(nk, 4, 2, nq, nk, 16)
-    for sel in _all_methods(q, k):
+    for sel in every_method(q, k, page=8, keys=6):
         dense = sel.to_dense()
         assert dense.shape == (sel.heads, nq, nk) and dense.dtype == bool
         layout = sel.to_flashinfer()
@@ -63,14 +45,14 @@ def test_to_dense_round_trips_through_every_format(nq: int, nk: int) -> None:
 
 def test_to_dense_matches_the_reference_expansion() -> None:
     q, k = qk(3, 4, 2, 11, 70, 16)
-    for sel in _all_methods(q, k):
+    for sel in every_method(q, k, page=8, keys=6):
         want = ref.dense(rows(sel), sel.heads, sel.nq, 70, sel.unit_size, sel.query_block)
         np.testing.assert_array_equal(sel.to_dense(), want)
 
 
 def test_paged_layout_reads_exactly_the_causal_keys() -> None:
     q, k = qk(4, 2, 1, 13, 101, 16)
-    for sel in _all_methods(q, k):
+    for sel in every_method(q, k, page=8, keys=6):
         if sel.unit == "block":
             continue
         layout = sel.to_flashinfer()

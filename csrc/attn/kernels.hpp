@@ -30,10 +30,9 @@ using LogitsFn = void (*)(const float* q, std::size_t nrows, const HeadsView& k,
                           std::size_t j0, std::size_t j1, float* out, std::size_t ld,
                           float* scratch);
 
-// sum_j exp(x[j] - shift) over n values (float32 exponentials, summed in float lanes).
-using ExpSumFn = float (*)(const float* x, std::size_t n, float shift);
-// x[j] = exp(x[j] - shift) * scale, in place.
-using ExpScaleFn = void (*)(float* x, std::size_t n, float shift, float scale);
+// x[j] = exp(x[j] - shift) * scale, in place (float32); returns the sum of the new values
+// (added in float lanes).
+using ExpScaleFn = float (*)(float* x, std::size_t n, float shift, float scale);
 
 // Sign codes of n rows: bit b of row i is set when dot(x_i, planes[:, b]) > 0; planes is
 // dim x bits float32 (bits a multiple of 32); out is n x (bits / 32) uint32, bit b at word b/32,
@@ -49,7 +48,6 @@ struct Kernels {
   MinMaxFn minmax;
   QuestFn quest;
   LogitsFn logits;
-  ExpSumFn exp_sum;
   ExpScaleFn exp_scale;
   HashFn hash;
   HammingFn hamming;
@@ -73,10 +71,8 @@ void logits_scalar(const float* q, std::size_t nrows, const HeadsView& k, std::s
                    std::size_t j0, std::size_t j1, float* out, std::size_t ld, float* scratch);
 void logits_avx2(const float* q, std::size_t nrows, const HeadsView& k, std::size_t head,
                  std::size_t j0, std::size_t j1, float* out, std::size_t ld, float* scratch);
-float exp_sum_scalar(const float* x, std::size_t n, float shift);
-float exp_sum_avx2(const float* x, std::size_t n, float shift);
-void exp_scale_scalar(float* x, std::size_t n, float shift, float scale);
-void exp_scale_avx2(float* x, std::size_t n, float shift, float scale);
+float exp_scale_scalar(float* x, std::size_t n, float shift, float scale);
+float exp_scale_avx2(float* x, std::size_t n, float shift, float scale);
 void hash_scalar(const void* x, DType dtype, std::size_t n, std::size_t dim, const float* planes,
                  std::size_t bits, uint32_t* out, float* acc);
 void hash_avx2(const void* x, DType dtype, std::size_t n, std::size_t dim, const float* planes,

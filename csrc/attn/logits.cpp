@@ -25,14 +25,10 @@ void logits_scalar(const float* q, std::size_t nrows, const HeadsView& k, std::s
   }
 }
 
-float exp_sum_scalar(const float* x, std::size_t n, float shift) {
+float exp_scale_scalar(float* x, std::size_t n, float shift, float scale) {
   float s = 0.0f;
-  for (std::size_t j = 0; j < n; ++j) s += std::exp(x[j] - shift);
+  for (std::size_t j = 0; j < n; ++j) s += x[j] = std::exp(x[j] - shift) * scale;
   return s;
-}
-
-void exp_scale_scalar(float* x, std::size_t n, float shift, float scale) {
-  for (std::size_t j = 0; j < n; ++j) x[j] = std::exp(x[j] - shift) * scale;
 }
 
 }  // namespace ctxengine::attn::detail

@@ -119,43 +119,31 @@ void logits_avx2(const float* q, std::size_t nrows, const HeadsView& k, std::siz
   }
 }
 
-float exp_sum_avx2(const float* x, std::size_t n, float shift) {
-  const __m256 m = _mm256_set1_ps(shift);
+float exp_scale_avx2(float* x, std::size_t n, float shift, float scale) {
+  const __m256 m = _mm256_set1_ps(shift), c = _mm256_set1_ps(scale);
   __m256 acc = _mm256_setzero_ps();
   std::size_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    acc = _mm256_add_ps(acc, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m)));
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = _mm256_mul_ps(exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m)), c);
+    _mm256_storeu_ps(x + j, e);
+    acc = _mm256_add_ps(acc, e);
+  }
   float s = hsum(acc);
-  if (j < n) {
-    alignas(32) float tmp[8];
-    for (std::size_t t = 0; t < 8; ++t) tmp[t] = j + t < n ? x[j + t] - shift : -__builtin_inff();
-    s += hsum(exp8(_mm256_load_ps(tmp)));
+  for (; j < n; ++j) {  // the tail through the same vector exp, one lane at a time
+    alignas(32) float tmp[8] = {x[j] - shift};
+    _mm256_store_ps(tmp, _mm256_mul_ps(exp8(_mm256_load_ps(tmp)), c));
+    x[j] = tmp[0];
+    s += tmp[0];
   }
   return s;
-}
-
-void exp_scale_avx2(float* x, std::size_t n, float shift, float scale) {
-  const __m256 m = _mm256_set1_ps(shift), c = _mm256_set1_ps(scale);
-  std::size_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    _mm256_storeu_ps(x + j, _mm256_mul_ps(exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m)), c));
-  if (j < n) {
-    alignas(32) float tmp[8];
-    for (std::size_t t = 0; t < 8; ++t) tmp[t] = j + t < n ? x[j + t] - shift : 0.0f;
-    _mm256_store_ps(tmp, _mm256_mul_ps(exp8(_mm256_load_ps(tmp)), c));
-    for (std::size_t t = 0; j + t < n; ++t) x[j + t] = tmp[t];
-  }
 }
 #else
 void logits_avx2(const float* q, std::size_t nrows, const HeadsView& k, std::size_t head,
                  std::size_t j0, std::size_t j1, float* out, std::size_t ld, float* scratch) {
   logits_scalar(q, nrows, k, head, j0, j1, out, ld, scratch);
 }
-float exp_sum_avx2(const float* x, std::size_t n, float shift) {
-  return exp_sum_scalar(x, n, shift);
-}
-void exp_scale_avx2(float* x, std::size_t n, float shift, float scale) {
-  exp_scale_scalar(x, n, shift, scale);
+float exp_scale_avx2(float* x, std::size_t n, float shift, float scale) {
+  return exp_scale_scalar(x, n, shift, scale);
 }
 #endif
 

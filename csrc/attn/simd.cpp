@@ -67,9 +67,9 @@ void set_simd_level(const std::string& name) {
 namespace ctxengine::attn::detail {
 
 const Kernels& kernels() {
-  static const Kernels scalar{minmax_scalar,    quest_scalar, logits_scalar, exp_sum_scalar,
+  static const Kernels scalar{minmax_scalar,    quest_scalar, logits_scalar,
                               exp_scale_scalar, hash_scalar,  hamming_scalar};
-  static const Kernels avx2{minmax_avx2,    quest_avx2, logits_avx2, exp_sum_avx2,
+  static const Kernels avx2{minmax_avx2,    quest_avx2, logits_avx2,
                             exp_scale_avx2, hash_avx2,  hamming_avx2};
   return simd_level() == Simd::Avx2 ? avx2 : scalar;
 }

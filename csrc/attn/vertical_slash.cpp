@@ -1,8 +1,11 @@
-// Vertical-slash estimate in three passes per KV head over a logits buffer [rows, Nk] (rows: the
-// group's query heads x last_q queries): (A) logits by key tile with each tile's row max and
-// sum of exponentials, (B) per row the softmax max and normaliser from the tiles in a fixed
-// order, (C) by key tile: probabilities, column sums and per-tile diagonal sums, which are added
-// in tile order. Every sum has a fixed order, so the result does not depend on the thread count.
+// Vertical-slash estimate in three passes per KV head over a buffer [rows, Nk] (rows: the group's
+// query heads x last_q queries): (A) by key tile, the logits, each row's tile max m_t and the
+// exponentials exp(s - m_t) in place with their sum, while the tile is in cache; (B) per row the
+// softmax max M and normaliser S from the tiles in a fixed order, and per (row, tile) the factor
+// exp(m_t - M) / S that turns the stored exponentials into probabilities; (C) by key tile,
+// column sums and per-tile diagonal sums of those probabilities, the diagonals then added in tile
+// order. One exponential per logit; every sum has a fixed order, so the result does not depend on
+// the thread count.
 // Softmax is IEEE float32: a NaN logit in a row (or +inf, or a row of -inf) makes that query's
 // probabilities NaN, and with them its head's sums; NaN sums rank last.
 #include "attn/vertical_slash.hpp"
@@ -61,14 +64,14 @@ void vertical_slash(const HeadsView& q, const HeadsView& k, const VerticalSlashO
   auto pos = [&](std::size_t r) { return nk - lq + r % lq; };
   const std::size_t tiles = (nk + kTile - 1) / kTile;
   std::vector<float> logits(rows * nk), tile_max(rows * tiles), tile_sum(rows * tiles);
-  std::vector<float> row_max(rows), row_inv(rows);
+  std::vector<float> factor(rows * tiles);
   std::vector<std::vector<float>> part(tiles);  // per tile: group x width diagonal sums
   std::vector<std::size_t> part_base(tiles);
   const detail::Kernels& kern = detail::kernels();
 
   for (std::size_t kv = 0; kv < k.heads; ++kv) {
     const float* qkv = &qf[kv * rows * dim];
-    // (A) logits, tile maxima and sums.
+    // (A) logits, tile maxima, exponentials and their sums.
     parallel_for(tiles, 1, threads, [&](std::size_t b, std::size_t e) {
       std::vector<float> scratch;
       for (std::size_t t = b; t < e; ++t) {
@@ -76,23 +79,24 @@ void vertical_slash(const HeadsView& q, const HeadsView& k, const VerticalSlashO
         logits_rows(qkv, rows, k, kv, j0, j1, &logits[j0], nk, scratch);
         for (std::size_t r = 0; r < rows; ++r) {
           const std::size_t end = std::min(j1, pos(r) + 1);
-          const float* x = &logits[r * nk + j0];
+          float* x = &logits[r * nk + j0];
           const float m = end > j0 ? max_of(x, end - j0) : -std::numeric_limits<float>::infinity();
           tile_max[r * tiles + t] = m;
-          tile_sum[r * tiles + t] = end > j0 ? kern.exp_sum(x, end - j0, m) : 0.0f;
+          tile_sum[r * tiles + t] = end > j0 ? kern.exp_scale(x, end - j0, m, 1.0f) : 0.0f;
         }
       }
     });
-    // (B) softmax max and normaliser per row, tiles in order.
+    // (B) softmax max and normaliser per row, tiles in order; the per-tile factors.
     for (std::size_t r = 0; r < rows; ++r) {
-      const float m = max_of(&tile_max[r * tiles], tiles);
+      const float* tm = &tile_max[r * tiles];
+      const float m = max_of(tm, tiles);
       double s = 0.0;
       for (std::size_t t = 0; t < tiles; ++t)
-        s += static_cast<double>(std::exp(tile_max[r * tiles + t] - m)) * tile_sum[r * tiles + t];
-      row_max[r] = m;
-      row_inv[r] = static_cast<float>(1.0 / s);
+        s += static_cast<double>(std::exp(tm[t] - m)) * tile_sum[r * tiles + t];
+      for (std::size_t t = 0; t < tiles; ++t)
+        factor[r * tiles + t] = static_cast<float>(std::exp(tm[t] - m) / s);
     }
-    // (C) probabilities, column sums and per-tile diagonal sums.
+    // (C) column sums and per-tile diagonal sums of the probabilities.
     parallel_for(tiles, 1, threads, [&](std::size_t b, std::size_t e) {
       for (std::size_t t = b; t < e; ++t) {
         const std::size_t j0 = t * kTile, j1 = std::min(nk, j0 + kTile);
@@ -109,12 +113,14 @@ void vertical_slash(const HeadsView& q, const HeadsView& k, const VerticalSlashO
             const std::size_t r = j * lq + tq, p = pos(r);
             const std::size_t end = std::min(j1, p + 1);
             if (end <= j0) continue;
-            float* x = &logits[r * nk + j0];
-            kern.exp_scale(x, end - j0, row_max[r], row_inv[r]);
-            for (std::size_t c = 0; c < end - j0; ++c) col[j0 + c] += x[c];
-            // offset of key j0 + c is p - j0 - c
-            float* d0 = diag + (p - j0 - base);
-            for (std::size_t c = 0; c < end - j0; ++c) *(d0 - c) += x[c];
+            const float* x = &logits[r * nk + j0];
+            const float f = factor[r * tiles + t];
+            float* d0 = diag + (p - j0 - base);  // offset of key j0 + c is p - j0 - c
+            for (std::size_t c = 0; c < end - j0; ++c) {
+              const float prob = x[c] * f;
+              col[j0 + c] += prob;
+              *(d0 - c) += prob;
+            }
           }
         }
       }
