@@ -67,6 +67,19 @@ def assert_rows_match(
             )
 
 
+def available_levels() -> list[str]:
+    """The SIMD levels this CPU and build offer (set_simd_level refuses the others)."""
+    levels = []
+    for name in ("scalar", "avx2", "avx512"):
+        try:
+            core.attn.set_simd_level(name)
+            levels.append(name)
+        except ValueError:
+            pass
+    core.attn.set_simd_level("auto")
+    return levels
+
+
 @contextmanager
 def simd(level: str) -> Iterator[None]:
     """Run the kernels on one SIMD level, then return to the automatic choice."""

@@ -9,18 +9,28 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from attn_support import assert_rows_match, every_method, nan_equal, qk, rows, simd
+from attn_support import (
+    assert_rows_match,
+    available_levels,
+    every_method,
+    nan_equal,
+    qk,
+    rows,
+    simd,
+)
 from ctxengine import attn
 from ctxengine._native import core
 from ctxengine.attn import _reference as ref
 
-LEVELS = ["scalar", "avx2"]
+LEVELS = ["scalar", "avx2", "avx512"]
 # (hq, hkv, d): GQA groups 1..8 and the head sizes models use.
 SHAPES = [(2, 2, 64), (4, 2, 80), (6, 2, 128), (8, 1, 256), (8, 2, 64), (7, 1, 80), (3, 3, 128)]
 
 
 @pytest.fixture(params=LEVELS)
 def level(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param not in available_levels():
+        pytest.skip(f"this CPU (or build) has no {request.param} kernels")
     with simd(request.param):
         yield request.param
 

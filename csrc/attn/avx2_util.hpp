@@ -61,6 +61,60 @@ inline __m256 exp8(__m256 x) {
   return _mm256_blendv_ps(y, x, is_nan);
 }
 
+// In-register transpose of an 8 x 8 float block (rows r[0..7] become columns).
+inline void transpose8(__m256* r) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Keys [j0, j0 + n) of one head, as float32, transposed into scratch[d * width + j] (width >= n,
+// the padding columns zero), 8 keys x 8 channels at a time through registers: the packed panel
+// the logits micro-kernels stream.
+inline void pack_keys(const HeadsView& k, std::size_t head, std::size_t j0, std::size_t n,
+                      std::size_t width, float* scratch) {
+  const std::size_t dim = k.dim;
+  auto row_of = [&](std::size_t j) -> const void* {
+    return k.dtype == DType::F32 ? static_cast<const void*>(k.f32(head, j0 + j))
+                                 : static_cast<const void*>(k.f16(head, j0 + j));
+  };
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const void* rows[8];
+    for (int t = 0; t < 8; ++t) rows[t] = row_of(j + t);
+    std::size_t d = 0;
+    for (; d + 8 <= dim; d += 8) {
+      __m256 r[8];
+      for (int t = 0; t < 8; ++t) r[t] = load8(rows[t], k.dtype, d);
+      transpose8(r);
+      for (int t = 0; t < 8; ++t) _mm256_storeu_ps(scratch + (d + t) * width + j, r[t]);
+    }
+    for (; d < dim; ++d)
+      for (int t = 0; t < 8; ++t) scratch[d * width + j + t] = load1(rows[t], k.dtype, d);
+  }
+  for (; j < width; ++j) {
+    if (j < n) {
+      const void* row = row_of(j);
+      for (std::size_t d = 0; d < dim; ++d) scratch[d * width + j] = load1(row, k.dtype, d);
+    } else {
+      for (std::size_t d = 0; d < dim; ++d) scratch[d * width + j] = 0.0f;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ctxengine::attn::detail
 #endif

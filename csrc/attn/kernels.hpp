@@ -1,7 +1,8 @@
 // The inner loops of the sparse-attention kernels, one scalar and one AVX2 variant each. The
 // scalar variants live beside their drivers (quest.cpp, page_meta.cpp, ...), the AVX2 ones in
-// the *_avx2.cpp files that CMake compiles with -mavx2 -mfma -mf16c; kernels() picks one table
-// per call from simd_level(), so CTXENGINE_SIMD=scalar switches every kernel at once.
+// the *_avx2.cpp files that CMake compiles with -mavx2 -mfma -mf16c (and the logits kernel in
+// logits_avx512.cpp); kernels() picks one table per call from simd_level(), so
+// CTXENGINE_SIMD=scalar switches every kernel at once.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +26,7 @@ using QuestFn = void (*)(const float* q, std::size_t nrows, const void* kmin, co
                          std::size_t ld);
 
 // out[r * ld + (j - j0)] = dot(q_r, k[head, j]) for rows r < nrows (float32, nrows x dim) and
-// keys j in [j0, j1). `scratch` holds round_up(j1 - j0, 16) * dim floats.
+// keys j in [j0, j1). `scratch` holds round_up(j1 - j0, 32) * dim floats.
 using LogitsFn = void (*)(const float* q, std::size_t nrows, const HeadsView& k, std::size_t head,
                           std::size_t j0, std::size_t j1, float* out, std::size_t ld,
                           float* scratch);
@@ -55,6 +56,9 @@ struct Kernels {
 
 const Kernels& kernels();
 
+// Whether this build compiled the AVX-512 logits kernel (logits_avx512.cpp).
+bool avx512_compiled();
+
 // Whether this build compiled the AVX2 kernels (a compiler without -mavx2 -mfma -mf16c
 // support builds them as the scalar ones; then the AVX2 level is not offered).
 bool avx2_compiled();
@@ -71,6 +75,8 @@ void logits_scalar(const float* q, std::size_t nrows, const HeadsView& k, std::s
                    std::size_t j0, std::size_t j1, float* out, std::size_t ld, float* scratch);
 void logits_avx2(const float* q, std::size_t nrows, const HeadsView& k, std::size_t head,
                  std::size_t j0, std::size_t j1, float* out, std::size_t ld, float* scratch);
+void logits_avx512(const float* q, std::size_t nrows, const HeadsView& k, std::size_t head,
+                   std::size_t j0, std::size_t j1, float* out, std::size_t ld, float* scratch);
 float exp_scale_scalar(float* x, std::size_t n, float shift, float scale);
 float exp_scale_avx2(float* x, std::size_t n, float shift, float scale);
 void hash_scalar(const void* x, DType dtype, std::size_t n, std::size_t dim, const float* planes,

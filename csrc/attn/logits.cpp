@@ -39,7 +39,7 @@ void logits_rows(const float* q, std::size_t nrows, const HeadsView& k, std::siz
                  std::size_t j0, std::size_t j1, float* out, std::size_t ld,
                  std::vector<float>& scratch) {
   constexpr std::size_t kTile = 512;  // 256 KB of transposed float32 keys at D=128
-  const std::size_t need = (std::min(kTile, j1 - j0) + 15) / 16 * 16 * k.dim;
+  const std::size_t need = (std::min(kTile, j1 - j0) + 31) / 32 * 32 * k.dim;
   if (scratch.size() < need) scratch.resize(need);
   const detail::Kernels& kern = detail::kernels();
   for (std::size_t t = j0; t < j1; t += kTile) {
