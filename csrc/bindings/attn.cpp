@@ -71,9 +71,9 @@ void bind_attn(py::module_& root) {
   py::module_ m = root.def_submodule("attn", "Sparse-attention scoring kernels");
   m.def(
       "simd_level", [] { return attn::simd_name(attn::simd_level()); },
-      "The instruction set the kernels use: 'avx2' or 'scalar'.");
+      "The instruction set the kernels use: 'avx512', 'avx2' or 'scalar'.");
   m.def("set_simd_level", &attn::set_simd_level, py::arg("name"),
-        "Force 'scalar' or 'avx2', or 'auto' (the CPU and CTXENGINE_SIMD decide).");
+        "Force 'scalar', 'avx2' or 'avx512', or 'auto' (the CPU and CTXENGINE_SIMD decide).");
 
   py::class_<attn::PageMeta>(m, "PageMeta", "Per-page key bounds (Quest)")
       .def(py::init([](const std::string& dtype, std::size_t heads, std::size_t dim,

@@ -115,12 +115,12 @@ def select_pages(
 ) -> tuple: ...
 def set_simd_level(name: str) -> None:
     """
-    Force 'scalar' or 'avx2', or 'auto' (the CPU and CTXENGINE_SIMD decide).
+    Force 'scalar', 'avx2' or 'avx512', or 'auto' (the CPU and CTXENGINE_SIMD decide).
     """
 
 def simd_level() -> str:
     """
-    The instruction set the kernels use: 'avx2' or 'scalar'.
+    The instruction set the kernels use: 'avx512', 'avx2' or 'scalar'.
     """
 
 def streaming(

@@ -58,10 +58,10 @@ __all__ = [
 
 
 def simd_backend() -> str:
-    """The instruction set the CPU kernels use: "avx2" or "scalar" (``CTXENGINE_SIMD=scalar``
-    forces the scalar path).
+    """The instruction set the CPU kernels use: "avx512", "avx2" or "scalar"
+    (``CTXENGINE_SIMD=scalar`` or ``avx2`` caps it).
 
-    >>> simd_backend() in ("avx2", "scalar")
+    >>> simd_backend() in ("avx512", "avx2", "scalar")
     True
     """
     return str(core.attn.simd_level())

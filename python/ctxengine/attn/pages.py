@@ -183,7 +183,8 @@ def select_pages(
     first `sink` and the last `local` of them (``qp - local + 1 .. qp``) are always taken, and
     each row holds ``min(budget, qp + 1)`` pages, ascending. NaN scores rank last; ties go to the
     lower page. `nk` (``meta.nk``) is needed when there is more than one query per head, to place
-    each query; with one query its page is the last.
+    each query; with one query its page is the last (without `nk` the selection then assumes a
+    full last page: pass it for exact layouts such as ``last_page_len``).
 
     >>> import numpy as np
     >>> scores = np.array([[[0.0, 9.0, 1.0, 7.0, 2.0]]], np.float32)
