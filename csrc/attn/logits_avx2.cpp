@@ -38,6 +38,10 @@ void tile(const float* q, std::size_t dim, const float* packed, std::size_t widt
   }
 }
 
+using TileFn = void (*)(const float*, std::size_t, const float*, std::size_t, std::size_t,
+                        std::size_t, float*, std::size_t);
+constexpr TileFn kTiles[7] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>};
+
 }  // namespace
 
 void logits_avx2(const float* q, std::size_t nrows, const HeadsView& k, std::size_t head,
@@ -47,27 +51,9 @@ void logits_avx2(const float* q, std::size_t nrows, const HeadsView& k, std::siz
   pack_keys(k, head, j0, n, width, scratch);
   for (std::size_t jj = 0; jj < n; jj += 16) {
     const std::size_t valid = std::min<std::size_t>(16, n - jj);
-    std::size_t r = 0;
-    for (; r + 6 <= nrows; r += 6)
-      tile<6>(q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
-    switch (nrows - r) {
-      case 5:
-        tile<5>(q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
-        break;
-      case 4:
-        tile<4>(q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
-        break;
-      case 3:
-        tile<3>(q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
-        break;
-      case 2:
-        tile<2>(q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
-        break;
-      case 1:
-        tile<1>(q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
-        break;
-      default:
-        break;
+    for (std::size_t r = 0; r < nrows; r += 6) {
+      const std::size_t nr = std::min<std::size_t>(6, nrows - r);
+      kTiles[nr](q + r * dim, dim, scratch, width, jj, valid, out + r * ld, ld);
     }
   }
 }
