@@ -8,9 +8,9 @@ roll back the last ones; ``durable=True`` makes it ``FULL``). The search structu
 stored: they are derived from the rows and rebuilt when a file is opened.
 
 Tables: ``episodes`` (the raw record, in insertion order ``seq``, never reused), ``facts``
-(the temporal layer), ``vectors`` (embeddings by text hash and model, so reopening does not embed again),
-``changes`` (updates and deletes, for other connections to replay; adds need no log: their
-``seq`` is new) and ``meta`` (the schema version and the store's options).
+(the temporal layer), ``vectors`` (embeddings by text hash and model, so reopening does not
+embed again), ``changes`` (updates and deletes, for other connections to replay; adds need no
+log: their ``seq`` is new) and ``meta`` (the schema version and the store's options).
 """
 
 from __future__ import annotations
