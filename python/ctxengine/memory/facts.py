@@ -8,11 +8,12 @@ one holding at its ``valid_at`` closes it there (``invalid_at`` = the new ``vali
 ``valid_at`` (then of insertion), each one ends at its own asserted ``invalid_at`` or where the
 next one begins, whichever is first; so facts may arrive out of order, and deleting one reopens
 what it had closed. The truth at time t is the fact with the latest ``valid_at <= t`` when t is
-before its end; :func:`facts_at` answers that from the rows. Two cases add nothing:
+before its end; :func:`facts_at` answers that from the rows.
 
-- an exact repeat (same names, object and times) returns the first one's id;
-- a repeat of the open-ended latest fact (same object, starting no earlier) confirms it: its
-  episodes are merged and its id returned.
+An exact repeat (same names, object and times) adds nothing and returns the first one's id (its
+episodes are merged). A restatement of the same object at a later time is a fact of its own:
+the earlier one ends where it begins, without being marked contradicted (``expired_at`` stays
+None), so ``history`` shows when the object was stated again.
 
 Names and objects are compared by :func:`ctxengine.memory.normalize.name_key`.
 """
@@ -70,16 +71,6 @@ def add_fact(
     same = db.execute("SELECT id, episodes FROM facts WHERE id=?", (new_id,)).fetchone()
     if same is not None:
         return new_id, _merge_episodes(db, same[0], same[1], episodes)
-    if invalid_at is None:
-        # A confirmation: the open-ended fact (the latest one, which holds from its valid_at
-        # on) has this object and began no later than this one.
-        last = db.execute(
-            "SELECT id, object_key, valid_at, episodes FROM facts WHERE subject_key=? AND "
-            "predicate_key=? AND invalid_at IS NULL ORDER BY valid_at DESC, seq DESC LIMIT 1",
-            (s_key, p_key),
-        ).fetchone()
-        if last is not None and last[1] == o_key and last[2] <= valid_at:
-            return last[0], _merge_episodes(db, last[0], last[3], episodes)
     db.execute(
         f"INSERT INTO facts({FACT_COLUMNS}) VALUES(NULL,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
@@ -104,20 +95,24 @@ def add_fact(
 
 def retime(db: sqlite3.Connection, s_key: str, p_key: str, now: float) -> list[str]:
     """Recomputes when each fact of a subject and predicate ends: at its asserted end or where
-    the next fact (by valid_at, then insertion) begins, whichever is first. A fact that ends
-    before its asserted end was invalidated by a later one (``expired_at`` = now, or kept when
-    it already was). Returns the ids whose row changed."""
+    the next fact (by valid_at, then insertion) begins, whichever is first. A fact cut short by
+    a next one with another object was contradicted (``expired_at`` = now, or kept when it
+    already was); one followed by a restatement of its object just continues there. Returns
+    the ids whose row changed."""
     rows = db.execute(
-        "SELECT id, valid_at, invalid_at, asserted_invalid_at, expired_at FROM facts "
+        "SELECT id, valid_at, invalid_at, asserted_invalid_at, expired_at, object_key FROM facts "
         "WHERE subject_key=? AND predicate_key=? ORDER BY valid_at, seq",
         (s_key, p_key),
     ).fetchall()
     changed = []
-    for i, (fid, _v, stored, asserted, expired) in enumerate(rows):
-        nxt = rows[i + 1][1] if i + 1 < len(rows) else None
-        end = asserted if nxt is None or (asserted is not None and asserted <= nxt) else nxt
-        cut = end is not None and end != asserted
-        new_expired = (expired if expired is not None and stored == end else now) if cut else None
+    for i, (fid, _v, stored, asserted, expired, obj) in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        cut = nxt is not None and (asserted is None or nxt[1] < asserted)
+        end = nxt[1] if cut and nxt is not None else asserted
+        contradicted = cut and nxt is not None and nxt[5] != obj
+        new_expired = (
+            (expired if expired is not None and stored == end else now) if contradicted else None
+        )
         if end != stored or new_expired != expired:
             db.execute(
                 "UPDATE facts SET invalid_at=?, expired_at=? WHERE id=?", (end, new_expired, fid)

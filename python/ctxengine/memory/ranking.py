@@ -9,6 +9,9 @@ each candidate is adjusted for it. Deterministic and cheap: no model is called.
 - Dates: a month and year, a year, or an ISO date in the question ("in May 2023") is a window;
   candidates inside it are preferred.
 - Speakers: a question that names one of the memory's speakers prefers what that speaker said.
+- Question words: the words that make a sentence a question about someone ("what", "did",
+  "she", ...) are dropped from the BM25 query (:func:`lexical_query`); in a chat history they
+  match every other turn. Dense search gets the question as asked.
 
 With ``as_of``, "the present" is ``as_of`` (search has already dropped what came after).
 
@@ -31,7 +34,7 @@ import numpy as np
 
 from .normalize import name_key
 
-__all__ = ["Cues", "Weights", "adjust", "read_cues"]
+__all__ = ["Cues", "Weights", "adjust", "lexical_query", "read_cues"]
 
 _PRESENT = re.compile(
     r"\b(now|nowadays|currently|current|still|latest|most recent(ly)?|these days|at the moment|"
@@ -43,6 +46,13 @@ _PAST = re.compile(
     r"in the beginning|back then)\b",
     re.I,
 )
+_QUESTION_WORDS = frozenset(
+    """what when where who whom whose which why how did does do done is are was were be been
+    has have had will would could should can may might shall i me my mine you your yours he him
+    his she her hers it its we us our they them their there this that these those any some
+    ever kind sort tell know think about many much""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
@@ -75,6 +85,20 @@ def read_cues(query: str, speakers: Mapping[str, str]) -> Cues:
     words = set(name_key(query).split())
     named = frozenset(k for k in speakers if k and set(k.split()) <= words)
     return Cues(recency, window, named)
+
+
+def lexical_query(query: str) -> str:
+    """`query` without question words (kept whole when nothing else is left).
+
+    >>> lexical_query("What did Caroline research?")
+    'Caroline research?'
+    """
+    kept = [m for m in _WORD.finditer(query) if m.group().casefold() not in _QUESTION_WORDS]
+    if not kept:
+        return query
+    out = [m.group() for m in kept]
+    tail = query.rstrip()[-1:] if query.rstrip()[-1:] in "?!." else ""
+    return " ".join(out) + tail
 
 
 def _window(query: str) -> tuple[float, float] | None:

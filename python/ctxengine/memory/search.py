@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InvalidInputError, UnsupportedError
 from ._time import day_key, to_datetime
 from .normalize import name_key
-from .ranking import Weights, adjust, read_cues
+from .ranking import Weights, adjust, lexical_query, read_cues
 from .records import MemoryHit
 from .retrieval import Rows
 
@@ -108,8 +108,9 @@ def run_search(rows: Rows, req: SearchRequest, now: float) -> list[MemoryHit]:
 
     wanted = max(4 * req.k, 50)
     fetch = wanted
+    lexical = lexical_query(req.query)
     while True:
-        hits = rows.index.search(req.query, fetch, mode=mode, filter=index_filter)
+        hits = _index_search(rows.index, req.query, lexical, fetch, mode, index_filter)
         best: dict[str, Any] = {}
         for h in hits:  # a long episode has several chunks: keep its best
             if h.doc_id not in best and keep(h.metadata, h.doc_id):
@@ -131,6 +132,37 @@ def run_search(rows: Rows, req: SearchRequest, now: float) -> list[MemoryHit]:
     order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i].metadata["n"]))
     top = [(found[i].doc_id, float(scores[i])) for i in order[: req.k]]
     return _records(rows, top, req.neighbors)
+
+
+def _index_search(
+    index: Any, query: str, lexical: str, k: int, mode: str, index_filter: Any
+) -> list[Any]:
+    """The Index's hits: BM25 gets the question without question words; hybrid fuses that
+    list with the dense list of the whole question, as Index.search(mode="hybrid") does."""
+    if mode != "hybrid":
+        text = lexical if mode == "bm25" else query
+        return list(index.search(text, k, mode=mode, filter=index_filter))
+    from ..fusion import weighted_fusion
+
+    fetch = max(4 * k, 50)
+    lists = [
+        index.search(lexical, fetch, mode="bm25", filter=index_filter),
+        index.search(query, fetch, mode="dense", filter=index_filter),
+    ]
+    hits = {h.chunk_id: h for hs in lists for h in hs}
+    fused_ids, fused_scores = weighted_fusion(
+        [
+            (np.array([h.chunk_id for h in hs], dtype=np.int64), np.array([h.score for h in hs]))
+            for hs in lists
+        ],
+        [1.0, 1.0],
+    )
+    out = []
+    for cid, score in zip(fused_ids.tolist()[:k], fused_scores.tolist()[:k], strict=True):
+        h = hits[cid]
+        h.score = score
+        out.append(h)
+    return out
 
 
 def _filter(
