@@ -51,8 +51,9 @@ class Reference:
     def add(self, fid: str, s: str, p: str, o: str, v: float, inv: float | None) -> None:
         if any(r["id"] == fid for r in self.rows):
             return
-        self.rows.append({"id": fid, "s": name_key(s), "p": name_key(p), "o": name_key(o),
-                          "v": v, "inv": inv})  # fmt: skip
+        self.rows.append(
+            {"id": fid, "s": name_key(s), "p": name_key(p), "o": name_key(o), "v": v, "inv": inv}
+        )
 
     def delete(self, fid: str) -> None:
         self.rows = [r for r in self.rows if r["id"] != fid]
@@ -102,11 +103,22 @@ def test_as_of_is_exact_against_a_plain_reference(steps: list[Any]) -> None:
                 continue
             subject, predicate, obj, v, length = s
             inv = None if length is None else v + length
-            fid = memory.add_fact(subject, predicate, obj, valid_at=day(v),
-                                  invalid_at=None if inv is None else day(inv))  # fmt: skip
+            fid = memory.add_fact(
+                subject,
+                predicate,
+                obj,
+                valid_at=day(v),
+                invalid_at=None if inv is None else day(inv),
+            )
             ids.append(fid)
-            ref.add(fid, subject, predicate, obj, day(v).timestamp(),
-                    None if inv is None else day(inv).timestamp())  # fmt: skip
+            ref.add(
+                fid,
+                subject,
+                predicate,
+                obj,
+                day(v).timestamp(),
+                None if inv is None else day(inv).timestamp(),
+            )
         for t in [x / 2 for x in range(-1, 62)]:
             got = {
                 (name_key(f.subject), name_key(f.predicate)): name_key(f.object)
@@ -128,8 +140,9 @@ def test_a_contradiction_closes_the_fact_it_contradicts() -> None:
         before = time.time()
         first = memory.add_fact("Caroline", "lives in", "Boston", valid_at="2021-03-01")
         assert memory.facts("caroline", "Lives_In")[0].id == first
-        second = memory.add_fact("caroline", "lives in", "Denver", valid_at="2023-05-08",
-                                 episodes=["e7"])  # fmt: skip
+        second = memory.add_fact(
+            "caroline", "lives in", "Denver", valid_at="2023-05-08", episodes=["e7"]
+        )
         old, new = memory.history("Caroline", "lives in")
         assert (old.id, new.id) == (first, second)
         assert old.invalid_at == new.valid_at == datetime(2023, 5, 8, tzinfo=UTC)
@@ -155,8 +168,7 @@ def test_a_contradiction_closes_the_fact_it_contradicts() -> None:
 def test_fact_ids_are_idempotent_and_bad_facts_are_refused() -> None:
     with Memory() as memory:
         a = memory.add_fact("Bob", "owns", "a cat", valid_at="2022-01-01", episodes=["e1"])
-        b = memory.add_fact("bob", "Owns", "A Cat!", valid_at=datetime(2022, 1, 1),
-                            episodes=["e2"])  # fmt: skip
+        b = memory.add_fact("bob", "Owns", "A Cat!", valid_at=datetime(2022, 1, 1), episodes=["e2"])
         assert a == b and memory.history("Bob")[0].episodes == ("e1", "e2")
         assert len(memory.history("Bob")) == 1
         with pytest.raises(InvalidInputError, match="later than its valid_at"):
@@ -240,8 +252,14 @@ def test_bm25_scores_are_the_index_scores_over_the_same_rows() -> None:
             [f"{speakers[i % 3]}: {p}" if speakers[i % 3] else p for i, p in enumerate(paragraphs)],
             [f"p{i}" for i in range(len(paragraphs))],
         )
-        for query in ["how do I open a file", "list comprehension syntax", "exception handling",
-                      "thread lock", "Ann", "what is it"]:  # fmt: skip
+        for query in [
+            "how do I open a file",
+            "list comprehension syntax",
+            "exception handling",
+            "thread lock",
+            "Ann",
+            "what is it",
+        ]:
             ours = memory.search(query, 10, mode="bm25", neighbors=False)
             theirs = index.search(lexical_query(query), 10)
             assert [(h.id, round(h.score, 9)) for h in ours] == [
@@ -262,8 +280,14 @@ records = st.lists(
 
 
 @settings(max_examples=40)
-@given(records, st.integers(0, 30), st.integers(0, 30), st.sampled_from(["Ann", "Bob", None]),
-       st.sampled_from(["s1", "s2", None]), st.one_of(st.none(), st.integers(0, 30)))  # fmt: skip
+@given(
+    records,
+    st.integers(0, 30),
+    st.integers(0, 30),
+    st.sampled_from(["Ann", "Bob", None]),
+    st.sampled_from(["s1", "s2", None]),
+    st.one_of(st.none(), st.integers(0, 30)),
+)
 def test_filters_are_exact_against_brute_force(
     rows: list[Any], a: int, b: int, speaker: str | None, session: str | None, as_of: int | None
 ) -> None:
@@ -272,9 +296,17 @@ def test_filters_are_exact_against_brute_force(
         ids = memory.add_many(
             [{"text": t, "speaker": s, "session": ss, "time": day(d)} for t, s, ss, d in rows]
         )
-        hits = memory.search("apples", 100, mode="bm25", since=since, until=until,
-                             speaker=speaker, session=session, neighbors=False,
-                             as_of=None if as_of is None else day(as_of))  # fmt: skip
+        hits = memory.search(
+            "apples",
+            100,
+            mode="bm25",
+            since=since,
+            until=until,
+            speaker=speaker,
+            session=session,
+            neighbors=False,
+            as_of=None if as_of is None else day(as_of),
+        )
         limit = until if as_of is None else min(until, day(as_of))
         expected = {
             i
@@ -289,17 +321,40 @@ def test_filters_are_exact_against_brute_force(
 
 def test_time_aware_ranking_and_neighbour_turns() -> None:
     with Memory() as memory:
-        memory.add_many([
-            {"text": "Where did you move to?", "speaker": "Mel", "session": "a", "time": day(1)},
-            {"text": "Boston, last week.", "speaker": "Caroline", "session": "a",
-             "time": day(1) + timedelta(minutes=1)},
-            {"text": "I moved to a new apartment in Boston", "speaker": "Caroline",
-             "session": "a", "time": day(1) + timedelta(minutes=2)},
-            {"text": "I moved to a new apartment in Denver", "speaker": "Caroline",
-             "session": "b", "time": day(300)},
-            {"text": "My sister moved to a new apartment in Austin", "speaker": "Mel",
-             "session": "b", "time": day(301)},
-        ])  # fmt: skip
+        memory.add_many(
+            [
+                {
+                    "text": "Where did you move to?",
+                    "speaker": "Mel",
+                    "session": "a",
+                    "time": day(1),
+                },
+                {
+                    "text": "Boston, last week.",
+                    "speaker": "Caroline",
+                    "session": "a",
+                    "time": day(1) + timedelta(minutes=1),
+                },
+                {
+                    "text": "I moved to a new apartment in Boston",
+                    "speaker": "Caroline",
+                    "session": "a",
+                    "time": day(1) + timedelta(minutes=2),
+                },
+                {
+                    "text": "I moved to a new apartment in Denver",
+                    "speaker": "Caroline",
+                    "session": "b",
+                    "time": day(300),
+                },
+                {
+                    "text": "My sister moved to a new apartment in Austin",
+                    "speaker": "Mel",
+                    "session": "b",
+                    "time": day(301),
+                },
+            ]
+        )
         now = memory.search("where does Caroline live now? which apartment did she move to", 2)
         assert now[0].text.endswith("Denver")
         first = memory.search("in which city was the first apartment of Caroline", 1)
@@ -356,8 +411,10 @@ def test_pack_is_exact_against_tiktoken(budget: int, fmt: str) -> None:
         )
         packed = memory.pack("what did we plan for the roses in the garden?", budget, format=fmt)
         if fmt == "openai":
-            real = 3 + sum(3 + len(enc.encode(m["role"])) + len(enc.encode(m["content"]))
-                           for m in packed.messages)  # fmt: skip
+            real = 3 + sum(
+                3 + len(enc.encode(m["role"])) + len(enc.encode(m["content"]))
+                for m in packed.messages
+            )
         elif fmt == "chatml":
             real = len(enc.encode(packed.text, allowed_special="all"))
         else:
@@ -386,8 +443,15 @@ def test_extraction_skips_repeats_before_any_call_and_normalises_names() -> None
             m = re.match(r"(\S+) \| (\S+) \| (\S+) \| I live in (\w+)", line)
             if m:
                 who = m[3].upper() if m[3] == "caroline" else m[3]  # a sloppy model
-                facts.append({"subject": who, "predicate": "lives in", "object": m[4],
-                              "episode": m[1], "valid_at": None})  # fmt: skip
+                facts.append(
+                    {
+                        "subject": who,
+                        "predicate": "lives in",
+                        "object": m[4],
+                        "episode": m[1],
+                        "valid_at": None,
+                    }
+                )
         return json.dumps({"facts": facts})
 
     with Memory(extractor=extractor) as memory:
@@ -395,8 +459,11 @@ def test_extraction_skips_repeats_before_any_call_and_normalises_names() -> None
         assert len(calls) == 1 and memory.facts("Caroline")[0].object == "Boston"
         memory.add("I live in Boston", speaker="Caroline", time="2022-02-01", session="b")
         memory.add("i live in boston!!", speaker="Caroline", time="2022-03-01", session="c")
-        memory.add("I live in Boston, I live in Boston, I live in Boston, I live in Boston too",
-                   speaker="Caroline", time="2022-03-02")  # fmt: skip
+        memory.add(
+            "I live in Boston, I live in Boston, I live in Boston, I live in Boston too",
+            speaker="Caroline",
+            time="2022-03-02",
+        )
         assert len(calls) == 2  # exact repeats are free; the long one is new text
         memory.add("I live in Denver", speaker="caroline", time="2023-05-08")
         assert len(calls) == 3
@@ -412,8 +479,11 @@ def test_extraction_skips_repeats_before_any_call_and_normalises_names() -> None
     with Memory() as memory:
         memory.add("x", id="e1")
         with pytest.raises(FormatError, match="not in the batch"):
-            memory.extract(lambda m, s: {"facts": [{"subject": "a", "predicate": "b",
-                                                    "object": "c", "episode": "zz"}]})  # fmt: skip
+            memory.extract(
+                lambda m, s: {
+                    "facts": [{"subject": "a", "predicate": "b", "object": "c", "episode": "zz"}]
+                }
+            )
 
 
 # ---- the file across processes -----------------------------------------------------------
@@ -440,8 +510,11 @@ def test_a_reader_in_another_process_sees_committed_writes(tmp_path: Path) -> No
                 hits = m.search(line.strip(), 10, neighbors=False)
                 print(json.dumps(sorted(h.id for h in hits)), len(m), flush=True)
         """),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(),
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     assert reader.stdin is not None and reader.stdout is not None
 
     def ask(query: str) -> str:
@@ -479,8 +552,10 @@ def test_a_killed_writer_loses_nothing_committed(tmp_path: Path) -> None:
                 print(i, flush=True)
                 i += 1
         """),
-        stdout=subprocess.PIPE, text=True, env=_env(),
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     assert writer.stdout is not None
     committed = -1
     for line in writer.stdout:

@@ -66,6 +66,7 @@ class Rendering:
     tokens: int
     full_tokens: int  # what the whole history would cost in this format
     edits: list[Edit]
+    sent: tuple[str, ...]  # ids of the messages (and summaries) sent, in order
 
 
 @dataclass(frozen=True)
@@ -330,11 +331,12 @@ class ContextManager:
 
     def _assemble(self, view: View, fmt: str, edits: list[Edit]) -> Rendering:
         shown = [i.message for i in view.items if not i.hidden]
+        sent = tuple(m.id for m in shown)
         counter = view.counter
         full_tokens = counter.overhead() + sum(counter.cost(m) for m in self._history)
         if fmt == "openai":
             messages = [x for x in (openai_message(m) for m in shown) if x is not None]
-            return Rendering(fmt, messages, None, None, view.total, full_tokens, edits)
+            return Rendering(fmt, messages, None, None, view.total, full_tokens, edits, sent)
         if fmt == "anthropic":
             system = [b for m in shown if m.role == "system" for b in anthropic_blocks(m)[1]]
             merged: list[dict[str, Any]] = []
@@ -351,7 +353,7 @@ class ContextManager:
                 sys_out = system[0]["text"]
             elif system:
                 sys_out = system
-            return Rendering(fmt, merged, sys_out, None, view.total, full_tokens, edits)
+            return Rendering(fmt, merged, sys_out, None, view.total, full_tokens, edits, sent)
         from ..packing._tokenizer import count_with_specials
 
         segments = [chatml_segment(m) for m in shown]
@@ -361,7 +363,7 @@ class ContextManager:
             for s in segments
         ]
         tokens = count_with_specials(self.tokenizer, text)
-        return Rendering(fmt, messages, None, text, tokens, full_tokens, edits)
+        return Rendering(fmt, messages, None, text, tokens, full_tokens, edits, sent)
 
     # ---- what policies ask of the manager ---------------------------------------------------
 
