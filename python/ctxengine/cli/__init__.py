@@ -65,4 +65,14 @@ def not_built(name: str, help_text: str, area: str) -> None:
 
 
 # One module per command; importing it registers the command on `main`.
-from . import bench, chunk, count, eval, haystack, index, pack, search  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    bench,
+    chunk,
+    count,
+    eval,
+    haystack,
+    index,
+    memory,
+    pack,
+    search,
+)
