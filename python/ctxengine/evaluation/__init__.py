@@ -7,6 +7,8 @@
   recall table and draws the NIAH heatmap.
 - Models are optional: pass any ``llm(messages) -> str`` callable or an :class:`OpenAIClient`,
   and answers are scored RULER-style (:func:`score`).
+- :func:`generate_conversation`: long multi-session conversations with dated sessions, facts
+  that change over time and questions with known evidence turns (for memory);
 - :func:`load_dataset`: LongBench, L-Eval, LooGLE and LoCoMo files the user has, as
   :class:`Example` objects; :func:`evaluate_examples` builds their prompts at a budget.
 
@@ -17,6 +19,13 @@
 
 from __future__ import annotations
 
+from .conversations import (
+    Conversation,
+    Question,
+    Turn,
+    conversation_from_locomo,
+    generate_conversation,
+)
 from .datasets import (
     Example,
     load_dataset,
@@ -35,18 +44,23 @@ from .scoring import score, string_match_all, string_match_part
 __all__ = [
     "LLM",
     "PIPELINES",
+    "Conversation",
     "Example",
     "FactRecall",
     "OpenAIClient",
     "Pipeline",
+    "Question",
     "Recall",
     "Report",
     "Row",
+    "Turn",
     "context_recall",
+    "conversation_from_locomo",
     "evaluate",
     "evaluate_examples",
     "evaluate_haystacks",
     "find_fact",
+    "generate_conversation",
     "get_pipeline",
     "load_dataset",
     "load_leval",
