@@ -9,6 +9,7 @@
   and answers are scored RULER-style (:func:`score`).
 - :func:`generate_conversation`: long multi-session conversations with dated sessions, facts
   that change over time and questions with known evidence turns (for memory);
+  :func:`generate_agent_trace`: long tool-using agent traces (for context management);
 - :func:`load_dataset`: LongBench, L-Eval, LooGLE and LoCoMo files the user has, as
   :class:`Example` objects; :func:`evaluate_examples` builds their prompts at a budget.
 
@@ -19,6 +20,7 @@
 
 from __future__ import annotations
 
+from .agent_traces import TraceEvent, generate_agent_trace
 from .conversations import (
     Conversation,
     Question,
@@ -53,6 +55,7 @@ __all__ = [
     "Recall",
     "Report",
     "Row",
+    "TraceEvent",
     "Turn",
     "context_recall",
     "conversation_from_locomo",
@@ -60,6 +63,7 @@ __all__ = [
     "evaluate_examples",
     "evaluate_haystacks",
     "find_fact",
+    "generate_agent_trace",
     "generate_conversation",
     "get_pipeline",
     "load_dataset",

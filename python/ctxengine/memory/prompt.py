@@ -40,10 +40,10 @@ def hits_wanted(budget: Any) -> int:
 
 
 def label(hit: MemoryHit) -> str:
-    when = hit.time.strftime("%Y-%m-%d %H:%M") if hit.time is not None else None
+    when = hit.time.strftime("%Y-%m-%d") if hit.time is not None else None
     if hit.kind == "fact":
         until = hit.metadata.get("invalid_at")
-        return f"fact since {when}" + (f" until {until[:16].replace('T', ' ')}" if until else "")
+        return f"fact since {when}" + (f" until {until[:10]}" if until else "")
     who = hit.speaker or "someone"
     return f"{who}, {when}" if when else who
 

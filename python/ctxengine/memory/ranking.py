@@ -6,8 +6,10 @@ each candidate is adjusted for it. Deterministic and cheap: no model is called.
   strongly; questions about the past ("used to", "originally", "first", "before", ...) weigh
   the reverse; other questions weigh it a little, so that of two equally relevant statements
   the later one, which may have replaced the earlier, comes first.
-- Dates: a month and year, a year, or an ISO date in the question ("in May 2023") is a window;
-  candidates inside it are preferred.
+- Dates: a month and year, a year, or an ISO date in the question ("in May 2023") is a window.
+  The question is asked as of its end: what was said after it is demoted, and among the rest
+  the latest statement, the one still in force then, comes first; inside the window counts
+  a little more.
 - Speakers: a question that names one of the memory's speakers prefers what that speaker said.
 - Question words: the words that make a sentence a question about someone ("what", "did",
   "she", ...) are dropped from the BM25 query (:func:`lexical_query`); in a chat history they
@@ -67,8 +69,9 @@ class Weights:
     recency: float = 0.15  # any question: later statements first, a little
     present: float = 0.8  # a question about now
     past: float = 0.8  # a question about before
-    window: float = 0.5  # inside the dates the question names
-    speaker: float = 0.3  # said by the speaker the question names
+    window: float = 0.3  # inside the dates the question names
+    after_window: float = 0.5  # said after them: divided by 1 + this
+    speaker: float = 1.0  # said by the speaker the question names
 
 
 @dataclass(frozen=True)
@@ -147,16 +150,24 @@ def adjust(
         rank[order] = np.arange(len(order)) / max(1, len(order) - 1)
         signal = np.full(n, 0.5)
         signal[known] = rank
-        if cues.recency > 0:
+        if cues.window is not None:
+            lo, hi = cues.window
+            before = known & (when < hi)
+            if before.sum() > 1:  # time rank among what was said by the window's end
+                order = np.argsort(when[before], kind="stable")
+                inner = np.empty(int(before.sum()), dtype=np.float64)
+                inner[order] = np.arange(len(order)) / max(1, len(order) - 1)
+                signal = np.zeros(n)
+                signal[before] = inner
+            factor *= np.where(known & (when >= hi), 1.0 / (1.0 + weights.after_window), 1.0)
+            factor *= np.where(known & (when >= lo) & (when < hi), 1.0 + weights.window, 1.0)
+            factor *= 1.0 + weights.present * signal
+        elif cues.recency > 0:
             factor *= 1.0 + weights.present * signal
         elif cues.recency < 0:
             factor *= 1.0 + weights.past * (1.0 - signal)
         else:
             factor *= 1.0 + weights.recency * signal
-        if cues.window is not None:
-            lo, hi = cues.window
-            inside = known & (when >= lo) & (when < hi)
-            factor *= np.where(inside, 1.0 + weights.window, 1.0)
     if cues.speakers:
         by = np.array([s in cues.speakers for s in speakers])
         factor *= np.where(by, 1.0 + weights.speaker, 1.0)

@@ -1,9 +1,8 @@
 """The search structures of a memory file: one :class:`ctxengine.Index` over its episodes and
 facts, derived from the rows and kept in step with them.
 
-Every episode is one Index document (``"e:" + id``; its text prefixed with the speaker, so a
-question that names the speaker matches what they said) and every fact one more (``"f:" + id``,
-"subject predicate object"). BM25 is the Index's own, so a memory's lexical scores are an
+Every episode is one Index document (``"e:" + id``, its text; who said it is metadata, which
+ranking uses) and every fact one more (``"f:" + id``, "subject predicate object"). BM25 is the Index's own, so a memory's lexical scores are an
 Index's scores over the same texts; dense vectors come from the Index's embedder, through a
 cache kept in the file (``vectors``) so reopening a file does not embed again.
 
@@ -79,10 +78,6 @@ def _text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def episode_document(text: str, speaker: str | None) -> str:
-    return f"{speaker}: {text}" if speaker else text
-
-
 class Rows:
     """The Index over a store's rows and the cursors that keep it current."""
 
@@ -147,7 +142,7 @@ class Rows:
         for seq, eid, text, speaker, when, session in rows:
             if f"e:{eid}" in self.index:
                 continue
-            texts.append(episode_document(text, speaker))
+            texts.append(text)
             ids.append(f"e:{eid}")
             key = name_key(speaker) if speaker else None
             if key:
