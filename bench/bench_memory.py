@@ -393,7 +393,7 @@ def agent_traces(ctx: Context) -> list[Result]:
             from tiktoken_oracle import encoding
 
             enc = encoding("cl100k_base")
-        except Exception:  # noqa: BLE001 - the oracle is optional in a bench
+        except (ImportError, OSError, AssertionError):  # the oracle is optional here
             enc = None
     oracle = _oracle(enc) if enc is not None else None
     budgets = [8_000, 32_000] if ctx.quick else [8_000, 16_000, 32_000, 64_000, 128_000]
