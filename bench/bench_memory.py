@@ -280,8 +280,8 @@ def search_scale(ctx: Context, embedder: Any) -> list[Result]:
                 )
             )
             m.close()
+            start = time.perf_counter()
             with Memory(path) as reopened:
-                start = time.perf_counter()
                 reopened.search("warm up", 1)
                 reopen = time.perf_counter() - start
             size = path.stat().st_size + sum(p.stat().st_size for p in path.parent.glob("m.db-*"))
