@@ -12,9 +12,9 @@ caller gives an extractor.
 ...     _ = memory.add_fact("Caroline", "lives in", "Boston", valid_at="2021-01-01")
 ...     _ = memory.add_fact("Caroline", "lives in", "Denver", valid_at="2023-05-08")
 ...     [f.object for f in memory.facts("Caroline", "lives in", as_of="2022-06-01")]
-...     memory.search("where did Caroline move?", k=1)[0].text
+...     [(h.kind, h.text) for h in memory.search("where has Caroline moved?", k=2)]
 ['Boston']
-'I just moved to Denver!'
+[('episode', 'I just moved to Denver!'), ('fact', 'Caroline lives in Denver')]
 """
 
 from __future__ import annotations
