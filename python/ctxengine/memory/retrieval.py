@@ -2,9 +2,10 @@
 facts, derived from the rows and kept in step with them.
 
 Every episode is one Index document (``"e:" + id``, its text; who said it is metadata, which
-ranking uses) and every fact one more (``"f:" + id``, "subject predicate object"). BM25 is the Index's own, so a memory's lexical scores are an
-Index's scores over the same texts; dense vectors come from the Index's embedder, through a
-cache kept in the file (``vectors``) so reopening a file does not embed again.
+ranking uses) and every fact one more (``"f:" + id``, "subject predicate object"). BM25 is the
+Index's own, so a memory's lexical scores are an Index's scores over the same texts; dense
+vectors come from the Index's embedder, through a cache kept in the file (``vectors``) so
+reopening a file does not embed again.
 
 Other connections' writes are replayed before each read: new rows by their ``seq``, updates and
 deletes from the ``changes`` log, checked cheaply through SQLite's ``data_version``.
