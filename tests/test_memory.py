@@ -585,3 +585,52 @@ def test_a_file_that_is_not_memory_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(FormatError, match="not a ctxengine memory file"):
         Memory(bad)
+
+
+class CountingEmbedder:
+    """A deterministic toy embedder (bag of hashed words) that counts the texts it embeds."""
+
+    name = "toy-hash-64"
+
+    def __init__(self, fail: bool = False) -> None:
+        self.texts = 0
+        self.fail = fail
+
+    def __call__(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        if self.fail:
+            raise ValueError("the embedder is down")
+        self.texts += len(texts)
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i, hash(w) % 64] += 1.0
+        return out
+
+
+def test_dense_and_hybrid_search_and_the_vector_cache(tmp_path: Path) -> None:
+    path = tmp_path / "dense.db"
+    emb = CountingEmbedder()
+    with Memory(path, embedder=emb) as memory:
+        memory.add_many([{"text": f"note {i} about river boats", "id": f"n{i}"} for i in range(20)])
+        memory.add("the same words again", id="a")
+        memory.add("the same words again", id="b")  # same text: embedded once
+        assert emb.texts == 21
+        dense = memory.search("river boats note 3", 3, mode="dense", neighbors=False)
+        hybrid = memory.search("river boats note 3", 3, neighbors=False)
+        assert dense and hybrid[0].id == "n3"
+    again = CountingEmbedder()
+    with Memory(path, embedder=again) as memory:  # reopening embeds nothing but queries
+        assert again.texts == 0
+        assert memory.search("note 3", 1, mode="dense", neighbors=False)
+        assert again.texts == 1
+    with pytest.raises(InvalidInputError, match="built with embedder"):
+        Memory(path, embedder="all-MiniLM-L6-v2")
+    broken = CountingEmbedder(fail=True)
+    broken.name = "toy-hash-64"
+    with Memory(path, embedder=broken) as memory:
+        with pytest.raises(ValueError, match="down"):
+            memory.add("something new to embed", id="new")
+        with pytest.raises(NotFoundError):  # nothing was written
+            memory.get("new")

@@ -19,12 +19,13 @@ caller gives an extractor.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import InvalidInputError, NotFoundError
 from . import facts as _facts
@@ -42,6 +43,20 @@ from .store import EPISODE_COLUMNS, Store
 __all__ = ["Memory"]
 
 _UNSET: Any = object()
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Calls on one Memory take turns (the Index under it is not safe for concurrent use)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Memory, *args: Any, **kwargs: Any) -> Any:
+        with self._store.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 _RECORD_KEYS = frozenset({"text", "id", "speaker", "time", "session", "metadata"})
 INDEX_CHUNK_TOKENS = 512  # an episode longer than this is searched in parts
 
@@ -54,7 +69,8 @@ class Memory:
     to BM25; `extractor` (see :mod:`ctxengine.memory.extraction`) extracts facts from every
     episode added. A file remembers the embedder's name; reopening without one uses it.
     `durable` makes every commit survive a power loss too (slower); commits always survive a
-    crash of the process. The file is safe to read from other processes while one writes.
+    crash of the process. The file is safe to read from other processes while one writes;
+    one Memory object may be shared by threads (its calls take turns).
     """
 
     def __init__(
@@ -67,27 +83,42 @@ class Memory:
         durable: bool = False,
         weights: Weights | None = None,
     ) -> None:
-        from .. import Index  # the retrieval area, imported when a memory is made
-
         self._store = Store(path, durable=durable)
         self._closed = False
+        try:
+            self._setup(path, tokenizer, embedder, extractor, weights)
+        except BaseException:
+            self._store.close()
+            raise
+
+    def _setup(
+        self, path: Any, tokenizer: Any, embedder: Any, extractor: Any, weights: Any
+    ) -> None:
+        from .. import Index  # the retrieval area, imported when a memory is made
+
         with self._store.write():
             stored = self._store.get_meta("embedder")
-            if embedder is None and stored is not None:
-                embedder = stored
             name = embedder if isinstance(embedder, str) else getattr(embedder, "name", None)
             if embedder is not None and stored is not None and name is not None and name != stored:
                 raise InvalidInputError(
                     f"{path} was built with embedder {stored!r}, not {name!r}; open it with "
                     "that one (vectors of different models cannot be compared)"
                 )
-            if isinstance(embedder, str) and stored is None:
-                self._store.set_meta("embedder", embedder)
+            if embedder is not None and stored is None:
+                self._store.set_meta("embedder", name or "an unnamed embedder")
+        if embedder is None and stored is not None:
+            embedder = name = stored
         cached = None
         if embedder is not None:
             from ..embed import get_embedder
 
-            inner = get_embedder(embedder) if isinstance(embedder, str) else embedder
+            try:
+                inner = get_embedder(embedder) if isinstance(embedder, str) else embedder
+            except NotFoundError as exc:
+                raise NotFoundError(
+                    f"{path} was built with embedder {stored!r}, which cannot be loaded by name "
+                    "here; pass embedder= (the same model) to open it"
+                ) from exc
             if not callable(inner):
                 raise InvalidInputError("embedder must be a name or a callable list[str] -> array")
             cached = CachedEmbedder(inner, name or "embedder", self._store)
@@ -176,6 +207,7 @@ class Memory:
             ]
         )[0]
 
+    @_locked
     def add_many(self, records: Iterable[Mapping[str, Any]]) -> list[str]:
         """Adds episodes from dicts with :meth:`add`'s keys, in one transaction; returns their
         ids. Nothing is added when any record is invalid."""
@@ -186,6 +218,8 @@ class Memory:
             rows.append(self._episode_row(record, i, now))
             timed.append(isinstance(record, Mapping) and record.get("time") is not None)
         ids = [r[0] for r in rows]
+        if self._rows.embedder is not None:
+            self._rows.embedder.prefetch([r[1] for r in rows])
         with self._store.write() as db:
             self._rows.pull_in_write(db)
             fresh = []
@@ -312,6 +346,7 @@ class Memory:
             rows = rows[:limit]
         return [_episode(r) for r in reversed(rows)]
 
+    @_locked
     def update(
         self,
         id: str,
@@ -345,6 +380,7 @@ class Memory:
             self._rows.refresh_episodes(db, [id])
         return self.get(id)
 
+    @_locked
     def delete(self, id: str) -> None:
         """Deletes episode or fact `id` (deleting a fact reopens what it had closed)."""
         self._open()
@@ -370,6 +406,7 @@ class Memory:
 
     # ---- facts ----------------------------------------------------------------------------
 
+    @_locked
     def add_fact(
         self,
         subject: str,
@@ -430,6 +467,7 @@ class Memory:
 
     # ---- extraction -----------------------------------------------------------------------
 
+    @_locked
     def extract(
         self,
         extractor: Extractor | None = None,
@@ -566,6 +604,7 @@ class Memory:
 
     # ---- search and pack ------------------------------------------------------------------
 
+    @_locked
     def search(
         self,
         query: str,

@@ -46,6 +46,22 @@ class CachedEmbedder:
         self.fresh: dict[str, bytes] = {}
         self.name = getattr(inner, "name", model)
 
+    def prefetch(self, texts: list[str]) -> None:
+        """Embeds the texts not yet in the file and stores their vectors (before the episodes
+        are committed, so a failing embedder fails the add before anything is written)."""
+        self.recording = True
+        try:
+            self(texts)
+        finally:
+            self.recording = False
+        if self.fresh:
+            fresh, self.fresh = self.fresh, {}
+            with self.store.write() as db:
+                db.executemany(
+                    "INSERT OR IGNORE INTO vectors VALUES(?, ?, ?)",
+                    [(h, self.model, v) for h, v in fresh.items()],
+                )
+
     def __call__(self, texts: list[str]) -> np.ndarray:
         keys = [_text_hash(t) for t in texts]
         found: dict[str, np.ndarray] = {}

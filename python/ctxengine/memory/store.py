@@ -128,8 +128,12 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE takes the file's write lock at once, so what
-        is read inside it is what the write sees); committed on success, rolled back on error."""
+        is read inside it is what the write sees); committed on success, rolled back on error.
+        Inside another transaction of this connection it joins that one."""
         with self.lock:
+            if self.db.in_transaction:
+                yield self.db
+                return
             try:
                 self.db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
