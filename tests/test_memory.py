@@ -634,3 +634,28 @@ def test_dense_and_hybrid_search_and_the_vector_cache(tmp_path: Path) -> None:
             memory.add("something new to embed", id="new")
         with pytest.raises(NotFoundError):  # nothing was written
             memory.get("new")
+
+
+def test_the_named_speakers_turns_fill_in_when_matches_run_out() -> None:
+    with Memory() as memory:
+        memory.add_many(
+            [
+                {
+                    "text": f"turn {i}",
+                    "speaker": "Ann" if i % 2 else "Bob",
+                    "time": day(i),
+                    "session": "s",
+                }
+                for i in range(20)
+            ]
+        )
+        memory.add("Ann likes kayaks", speaker="Bob", time=day(3))
+        hits = memory.search("what is Ann into now?", 4, neighbors=False)
+        assert hits[0].text == "Ann likes kayaks"  # the match first, then Ann's latest turns
+        assert [h.text for h in hits[1:]] == ["turn 19", "turn 17", "turn 15"]
+        assert all(h.score < hits[0].score for h in hits[1:])
+        early = memory.search("what did Ann do at first?", 3, neighbors=False)
+        assert [h.text for h in early][1:] == ["turn 1", "turn 3"]
+        window = memory.search("what was Ann up to?", 3, neighbors=False, until=day(10))
+        assert [h.text for h in window][1:] == ["turn 9", "turn 7"]
+        assert memory.search("anything from Zed?", 3) == []

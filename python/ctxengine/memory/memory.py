@@ -245,7 +245,8 @@ class Memory:
                 seen[r[0]] = r[:6]
                 fresh.append(r)
             db.executemany(
-                f"INSERT INTO episodes({EPISODE_COLUMNS}) VALUES(NULL,?,?,?,?,?,?,?,?)", fresh
+                f"INSERT INTO episodes({EPISODE_COLUMNS}) VALUES(NULL,?,?,?,?,?,?,?,?,?)",
+                [(*r, name_key(r[2]) if r[2] else None) for r in fresh],
             )
             first = db.execute("SELECT max(seq) FROM episodes").fetchone()[0] or 0
         start = first - len(fresh) + 1
@@ -373,8 +374,8 @@ class Memory:
             self._rows.pull_in_write(db)
             db.execute(
                 "UPDATE episodes SET text=?, speaker=?, time=?, session=?, metadata=?, hash=?, "
-                "extracted=0 WHERE id=?",
-                (*row[1:7], id),
+                "speaker_key=?, extracted=0 WHERE id=?",
+                (*row[1:7], name_key(row[2]) if row[2] else None, id),
             )
             self._log(db, "episode", [id])
             self._rows.refresh_episodes(db, [id])

@@ -2,6 +2,10 @@
 speaker, re-ranked by what the question says about time and people, and completed with the
 neighbouring turns a hit needs.
 
+When the matches run out (BM25 finds only what shares a word with the question) and the question
+names one of the speakers, that speaker's episodes fill the k, in the order the question's time
+cue asks for, scored below every match.
+
 Filters are exact. Session, speaker and kind are Index metadata filters (applied inside the
 search, so the top k are the top k among matching documents); a time range becomes a filter on
 the days it spans, and the exact times are checked on the hits, asking the Index for more when
@@ -131,7 +135,58 @@ def run_search(rows: Rows, req: SearchRequest, now: float) -> list[MemoryHit]:
     )
     order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i].metadata["n"]))
     top = [(found[i].doc_id, float(scores[i])) for i in order[: req.k]]
+    if len(top) < req.k and cues.speakers and "episode" in kinds:
+        top += _speaker_fill(
+            rows,
+            req,
+            cues,
+            lo,
+            hi,
+            {d for d, _ in top},
+            req.k - len(top),
+            min((s for _, s in top), default=1.0),
+        )
     return _records(rows, top, req.neighbors)
+
+
+def _speaker_fill(
+    rows: Rows,
+    req: SearchRequest,
+    cues: Any,
+    lo: float | None,
+    hi: float | None,
+    taken: set[str],
+    need: int,
+    floor: float,
+) -> list[tuple[str, float]]:
+    """When the matches run out and the question names a speaker: that speaker's episodes, in
+    the order the question's time cue asks for (the latest first; the earliest for a question
+    about the past; the latest before a named date's end), scored below every match."""
+    keys = sorted(cues.speakers)
+    if req.speaker is not None:
+        keys = [k for k in keys if k == name_key(req.speaker)]
+    if not keys:
+        return []
+    clauses = [f"speaker_key IN ({','.join('?' * len(keys))})"]
+    args: list[Any] = list(keys)
+    for clause, value in (("session = ?", req.session), ("time >= ?", lo), ("time <= ?", hi)):
+        if value is not None:
+            clauses.append(clause)
+            args.append(value)
+    if cues.window is not None:
+        order, extra = "(time >= ?), time DESC, seq DESC", [cues.window[1]]
+    elif cues.recency < 0:
+        order, extra = "time, seq", []
+    else:
+        order, extra = "time DESC, seq DESC", []
+    with rows.store.read() as db:
+        found = db.execute(
+            f"SELECT id FROM episodes WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT ?",
+            [*args, *extra, need + len(taken)],
+        ).fetchall()
+    ids = [f"e:{r[0]}" for r in found if f"e:{r[0]}" not in taken][:need]
+    step = 0.5 * floor / (len(ids) + 1)
+    return [(d, 0.5 * floor - j * step) for j, d in enumerate(ids)]
 
 
 def _index_search(

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS episodes(
     id TEXT NOT NULL UNIQUE,
     text TEXT NOT NULL,
     speaker TEXT,
+    speaker_key TEXT,
     time REAL,
     session TEXT,
     metadata TEXT NOT NULL,
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS episodes(
 );
 CREATE INDEX IF NOT EXISTS episodes_session ON episodes(session, time, seq);
 CREATE INDEX IF NOT EXISTS episodes_hash ON episodes(hash);
+CREATE INDEX IF NOT EXISTS episodes_speaker ON episodes(speaker_key, time);
 CREATE TABLE IF NOT EXISTS facts(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -72,7 +74,7 @@ CREATE TABLE IF NOT EXISTS changes(
 );
 """
 
-EPISODE_COLUMNS = "seq, id, text, speaker, time, session, metadata, hash, created_at"
+EPISODE_COLUMNS = "seq, id, text, speaker, time, session, metadata, hash, created_at, speaker_key"
 FACT_COLUMNS = (
     "seq, id, subject, subject_key, predicate, predicate_key, object, object_key, valid_at, "
     "invalid_at, asserted_invalid_at, created_at, expired_at, episodes"
