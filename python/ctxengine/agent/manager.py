@@ -96,7 +96,7 @@ class ContextManager:
         policies: Sequence[Any] | None = None,
         format: str = "openai",
     ) -> None:
-        from ..packing._resolve import resolve_tokenizer
+        from ..packing._resolve import choose_tokenizer
         from ..packing.models import get_model
 
         for name, value, least in (("budget", budget, 1), ("reserve", reserve, 0)):
@@ -107,7 +107,7 @@ class ContextManager:
         if format not in AGENT_FORMATS:
             raise InvalidInputError(f"format must be one of {', '.join(AGENT_FORMATS)}")
         profile = get_model(model) if model is not None else None
-        self.tokenizer = resolve_tokenizer(tokenizer, profile=profile)
+        self.tokenizer = choose_tokenizer(tokenizer, profile=profile)
         self.model = None if profile is None else profile.name
         self.budget = budget
         self.reserve = reserve

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..errors import InvalidInputError, NotFoundError
-from . import main
+from .app import main
 
 
 def _open(path: Path, *, create: bool = False, embed: str | None = None) -> Any:

@@ -94,7 +94,7 @@ class Memory:
     def _setup(
         self, path: Any, tokenizer: Any, embedder: Any, extractor: Any, weights: Any
     ) -> None:
-        from .. import Index  # the retrieval area, imported when a memory is made
+        from ..retrieval import Index
 
         with self._store.write():
             stored = self._store.get_meta("embedder")
@@ -110,7 +110,7 @@ class Memory:
             embedder = name = stored
         cached = None
         if embedder is not None:
-            from ..embed import get_embedder
+            from ..retrieval.embed import get_embedder
 
             try:
                 inner = get_embedder(embedder) if isinstance(embedder, str) else embedder
@@ -563,7 +563,7 @@ class Memory:
         return keep, skip
 
     def _near_extracted(self, db: Any, text: str, sh: frozenset[tuple[str, ...]]) -> bool:
-        from ..bm25 import analyze
+        from ..retrieval.bm25 import analyze
 
         if not analyze(text, stop_words=True, stem=True):
             return False
@@ -655,7 +655,7 @@ class Memory:
         ``pack`` (`format`, `order`, `citations`, `reserve_output`, `model`, ...). The
         tokenizer is the memory's unless `model` or `tokenizer` says otherwise.
         """
-        from .. import pack
+        from ..packing import pack
 
         search_keys = ("k", "as_of", "session", "speaker", "since", "until", "mode", "kinds")
         search_options = {key: options.pop(key) for key in search_keys if key in options}

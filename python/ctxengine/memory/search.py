@@ -197,7 +197,7 @@ def _index_search(
     if mode != "hybrid":
         text = lexical if mode == "bm25" else query
         return list(index.search(text, k, mode=mode, filter=index_filter))
-    from ..fusion import weighted_fusion
+    from ..retrieval.fusion import weighted_fusion
 
     fetch = max(4 * k, 50)
     lists = [
