@@ -361,6 +361,8 @@ def temporal(ctx: Context) -> list[Result]:
 
 
 def _oracle(tiktoken_enc: Any) -> Any:
+    from agent_oracle import request_tokens  # tests/agent_oracle.py, on the path below
+
     cache: dict[str, int] = {}
 
     def count(s: str) -> int:
@@ -368,18 +370,7 @@ def _oracle(tiktoken_enc: Any) -> Any:
             cache[s] = len(tiktoken_enc.encode(s, disallowed_special=()))
         return cache[s]
 
-    def openai_tokens(messages: list[dict[str, Any]]) -> int:
-        n = 3
-        for m in messages:
-            n += 3
-            for key, value in m.items():
-                if key == "tool_calls":
-                    n += count(json.dumps(value, ensure_ascii=False))
-                else:
-                    n += count(value) + (key == "name")
-        return n
-
-    return openai_tokens
+    return lambda messages: request_tokens(count, "openai", messages, None, None)
 
 
 def agent_traces(ctx: Context) -> list[Result]:

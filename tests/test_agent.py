@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent_oracle import request_tokens
 from corpus import english_prose
 from ctxengine.agent import (
     ClearThinking,
@@ -41,31 +42,9 @@ def count(s: str) -> int:
 
 def oracle_tokens(r: Any) -> int:
     """The request counted from scratch with tiktoken, by the documented rules."""
-    if r.format == "openai":
-        n = 3
-        for m in r.messages:
-            n += 3
-            for key, value in m.items():
-                if key == "tool_calls":
-                    n += count(json.dumps(value, ensure_ascii=False))
-                else:
-                    n += count(value) + (key == "name")
-        return n
-    if r.format == "anthropic":
-        system = r.system if isinstance(r.system, list) else [{"text": r.system or ""}]
-        n = sum(count(b["text"]) for b in system)
-        for m in r.messages:
-            for b in m["content"]:
-                if b["type"] == "text":
-                    n += count(b["text"])
-                elif b["type"] == "thinking":
-                    n += count(b["thinking"])
-                elif b["type"] == "tool_use":
-                    n += count(b["name"]) + count(json.dumps(b["input"], ensure_ascii=False))
-                else:
-                    n += count(b["content"])
-        return n
-    return len(ENC.encode(r.text, allowed_special="all"))
+    if r.format == "chatml":
+        return len(ENC.encode(r.text, allowed_special="all"))
+    return request_tokens(count, r.format, r.messages, r.system, r.text)
 
 
 def full_history_tokens(cm: ContextManager, fmt: str) -> int:

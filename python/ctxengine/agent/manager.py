@@ -263,29 +263,25 @@ class ContextManager:
                 return self._render(fmt, allow_compaction=False)
         while True:
             while view.total > self.available:
-                protected = {i.group for i in view.items if i.protected}
-                droppable = [g for g in view.groups() if g not in protected]
-                if not droppable:
-                    raise BudgetError(
-                        f"the system and pinned messages and the latest user message need "
-                        f"{view.total} tokens in {fmt} format but the budget leaves "
-                        f"{self.available} (budget {self.budget} - reserve {self.reserve}); "
-                        "raise the budget or shorten them"
-                    )
-                view.drop_group(droppable[0])
+                self._drop_oldest(view, fmt, view.total)
             rendering = self._assemble(view, fmt, compactions + view.edits)
             if rendering.tokens <= self.available:
                 return rendering
             # The exact count of the whole is above the sum of the parts (possible only for
             # chatml with a tokenizer whose pieces cross message boundaries): drop one more.
-            protected = {i.group for i in view.items if i.protected}
-            droppable = [g for g in view.groups() if g not in protected]
-            if not droppable:
-                raise BudgetError(
-                    f"the protected messages need {rendering.tokens} tokens in {fmt} format "
-                    f"but the budget leaves {self.available}"
-                )
-            view.drop_group(droppable[0])
+            self._drop_oldest(view, fmt, rendering.tokens)
+
+    def _drop_oldest(self, view: View, fmt: str, tokens: int) -> None:
+        """Drops the oldest group that holds no protected message."""
+        protected = {i.group for i in view.items if i.protected}
+        droppable = [g for g in view.groups() if g not in protected]
+        if not droppable:
+            raise BudgetError(
+                f"the system and pinned messages and the latest user message need {tokens} "
+                f"tokens in {fmt} format but the budget leaves {self.available} (budget "
+                f"{self.budget} - reserve {self.reserve}); raise the budget or shorten them"
+            )
+        view.drop_group(droppable[0])
 
     def _base(self, counter: Counter) -> tuple[list[Item], list[Edit]]:
         """The history with past summaries in place; the compactions as edits."""
