@@ -200,6 +200,10 @@ def test_episode_ids_are_idempotent() -> None:
         with pytest.raises(InvalidInputError, match="unknown keys"):
             memory.add_many([{"text": "x", "when": "2023-01-01"}])
         assert len(memory) == 3
+        assert [e.id for e in memory.episodes(limit=1)] == [generated[1]]
+        assert memory.episodes(speaker="ann", until="2023-06-01")[0].id == "t1"
+        with pytest.raises(InvalidInputError, match="limit"):
+            memory.episodes(limit=-1)
         got = memory.get("t1")
         assert (got.text, got.speaker, got.time) == (
             "hello there",

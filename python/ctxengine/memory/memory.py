@@ -321,6 +321,10 @@ class Memory:
         """Episodes in time order (``since <= time <= until``), optionally of one session or
         speaker, at most `limit` (the latest ones when limited)."""
         self._open()
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise InvalidInputError(f"limit must be an integer >= 0 or None, got {limit!r}")
         clauses: list[str] = []
         args: list[Any] = []
         if session is not None:
