@@ -39,6 +39,7 @@ import numpy as np
 
 from . import _dense, _store
 from ._native import core
+from ._progress import progress_bar
 from ._textsplit import chunk_spans_many, resolve_tokenizer, tokenizer_name
 from .bm25 import analyzer_options, bm25_params, check_k
 from .embed import Embedder, embedder_name, get_embedder
@@ -306,8 +307,6 @@ class Index:
                 raise InvalidInputError(f"documents must be str, got {type(t).__name__}")
         ids = self._new_ids(texts, doc_ids)
         metas = self._check_metadata(len(texts), metadatas)
-        from tqdm import tqdm
-
         # Per-chunk columns as Python lists, converted once (per-document NumPy arrays cost more
         # than the work for the many small documents of a large corpus).
         cols: dict[str, list[int]] = {n: [] for n in _Table.names}
@@ -318,7 +317,7 @@ class Index:
         o = self._options
         all_spans: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         step = 1024  # chunked in batches (all cores where ctxengine.chunk_many exists)
-        with tqdm(total=len(texts), desc="chunking", unit="doc", disable=not progress) as bar:
+        with progress_bar(total=len(texts), desc="chunking", unit="doc", wanted=progress) as bar:
             for b in range(0, len(texts), step):
                 all_spans += chunk_spans_many(
                     texts[b : b + step],
@@ -429,14 +428,12 @@ class Index:
 
     def _embed(self, texts: list[str], *, progress: bool = False, batch: int = 256) -> np.ndarray:
         assert self._embedder is not None
-        from tqdm import tqdm
-
         parts = []
-        for i in tqdm(
+        for i in progress_bar(
             range(0, len(texts), batch),
             desc="embedding",
             unit="batch",
-            disable=not progress or len(texts) <= batch,
+            wanted=progress and len(texts) > batch,
         ):
             parts.append(self._embed_batch(texts[i : i + batch]))
         if not parts:
@@ -473,15 +470,13 @@ class Index:
         in the result and reported in one :class:`SkippedFilesWarning`; a progress bar shows on
         stderr. A path that does not exist raises NotFoundError before anything is added.
         """
-        from tqdm import tqdm
-
         files = _expand_paths(paths)
         dup = [f for f in files if f in self._pos]
         if dup:
             raise InvalidInputError(f"{dup[0]!r} is already in the index; remove it first")
         result = AddFilesResult()
         texts, ids, metas = [], [], []
-        for f in tqdm(files, desc="reading", unit="file", disable=not progress):
+        for f in progress_bar(files, desc="reading", unit="file", wanted=progress):
             try:
                 raw = Path(f).read_bytes()
             except OSError as exc:
