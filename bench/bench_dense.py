@@ -96,7 +96,7 @@ def _one(kind: str, n: int, nq: int) -> list[Result]:
     faiss.omp_set_num_threads(2)
     index.search("q0", k=10, mode="dense")  # builds the FAISS index (on all cores)
     faiss.omp_set_num_threads(1)  # then one query at a time on one thread, both ways
-    raw = index._faiss.index  # the very same FAISS index, called directly
+    raw = index._embeddings.faiss.index  # the very same FAISS index, called directly
     case = f"{kind}, {n // 1000}K x {dim}, k=10, 1 thread, {nq} queries"
     params = faiss.SearchParametersHNSW(efSearch=128) if kind == "hnsw" else None
     ours, theirs = _paired_p50_ms(
@@ -109,15 +109,15 @@ def _one(kind: str, n: int, nq: int) -> list[Result]:
     # (the Index calls a stand-in that returns it). Unlike the difference of two medians of
     # ~1 ms calls, this stays put on a loaded machine.
     answer = raw.search(q[:1], 10, params=params)
-    index._faiss.index = _Answer(raw.ntotal, answer)
+    index._embeddings.faiss.index = _Answer(raw.ntotal, answer)
     alone, stand_in = _paired_p50_ms(
         lambda j: index.search(f"q{j}", k=10, mode="dense"),
-        lambda j: index._faiss.index.search(q[j : j + 1], 10, params=params),
+        lambda j: index._embeddings.faiss.index.search(q[j : j + 1], 10, params=params),
         nq,
     )
     own_us = 1e3 * (alone - stand_in)
     share = f"{100 * own_us / (1e3 * theirs):.1f}% of the FAISS search's p50"
-    size = index._vectors().nbytes / n  # bytes per chunk
+    size = index._embeddings.vectors().nbytes / n  # bytes per chunk
     return [
         Result("dense-search p50", case, "ctxengine", ours, "ms", False),
         Result("dense-search p50", case, "faiss direct", theirs, "ms", False, notes=overhead),

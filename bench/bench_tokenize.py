@@ -120,7 +120,7 @@ def _hf_tokenizer(name: str, ref: Any) -> Any:
 
 def _hf_json(ref: Any) -> dict[str, Any]:
     ranks: dict[bytes, int] = ref._mergeable_ranks
-    from ctxengine._byte_alphabet import CHAR_OF_BYTE as byte_char
+    from ctxengine.tokenizers.byte_alphabet import CHAR_OF_BYTE as byte_char
 
     def spell(token: bytes) -> str:
         return "".join(byte_char[b] for b in token)

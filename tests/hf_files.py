@@ -66,7 +66,7 @@ def cl100k_ranks() -> dict[bytes, int]:
 
 def byte_alphabet() -> dict[int, str]:
     """GPT-2's byte alphabet, written out from its encoder.py's rule (the oracle for
-    ctxengine._byte_alphabet, which the tests check against it)."""
+    ctxengine.tokenizers.byte_alphabet, which the tests check against it)."""
     printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
     out, n = {}, 0
     for b in range(256):

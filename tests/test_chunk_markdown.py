@@ -95,7 +95,7 @@ def check_markdown(text: str, chunks: ctxengine.Chunks, max_tokens: int) -> None
 def test_headings_agree_with_markdown_it() -> None:
     assert len(readmes()) >= 3  # the test extra's packages bring markdown READMEs
     for name, text in readmes():
-        *_, table = ctxengine.chunking._native.chunk_text(
+        *_, table = ctxengine.chunking.split._native.chunk_text(
             text, len, 10**9, 0, "markdown", "", "", True
         )
         assert [(t, lvl) for t, lvl, _ in table] == [

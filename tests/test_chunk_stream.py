@@ -174,7 +174,7 @@ def test_stream_of_many_headings_keeps_paths_and_forgets_the_rest() -> None:
 
 def test_heading_table_prunes_to_what_later_chunks_need() -> None:
     table = [(f"h{i}", 1 + i % 3, -1 if i % 3 == 0 else i - 1) for i in range(3000)]
-    headings = ctxengine.chunking._Headings(table)
+    headings = ctxengine.chunking.chunks.Headings(table)
     headings.prune(2995)
     assert len(headings) <= 8
     assert headings.path(2995) == ("h2994", "h2995")

@@ -295,7 +295,7 @@ def test_overlap_repeats_the_end_of_the_previous_chunk() -> None:
         ({"by": "paragraphs"}, "unknown chunking mode 'paragraphs'; use one of: recursive"),
         ({"by": "code", "language": "klingon"}, "unknown code language 'klingon'"),
         ({"by": "markdown", "language": "python"}, "language= applies to by='code' only"),
-        ({"tokenizer": 42}, "tokenizer must be a tokenizer name"),
+        ({"tokenizer": 42}, "tokenizer must be a name"),
         ({"by": "tokens", "trim": True}, "by='tokens' keeps whitespace"),
     ],
 )
@@ -355,15 +355,6 @@ def test_a_count_callable_gives_valid_chunks(by: str) -> None:
     native = ctxengine.chunk(text, 100, tokenizer="o200k_base", by=by, overlap=20)
     same = sum(a == b for a, b in zip(chunks, native, strict=False))
     assert same >= 0.9 * len(native)  # fit() may settle differently where counts dip
-
-
-def test_docstring_examples_hold() -> None:
-    import doctest
-
-    import ctxengine.chunking
-
-    result = doctest.testmod(ctxengine.chunking)
-    assert result.attempted > 5 and result.failed == 0
 
 
 @pytest.mark.parametrize("by", ["recursive", "markdown", "tokens"])

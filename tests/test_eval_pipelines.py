@@ -81,22 +81,21 @@ def test_dataset_prompts_at_a_budget_with_fit_and_pack() -> None:
 def test_a_named_embedder_is_loaded_once_and_one_index_per_haystack(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ctxengine.embed
-    import ctxengine.index
+    import ctxengine.retrieval
 
     loads: list[str] = []
     monkeypatch.setattr(
-        ctxengine.embed, "get_embedder", lambda name: loads.append(name) or toy_embedder
+        ctxengine.retrieval, "get_embedder", lambda name: loads.append(name) or toy_embedder
     )
     built: list[object] = []
-    real = ctxengine.index.Index
+    real = ctxengine.retrieval.Index
 
     class Counting(real):  # type: ignore[misc, valid-type]
         def __init__(self, *args: object, **kwargs: object) -> None:
             built.append(self)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(ctxengine.index, "Index", Counting)
+    monkeypatch.setattr(ctxengine.retrieval, "Index", Counting)
     report = evaluate(["bm25", "dense", "hybrid"], lengths=[2_000], depths=[0.0, 1.0],
                       budgets=[500], tokenizer="cl100k_base", chunk_tokens=128,
                       pipeline_options={"embedder": "toy"})  # fmt: skip

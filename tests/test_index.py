@@ -78,7 +78,7 @@ def built(enc):
 def _all_chunks(index: Index) -> list[Chunk]:
     out = []
     for doc_id in index.doc_ids():
-        first = index._chunk_range[index._pos[doc_id]]
+        first = index._records.chunk_range[index._records.pos[doc_id]]
         out += [index.chunk(c) for c in range(*first)]
     return out
 
@@ -250,7 +250,7 @@ def test_remove_really_removes(enc) -> None:
     index = Index(tokenizer=enc, max_tokens=128)
     index.add_many([t for _, t in docs], [n for n, _ in docs])
     gone = docs[3][0]
-    first, end = index._chunk_range[index._pos[gone]]
+    first, end = index._records.chunk_range[index._records.pos[gone]]
     index.search("file", k=5)  # build, then remove: the next search must rebuild
     index.remove(gone)
     fresh = Index(tokenizer=enc, max_tokens=128)
@@ -316,13 +316,13 @@ def test_embedder_errors(enc) -> None:
     emb = HashEmbedder(16)
     index = Index(tokenizer=enc, embedder=emb)
     index.add("first document")
-    index._embedder = lambda texts: np.ones((len(texts), 8), dtype=np.float32)
+    index._embeddings.embedder = lambda texts: np.ones((len(texts), 8), dtype=np.float32)
     with pytest.raises(ctxengine.InvalidInputError, match="dimension mismatch"):
         index.add("second document")
-    index._embedder = lambda texts: np.ones((1, 16), dtype=np.float32)
+    index._embeddings.embedder = lambda texts: np.ones((1, 16), dtype=np.float32)
     with pytest.raises(ctxengine.InvalidInputError, match="shape"):
         index.add_many(["a b", "c d"])
-    index._embedder = lambda texts: np.full((len(texts), 16), np.nan, dtype=np.float32)
+    index._embeddings.embedder = lambda texts: np.full((len(texts), 16), np.nan, dtype=np.float32)
     with pytest.raises(ctxengine.InvalidInputError, match="NaN"):
         index.add("third")
     assert len(index) == 1
@@ -400,7 +400,11 @@ def test_save_load_round_trip(tmp_path: Path, enc) -> None:
         text = index.document(d)
         for start, end in ((0, 7), (len(text) // 3, len(text) // 2), (len(text) - 5, None)):
             assert loaded.document(d, max(start, 0), end) == text[max(start, 0) : end]
-    live = [c for d in loaded.doc_ids() for c in range(*loaded._chunk_range[loaded._pos[d]])]
+    live = [
+        c
+        for d in loaded.doc_ids()
+        for c in range(*loaded._records.chunk_range[loaded._records.pos[d]])
+    ]
     assert loaded.chunks(live) == index.chunks(live)
     # The loaded index keeps working: add, remove, save over the old one, load again.
     loaded.add("a new document about files", doc_id="new", metadata={"i": 99})
@@ -524,7 +528,7 @@ def test_tampered_truncated_and_newer_indexes_are_refused(tmp_path: Path, enc) -
 def test_crash_mid_save_leaves_old_index_loadable(
     tmp_path: Path, enc, monkeypatch, crash_at: str
 ) -> None:
-    from ctxengine import _store
+    from ctxengine.retrieval import store as _store
 
     index = _small_index(enc)
     index.save(tmp_path / "ix")
@@ -588,5 +592,7 @@ def test_loading_maps_arrays(tmp_path: Path, enc) -> None:
     index = _small_index(enc)
     index.save(tmp_path / "ix")
     loaded = Index.load(tmp_path / "ix", tokenizer=enc, verify=False)
-    assert loaded._mapped and all(isinstance(a, np.memmap) for a in loaded._mapped.values())
+    assert loaded._lexical.mapped and all(
+        isinstance(a, np.memmap) for a in loaded._lexical.mapped.values()
+    )
     assert _results(loaded) == _results(index)

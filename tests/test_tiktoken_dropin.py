@@ -22,7 +22,8 @@ import ctxengine
 import ctxengine.integrations.tiktoken as dropin
 import tok_oracles
 from corpus import cjk_texts, english_prose, multilingual, stdlib_sources
-from ctxengine import _tiktoken_files as files
+from ctxengine.tokenizers import registry
+from ctxengine.tokenizers import tiktoken_files as files
 
 NAMES = ["cl100k_base", "o200k_base", "o200k_harmony"]
 
@@ -299,7 +300,7 @@ def test_missing_rank_files_say_where_to_put_them(
     for var in ("CTXENGINE_TIKTOKEN_DIR", "TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(dropin, "ENCODINGS", {})
-    monkeypatch.setattr(ctxengine.tokenizer, "_cache", {})
+    monkeypatch.setattr(registry, "_cache", {})
     for name in ("r50k_base", "p50k_base", "p50k_edit", "gpt2"):
         with pytest.raises(ctxengine.NotFoundError, match="never downloads") as info:
             dropin.get_encoding(name)
@@ -312,7 +313,7 @@ def test_a_corrupt_cached_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
     (tmp_path / key).write_bytes(b"IQ== 0\n")
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(dropin, "ENCODINGS", {})
-    monkeypatch.setattr(ctxengine.tokenizer, "_cache", {})
+    monkeypatch.setattr(registry, "_cache", {})
     for name in ("r50k_base", "gpt2"):
         with pytest.raises(ctxengine.FormatError, match="sha256"):
             dropin.get_encoding(name)

@@ -726,7 +726,7 @@ def test_models_used_in_turn_on_one_thread_keep_their_own_cache(
 
 
 def test_byte_alphabet_is_gpt2s() -> None:
-    from ctxengine._byte_alphabet import BYTE_OF_CHAR, CHAR_OF_BYTE
+    from ctxengine.tokenizers.byte_alphabet import BYTE_OF_CHAR, CHAR_OF_BYTE
 
     assert hf_files.byte_alphabet() == CHAR_OF_BYTE
     assert {c: b for b, c in CHAR_OF_BYTE.items()} == BYTE_OF_CHAR and len(BYTE_OF_CHAR) == 256

@@ -17,7 +17,7 @@ from tiktoken.load import data_gym_to_mergeable_bpe_ranks
 import ctxengine
 import hf_files
 import tok_oracles
-from ctxengine import _tiktoken_files as files
+from ctxengine.tokenizers import tiktoken_files as files
 
 
 def test_known_names_load_offline() -> None:

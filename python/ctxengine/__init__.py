@@ -11,9 +11,11 @@ True
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 from . import evaluation, haystack
 from ._native import core as _core
-from .bm25 import BM25, analyze
 from .chunking import Chunk, Chunks, chunk, chunk_many, chunk_stream
 from .cuda import cuda_available
 from .errors import (
@@ -27,7 +29,6 @@ from .errors import (
     StorageError,
     UnsupportedError,
 )
-from .index import Hit, Index
 from .packing import (
     ChatTemplate,
     CitationCheck,
@@ -42,8 +43,23 @@ from .packing import (
     plan_chain,
     run_chain,
 )
-from .scoring import inner_product_topk
-from .tokenizer import SpanCounter, Tokenizer, get_tokenizer
+from .retrieval import BM25, Hit, Index, analyze, inner_product_topk
+from .tokenizers import SpanCounter, Tokenizer, get_tokenizer
+
+# The flat modules of earlier versions stay importable under their old names
+# (``import ctxengine.index``, ``from ctxengine.tokenizer import Tokenizer``, pickles).
+for _old, _new in {
+    "tokenizer": "tokenizers",
+    "tokenizer_json": "tokenizers.tokenizer_json",
+    "index": "retrieval.index",
+    "bm25": "retrieval.bm25",
+    "embed": "retrieval.embed",
+    "fusion": "retrieval.fusion",
+    "scoring": "retrieval.topk",
+}.items():
+    _module = importlib.import_module(f".{_new}", __name__)
+    sys.modules[f"{__name__}.{_old}"] = globals()[_old] = _module
+del _old, _new, _module
 
 __version__: str = _core.__version__
 

@@ -54,4 +54,5 @@ class InternalError(Error, RuntimeError):
 
 
 class NotBuiltError(Error, RuntimeError):
-    """A feature that is announced but not built yet in this version."""
+    """A feature that is announced but not built in this version. Nothing in this version
+    raises it; the class stays so that code catching it keeps working."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import NotFoundError
-from . import main
+from .app import main
 
 
 def find_bench_runner(start: Path | None = None) -> Path | None:

@@ -12,7 +12,7 @@ import click
 from .._progress import progress_bar
 from ..chunking import MODES, chunk, chunk_stream
 from ..errors import InvalidInputError
-from . import main
+from .app import main
 
 # Inputs at least this large show a progress bar (others only if they take over a second).
 PROGRESS_BYTES = 16 << 20

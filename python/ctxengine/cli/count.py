@@ -11,8 +11,8 @@ import click
 
 from .._progress import progress_bar
 from ..errors import InvalidInputError
-from ..tokenizer import Tokenizer, get_tokenizer
-from . import main
+from ..tokenizers import Tokenizer, get_tokenizer
+from .app import main
 
 # Files are read and counted in batches of about this many bytes (count_many uses all cores).
 BATCH_BYTES = 32 * 1024 * 1024

@@ -18,8 +18,8 @@ from ..evaluation import (
 from ..evaluation.datasets import FORMATS
 from ..evaluation.pipelines import PIPELINES
 from ..haystack import TASKS, read_jsonl
-from . import main
 from ._grid import parse_depths, parse_lengths, parse_options
+from .app import main
 
 
 @main.command("eval")

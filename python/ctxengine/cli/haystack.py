@@ -11,8 +11,8 @@ import click
 from .._progress import progress_bar
 from ..errors import InvalidInputError
 from ..haystack import TASKS, generate_grid, write_jsonl
-from . import main
 from ._grid import parse_depths, parse_lengths, parse_options
+from .app import main
 
 
 def _list_tasks(ctx: click.Context, _: click.Parameter, value: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import main
+from .app import main
 
 
 @main.command("index")
@@ -93,7 +93,7 @@ def index_command(
 
         ctxengine index docs/ "src/**/*.py" --out my-index --max-tokens 256
     """
-    from ..index import Index, SkippedFilesWarning
+    from ..retrieval import Index, SkippedFilesWarning
 
     if append:
         index = Index.load(out, embedder=embed)

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ..errors import InvalidInputError, NotBuiltError
-from . import main
+from ..errors import InvalidInputError
+from .app import main
 
 FORMATS = ["text", "openai", "anthropic", "chatml", "hf", "json"]
 
@@ -25,17 +25,10 @@ def _budget(value: str | None, model: str | None) -> int | str:
         return value  # a model name: its context window
 
 
-def _index_class() -> Any:
-    try:
-        from ..index import Index  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        raise NotBuiltError("ctxengine.Index is not built in this version (retrieval)") from exc
-    return Index
-
-
 def _source(paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int) -> Any:
     """A saved index (a folder made by `ctxengine index`), or the files given, indexed now."""
-    Index = _index_class()
+    from ..retrieval import Index
+
     if len(paths) == 1 and (Path(paths[0]) / "CURRENT").is_file():
         # The index keeps its own tokenizer (its chunk counts are in it); pack recounts the
         # chunks when --tokenizer or --model names another.

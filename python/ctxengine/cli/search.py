@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import main
+from .app import main
 
 
 def _parse_filter(items: tuple[str, ...]) -> dict[str, Any] | None:
@@ -76,7 +76,7 @@ def search_command(
 
     ctxengine search my-index "how do I open a file" -k 5 --mode hybrid --json
     """
-    from ..index import Index
+    from ..retrieval import Index
 
     index = Index.load(index_dir)
     hits = index.search(

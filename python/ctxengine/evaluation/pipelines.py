@@ -89,7 +89,7 @@ class _Retrieval(Pipeline):
         return ("index", tokenizer, self.chunk_tokens, embed, self.options.get("by"))
 
     def prepare(self, context: str) -> Any:
-        from ..index import Index
+        from ..retrieval import Index
 
         index_options = {k: v for k, v in self.options.items() if k in ("embedder", "by")}
         index = Index(tokenizer=self.tokenizer, max_tokens=self.chunk_tokens, **index_options)
@@ -106,7 +106,7 @@ class _Retrieval(Pipeline):
 def load_embedder(name: str) -> Any:
     """The embedder called `name` (see :func:`ctxengine.embed.get_embedder`), loaded once so
     that every haystack's index reuses it."""
-    from ..embed import get_embedder
+    from ..retrieval import get_embedder
 
     return get_embedder(name)
 

@@ -190,7 +190,7 @@ def evaluate(
     :class:`ctxengine.Index`, the rest to :func:`ctxengine.pack`). `progress` shows a progress
     bar on stderr; `on_row` is called with each result as it comes.
 
-    >>> report = evaluate("full", lengths=[1000], depths=[0.5], budgets=[None])  # doctest: +SKIP
+    >>> report = evaluate("full", lengths=[1000], depths=[0.5], budgets=[None])
     >>> report.rows[0].recall
     1.0
     """

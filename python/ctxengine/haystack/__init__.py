@@ -7,7 +7,7 @@ depths, and the str offsets of every gold fact. :func:`generate_grid` walks leng
 samples. Everything is deterministic in `seed`.
 
 >>> from ctxengine.haystack import generate
->>> hs = generate("niah", 2000, tokenizer="cl100k_base", depth=0.5, seed=1)  # doctest: +SKIP
+>>> hs = generate("niah", 2000, tokenizer="cl100k_base", depth=0.5, seed=1)
 >>> hs.length, hs.context[hs.spans[0].start : hs.spans[0].end] == hs.spans[0].text
 (2000, True)
 """

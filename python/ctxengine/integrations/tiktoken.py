@@ -43,9 +43,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .. import Tokenizer, _tiktoken_files, get_tokenizer
 from .._native import core
 from ..errors import InvalidInputError
+from ..tokenizers import Tokenizer, get_tokenizer
+from ..tokenizers import tiktoken_files as _tiktoken_files
+from ..tokenizers.surrogates import utf8_safe
 from . import _tiktoken_unstable as _unstable
 from ._tiktoken_models import encoding_name_for_model
 
@@ -77,11 +79,6 @@ _NAMES = (
     "o200k_base",
     "o200k_harmony",
 )
-
-
-def _repair(text: str) -> str:
-    # tiktoken's fix-up of a str that is not valid UTF-8: pairs joined, lone surrogates U+FFFD.
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 class Encoding:
@@ -413,10 +410,7 @@ class Encoding:
 
     def _encode_split(self, text: str, allowed: list[str]) -> list[int]:
         """Encoding for a pattern without a scanner: pieces from `regex`, merged in C++."""
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = _repair(text)
+        text = utf8_safe(text)  # as tiktoken: surrogate pairs joined, lone ones U+FFFD
         parts, tail = self._segments(text, allowed)
         out: list[int] = []
         for plain, special in [*parts, (tail, "")]:
@@ -429,10 +423,7 @@ class Encoding:
     def _encode_tracking(self, text: str, allowed: list[str]) -> tuple[list[int], int]:
         """(tokens, number of tokens of the last pre-token piece; 0 when the text ends with a
         special token or is empty), as tiktoken's core ``encode`` returns them."""
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = _repair(text)
+        text = utf8_safe(text)
         if self._regex is not None:
             tokens = self._encode_split(text, allowed)
         else:

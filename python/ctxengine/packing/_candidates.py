@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError, NotBuiltError
+from ..errors import InvalidInputError
+from ..tokenizers import count_many, tokenizer_name
 from . import _select
-from ._tokenizer import count_many, tokenizer_name
 
 __all__ = [
     "DEFAULT_CHUNK_TOKENS",
@@ -258,7 +258,7 @@ def _fetch(index: Any, chunk_ids: list[Any]) -> dict[Any, Any]:
 
 
 def _is_ctxengine_index(index: Any) -> bool:
-    from ..index import Index
+    from ..retrieval import Index
 
     return isinstance(index, Index)
 
@@ -362,13 +362,8 @@ def _chunk(text: str, tok: Any, chunk_tokens: int) -> Any:
 
 
 def _temporary_index(docs: list[str], tok: Any, chunk_tokens: int) -> Any:
-    try:
-        from .. import Index  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise NotBuiltError(
-            "scoring or chunking texts needs ctxengine.Index, which this build lacks; pass a "
-            "list of texts with scores= (one per text)"
-        ) from exc
+    from ..retrieval import Index
+
     index = Index(tokenizer=tok, max_tokens=chunk_tokens)
     index.add_many(docs, [str(i) for i in range(len(docs))])
     return index
@@ -413,7 +408,7 @@ def fill_tokens(cands: list[Cand], tok: Any, index: Any) -> None:
     todo = [i for i, c in enumerate(cands) if c.tokens is None or not same]
     if todo:
         counts = count_many(tok, [cands[i].text for i in todo])
-        for i, n in zip(todo, counts.tolist(), strict=True):
+        for i, n in zip(todo, counts, strict=True):
             cands[i].tokens = int(n)
 
 

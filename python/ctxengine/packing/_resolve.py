@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import BudgetError, InvalidInputError, NotFoundError
-from ._tokenizer import DEFAULT_TOKENIZER, TokenizerLike, get_tokenizer
+from ..tokenizers import get_tokenizer, resolve_tokenizer
+from ._tokenizer import DEFAULT_TOKENIZER, TokenizerLike
 from .models import ModelProfile, get_model
 
-__all__ = ["BudgetPlan", "resolve_budget", "resolve_tokenizer"]
+__all__ = ["BudgetPlan", "choose_tokenizer", "resolve_budget"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def resolve_budget(
     return BudgetPlan(total, reserve, total - reserve, profile)
 
 
-def resolve_tokenizer(
+def choose_tokenizer(
     tokenizer: str | os.PathLike[str] | Any | None,
     *,
     profile: ModelProfile | None = None,
@@ -77,13 +78,12 @@ def resolve_tokenizer(
     """The tokenizer to count with: the one given, else the model's, else the index's, else the
     default. A model whose tokenizer is not bundled needs it given."""
     if tokenizer is not None:
-        if isinstance(tokenizer, (str, os.PathLike)):
-            return get_tokenizer(tokenizer)
-        if not (hasattr(tokenizer, "count") and hasattr(tokenizer, "encode")):
+        tok = resolve_tokenizer(tokenizer)
+        if not hasattr(tok, "encode"):
             raise InvalidInputError(
                 "tokenizer must be a name, a path or a tokenizer object with count() and encode()"
             )
-        return tokenizer  # type: ignore[no-any-return]
+        return tok  # type: ignore[no-any-return]
     if profile is not None:
         if profile.tokenizer is None:
             raise NotFoundError(

@@ -8,24 +8,17 @@ that shape works, so a caller can bring their own.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
-
-from ..errors import InvalidInputError, NotBuiltError, NotFoundError, UnsupportedError
+from ..errors import InvalidInputError, UnsupportedError
+from ..tokenizers import tokenizer_name
 
 __all__ = [
     "DEFAULT_TOKENIZER",
     "TokenizerLike",
-    "count_many",
     "count_with_specials",
     "fit_prefix",
     "fit_suffix",
-    "get_tokenizer",
-    "tokenizer_name",
 ]
 
 # The tokenizer used when neither a model, a tokenizer nor an index names one.
@@ -43,39 +36,6 @@ class TokenizerLike(Protocol):
     ) -> Any: ...
 
     def decode(self, ids: Any) -> str: ...
-
-
-def get_tokenizer(name_or_path: str | os.PathLike[str]) -> TokenizerLike:
-    """``ctxengine.get_tokenizer``, imported when first needed."""
-    try:
-        from .. import get_tokenizer as get  # type: ignore[attr-defined]
-    except ImportError as exc:  # the tokenizer area has not landed in this build
-        raise NotBuiltError(
-            "ctxengine.get_tokenizer is not built in this version; pass a tokenizer object "
-            "with count/encode/decode instead"
-        ) from exc
-    path = Path(name_or_path)
-    if path.is_dir():
-        if not (path / "tokenizer.json").is_file():
-            raise NotFoundError(f"{path} is a directory without a tokenizer.json")
-        name_or_path = path / "tokenizer.json"
-    return get(os.fspath(name_or_path))  # type: ignore[no-any-return]
-
-
-def tokenizer_name(tok: Any) -> str:
-    """A printable name of a tokenizer (its ``name`` attribute, else its type)."""
-    name = getattr(tok, "name", None)
-    return str(name) if name else type(tok).__name__
-
-
-def count_many(tok: Any, texts: Sequence[str]) -> np.ndarray:
-    """Token counts of many texts (int64), through ``count_many`` when the tokenizer has it."""
-    if not texts:
-        return np.zeros(0, dtype=np.int64)
-    many = getattr(tok, "count_many", None)
-    if many is not None:
-        return np.asarray(many(list(texts)), dtype=np.int64)
-    return np.fromiter((tok.count(t) for t in texts), dtype=np.int64, count=len(texts))
 
 
 def count_with_specials(tok: Any, text: str) -> int:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BudgetError, InvalidInputError
+from ..tokenizers import tokenizer_name
 from ._passages import sentence_cut
-from ._resolve import resolve_budget, resolve_tokenizer
-from ._tokenizer import fit_prefix, tokenizer_name
+from ._resolve import choose_tokenizer, resolve_budget
+from ._tokenizer import fit_prefix
 from .formats import ChatTemplate, Renderer
 
 __all__ = ["ChainCall", "ChainPlan", "ChainResult", "ChainWindow", "plan_chain", "run_chain"]
@@ -138,7 +139,7 @@ def plan_chain(
     plan = resolve_budget(
         budget, model=model if window is not None else None, reserve_output=reserve_output
     )
-    tok = resolve_tokenizer(tokenizer, profile=plan.profile)
+    tok = choose_tokenizer(tokenizer, profile=plan.profile)
     renderer = Renderer(format, tok, chat_template=chat_template)
     empty = ChainWindow(0, 0, 0, "", 0)
     skeleton = ChainPlan(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BudgetError, InvalidInputError
-from ._resolve import resolve_budget, resolve_tokenizer
+from ._resolve import choose_tokenizer, resolve_budget
 from ._tokenizer import fit_prefix, fit_suffix
 
 __all__ = ["STRATEGIES", "Fitted", "fit"]
@@ -66,7 +66,7 @@ def fit(
         )
     plan = resolve_budget(budget, model=model, reserve_output=reserve_output)
     limit = plan.available
-    tok = resolve_tokenizer(tokenizer, profile=plan.profile)
+    tok = choose_tokenizer(tokenizer, profile=plan.profile)
     n = len(text)
     total = int(tok.count(text))
     if total <= limit:

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
-from ._tokenizer import count_with_specials, tokenizer_name
+from ..tokenizers import tokenizer_name
+from ._tokenizer import count_with_specials
 
 __all__ = ["FORMATS", "ChatTemplate", "Rendered", "Renderer"]
 

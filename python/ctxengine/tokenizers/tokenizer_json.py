@@ -37,9 +37,9 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
-from ._byte_alphabet import BYTE_OF_CHAR
-from ._native import core
-from .errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
+from .._native import core
+from ..errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
+from .byte_alphabet import BYTE_OF_CHAR
 from .tokenizer import SpecialSet, Tokenizer, _as_ids
 
 __all__ = ["JsonTokenizer", "load"]

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._native import core
-from .errors import InvalidInputError
+from .._native import core
+from ..errors import InvalidInputError
 
 __all__ = ["BM25", "analyze"]
 

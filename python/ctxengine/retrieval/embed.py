@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
+from ..errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
 
 __all__ = [
     "Embedder",
@@ -181,44 +181,23 @@ class MiniLMEmbedder:
         self._tokenizer = self._load_tokenizer(root / "tokenizer.json")
 
     def _load_tokenizer(self, path: Path) -> Callable[[list[str]], list[list[int]]]:
-        # ctxengine's own tokenizer.json support (WordPiece, from the `hf` area) when this build
-        # has it; else HF `tokenizers`. Both truncate the text to max_length minus the special
-        # tokens, then add [CLS] ... [SEP], as HF's truncation with a post-processor does. Text
-        # that spells a special token ("[SEP]") encodes as that token, as HF always does
-        # (allowed_special="all"; ctxengine's default would raise, tiktoken's policy).
-        from . import tokenizer as _tokenizer
-        from .errors import Error
+        # ctxengine's own tokenizer.json support (WordPiece). It truncates the text to
+        # max_length minus the special tokens, then adds [CLS] ... [SEP], as HF's truncation with
+        # a post-processor does. Text that spells a special token ("[SEP]") encodes as that
+        # token, as HF always does (allowed_special="all"; ctxengine's default would raise,
+        # tiktoken's policy). A file ctxengine cannot load is an error, not a silent fallback.
+        from ..tokenizers import JsonTokenizer
 
-        try:
-            own = _tokenizer.get_tokenizer(str(path))
-            prefix = [int(i) for i in own.special_prefix]  # type: ignore[attr-defined]
-            suffix = [int(i) for i in own.special_suffix]  # type: ignore[attr-defined]
-        except (Error, ValueError, OSError, AttributeError):
-            own = None
-        if own is not None:
-            self.tokenizer_kind = "ctxengine"
-            body = self.max_length - len(prefix) - len(suffix)
-
-            def encode_own(texts: list[str]) -> list[list[int]]:
-                return [
-                    prefix + own.encode(t, allowed_special="all")[:body].tolist() + suffix
-                    for t in texts
-                ]
-
-            return encode_own
-        try:
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise UnsupportedError(
-                "MiniLMEmbedder needs a WordPiece tokenizer: pip install tokenizers"
-            ) from exc
-        self.tokenizer_kind = "tokenizers"
-        tok = Tokenizer.from_file(str(path))
-        tok.no_padding()
-        tok.enable_truncation(self.max_length)
+        own = JsonTokenizer.from_file(path)
+        prefix = [int(i) for i in own.special_prefix]
+        suffix = [int(i) for i in own.special_suffix]
+        body = self.max_length - len(prefix) - len(suffix)
 
         def encode(texts: list[str]) -> list[list[int]]:
-            return [e.ids for e in tok.encode_batch(texts)]
+            return [
+                prefix + own.encode(t, allowed_special="all")[:body].tolist() + suffix
+                for t in texts
+            ]
 
         return encode
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FormatError, InvalidInputError, NotFoundError
+from ..errors import FormatError, InvalidInputError, NotFoundError
 
 FORMAT = "ctxengine-index"
 VERSION = 2  # 2: the chunk table is one (n, 6) array, chunks.npy (1: a file per column)

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ._native import core, cuda_module
-from .cuda import cuda_available, is_device_array
-from .errors import InvalidInputError, UnsupportedError
+from .._native import core, cuda_module
+from ..cuda import cuda_available, is_device_array
+from ..errors import InvalidInputError, UnsupportedError
 
 __all__ = ["inner_product_topk"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UnsupportedError
+from ..errors import UnsupportedError
 
 __all__ = ["add", "build", "deserialize", "search", "serialize"]
 

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 __all__ = ["mmr", "reciprocal_rank_fusion", "weighted_fusion"]
 

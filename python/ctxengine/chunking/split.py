@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TextIO, overload
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 
-from ._native import core
-from .errors import InvalidInputError, UnsupportedError
+from .._native import core
+from ..errors import InvalidInputError, UnsupportedError
+from ..tokenizers import Tokenizer, resolve_tokenizer
+from ..tokenizers.surrogates import Repaired
+from .chunks import Chunk, Chunks, Headings
 
-__all__ = ["MODES", "Chunk", "Chunks", "chunk", "chunk_many", "chunk_stream"]
+__all__ = ["MODES", "chunk", "chunk_many", "chunk_stream"]
 
 MODES = ("recursive", "tokens", "sentences", "markdown", "code")
 
@@ -28,140 +29,6 @@ CountFn = Callable[[str], int]
 TokenizerLike = str | CountFn | Any  # a tokenizer name, a count callable, or a Tokenizer
 
 _native = core.chunking
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """One chunk: its text, its ``[start, end)`` str offsets in the source, its exact token
-    count, and (by="markdown") the path of headings it sits under."""
-
-    text: str
-    start: int
-    end: int
-    tokens: int
-    headings: tuple[str, ...] = field(default=())
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """Extra facts about the chunk: ``{"headings": [...]}`` for markdown chunks."""
-        return {"headings": list(self.headings)} if self.headings else {}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The chunk as JSON-ready data: text, start, end, tokens, metadata."""
-        return {
-            "text": self.text,
-            "start": self.start,
-            "end": self.end,
-            "tokens": self.tokens,
-            "metadata": self.metadata,
-        }
-
-
-class _Headings:
-    """The heading table of a markdown text: each heading's path (its ancestors' titles and
-    its own), built as headings arrive, since a heading's parent always comes before it."""
-
-    def __init__(self, table: Iterable[tuple[str, int, int]]) -> None:
-        self._parent: dict[int, int] = {}
-        self._paths: dict[int, tuple[str, ...]] = {}
-        self._next = 0
-        self.extend(table)
-
-    def extend(self, table: Iterable[tuple[str, int, int]]) -> None:
-        for title, _level, parent in table:
-            self._parent[self._next] = parent
-            self._paths[self._next] = (*self._paths[parent], title) if parent >= 0 else (title,)
-            self._next += 1
-
-    def path(self, index: int) -> tuple[str, ...]:
-        return self._paths[index] if index >= 0 else ()
-
-    def prune(self, first_needed: int) -> None:
-        """Forget the headings that nothing later can refer to: later chunks sit under heading
-        `first_needed` or after it, and later headings' parents are the last heading's
-        ancestors or later headings (a stream's memory stays bounded)."""
-        keep: set[int] = set()
-        for i in (first_needed, self._next - 1):
-            while i >= 0 and i not in keep:
-                keep.add(i)
-                i = self._parent[i]
-        for i in [k for k in self._paths if k < first_needed and k not in keep]:
-            del self._paths[i], self._parent[i]
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-
-class Chunks(Sequence[str]):
-    """The chunks of one text: a sequence of strings with their offsets and token counts.
-
-    ``starts`` and ``ends`` are NumPy arrays of str offsets (``text[starts[i]:ends[i]]`` is
-    chunk ``i``), ``tokens`` the exact token count of each chunk. Indexing and iteration give
-    the chunk strings; :meth:`chunk` gives a :class:`Chunk` with everything.
-
-    >>> chunks = chunk("One two three. Four five six.", 4, tokenizer=lambda s: len(s.split()))
-    >>> list(chunks)
-    ['One two three.', 'Four five six.']
-    >>> chunks.starts.tolist(), chunks.tokens.tolist()
-    ([0, 15], [3, 3])
-    """
-
-    __slots__ = ("_heading", "_headings", "ends", "starts", "text", "tokens")
-
-    def __init__(
-        self,
-        text: str,
-        starts: np.ndarray,
-        ends: np.ndarray,
-        tokens: np.ndarray,
-        heading: np.ndarray | None = None,
-        headings: _Headings | None = None,
-    ) -> None:
-        self.text = text
-        self.starts = starts
-        self.ends = ends
-        self.tokens = tokens
-        self._heading = heading if heading is not None and len(heading) else None
-        self._headings = headings
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        i = range(len(self))[index]  # IndexError and negative indices as for lists
-        return self.text[int(self.starts[i]) : int(self.ends[i])]
-
-    def __iter__(self) -> Iterator[str]:
-        text = self.text
-        for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True):
-            yield text[s:e]
-
-    def headings(self, index: int) -> tuple[str, ...]:
-        """The heading path of chunk `index` (by="markdown"; empty otherwise)."""
-        if self._heading is None or self._headings is None:
-            return ()
-        return self._headings.path(int(self._heading[range(len(self))[index]]))
-
-    def chunk(self, index: int) -> Chunk:
-        """Chunk `index` with its offsets, token count and heading path."""
-        i = range(len(self))[index]
-        return Chunk(
-            self[i], int(self.starts[i]), int(self.ends[i]), int(self.tokens[i]), self.headings(i)
-        )
-
-    def records(self) -> list[dict[str, Any]]:
-        """Every chunk as JSON-ready data (text, start, end, tokens, metadata)."""
-        return [self.chunk(i).to_dict() for i in range(len(self))]
-
-    def __repr__(self) -> str:
-        total = int(self.tokens.sum()) if len(self) else 0
-        return f"<Chunks: {len(self)} chunks, {total} tokens, {len(self.text)} characters>"
 
 
 def chunk(
@@ -213,7 +80,7 @@ def chunk(
     native, offsets = _resolve_tokenizer(tokenizer)
     mode, language, trim = _check_options(max_tokens, overlap, by, language, trim)
     nthreads = _check_threads(threads)
-    fixed = _Repaired(text)
+    fixed = Repaired(text)
     starts = None
     if mode == "tokens" and offsets is not None:
         starts = np.ascontiguousarray(offsets(fixed.text), dtype=np.int64)
@@ -251,7 +118,7 @@ def chunk_many(
             chunk(t, max_tokens, tokenizer=tokenizer, overlap=overlap, by=by, threads=threads)
             for t in docs
         ]
-    fixed = [_Repaired(t) for t in docs]
+    fixed = [Repaired(t) for t in docs]
     result, offsets = _native.chunk_many(
         [f.text for f in fixed],
         native,
@@ -264,7 +131,7 @@ def chunk_many(
         nthreads,
     )
     starts, ends, tokens, heading, table = result
-    headings = _Headings(table) if table else None
+    headings = Headings(table) if table else None
     out = []
     for d, text in enumerate(docs):
         a, b = int(offsets[d]), int(offsets[d + 1])
@@ -337,7 +204,7 @@ def _stream(
     block_size: int,
 ) -> Iterator[Chunk]:
     stream = _native.ChunkStream(native, max_tokens, overlap, mode, language, name, trim)
-    headings = _Headings([])
+    headings = Headings([])
     decoder = codecs.getincrementaldecoder("utf-8")(errors=errors)
     consumed = 0  # bytes read so far
     while True:
@@ -359,17 +226,18 @@ def _stream(
             consumed += len(data)
         # A text-mode source may hold surrogates (surrogateescape): they are repaired as
         # tiktoken repairs them, and offsets refer to the repaired text.
-        result, texts = stream.feed(_Repaired(text).text, eof)
+        result, texts = stream.feed(Repaired(text).text, eof)
         starts, ends, tokens, heading, table = result
         headings.extend(table)
         has_headings = len(heading) > 0 and len(starts) > 0
         for i, chunk_text in enumerate(texts):
+            path = headings.path(int(heading[i])) if has_headings else ()
             yield Chunk(
                 chunk_text,
                 int(starts[i]),
                 int(ends[i]),
                 int(tokens[i]),
-                headings.path(int(heading[i])) if has_headings else (),
+                metadata={"headings": list(path)} if path else {},
             )
         if has_headings:
             headings.prune(int(heading[-1]))
@@ -430,63 +298,25 @@ def _check_threads(threads: Any) -> int:
 def _resolve_tokenizer(tokenizer: Any) -> tuple[Any, Callable[[str], np.ndarray] | None]:
     """What the native chunker takes (a native tokenizer, or a count callable), and for
     tokenizers without native offsets, how to get their tokens' str offsets (by="tokens")."""
-    from ._native import core as _core
-    from .tokenizer import Tokenizer, get_tokenizer
-
-    if isinstance(tokenizer, str):
-        tokenizer = get_tokenizer(tokenizer)
-    if isinstance(tokenizer, Tokenizer):
-        if isinstance(tokenizer._core, _core.tokenizer.BpeTokenizer):
-            return tokenizer._core, None
+    tok = resolve_tokenizer(tokenizer)
+    if isinstance(tok, Tokenizer):
+        if isinstance(tok._core, core.tokenizer.BpeTokenizer):
+            return tok._core, None
         # A tokenizer.json: counted in C++ (prefix sums where exact), unless Python runs one of
         # its pre-tokenizer steps; then through Python.
-        counting = getattr(tokenizer._core, "span_counting", None)
+        counting = getattr(tok._core, "span_counting", None)
         if counting is not None:
             return counting, None
-        return tokenizer.count, lambda text: tokenizer.encode_with_offsets(text)[1]
-    if callable(tokenizer):
-        return tokenizer, None
-    raise InvalidInputError(
-        "tokenizer must be a tokenizer name, a ctxengine Tokenizer or a callable "
-        f"count(str) -> int; got {type(tokenizer).__name__}"
-    )
-
-
-class _Repaired:
-    """A str as the tokenizers see it: tiktoken's repair of text that is not valid UTF-8
-    (surrogate pairs joined into the character they encode, lone surrogates as U+FFFD), with
-    the map of offsets back to the original."""
-
-    __slots__ = ("_pairs", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._pairs: np.ndarray | None = None
-        if text.isascii():  # O(1) in CPython
-            return
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            self.text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-            if len(self.text) != len(text):  # joined pairs: repaired offsets of each pair
-                starts = [m.start() for m in _PAIR.finditer(text)]
-                self._pairs = np.array(starts, dtype=np.int64) - np.arange(len(starts))
-
-    def original(self, offsets: np.ndarray) -> np.ndarray:
-        if self._pairs is None:
-            return offsets
-        return offsets + np.searchsorted(self._pairs, offsets, side="left")
-
-
-_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+        return tok.count, lambda text: tok.encode_with_offsets(text)[1]
+    return tok.count, None  # the chunker checks that each count is a non-negative int
 
 
 def _wrap(
-    text: str, result: Any, fixed: _Repaired | None = None, headings: _Headings | None = None
+    text: str, result: Any, fixed: Repaired | None = None, headings: Headings | None = None
 ) -> Chunks:
     starts, ends, tokens, heading, table = result
     if fixed is not None:
-        starts, ends = fixed.original(starts), fixed.original(ends)
+        starts, ends = fixed.to_original(starts), fixed.to_original(ends)
     if headings is None and table:
-        headings = _Headings(table)
+        headings = Headings(table)
     return Chunks(text, starts, ends, tokens, heading if headings else None, headings)

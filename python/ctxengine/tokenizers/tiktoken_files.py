@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._byte_alphabet import BYTE_OF_CHAR
-from .errors import FormatError, NotFoundError
+from ..errors import FormatError, NotFoundError
+from .byte_alphabet import BYTE_OF_CHAR
 
 __all__ = ["KNOWN", "Known", "gpt2_ranks", "locate", "read_rank_file"]
 

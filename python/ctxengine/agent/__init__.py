@@ -1,0 +1,4 @@
+"""An exact-budget context manager for agents.
+
+Empty until it lands; see docs/architecture.md for the package map.
+"""
