@@ -12,9 +12,9 @@ from typing import Any
 import faiss
 import numpy as np
 import pytest
-from corpus import english_prose
 
 import ctxengine
+from corpus import english_prose
 from ctxengine.retrieval import GpuFallbackWarning, dense
 
 DIM = 64
