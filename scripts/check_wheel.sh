@@ -40,8 +40,20 @@ esac
 
 step "a fresh virtual environment, no compiler on PATH"
 "$py" -m venv "$work/venv"
-mkdir "$work/bin"  # only the venv's own programs and the basics pip may call
-for tool in sh bash env uname; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
+# Every program on PATH except compilers (and the virtual environment this runs in), linked
+# into one folder; the fresh environment's programs come first.
+mkdir "$work/bin"
+IFS=: read -ra dirs <<< "$PATH"
+for d in "${dirs[@]}"; do
+  [ -d "$d" ] && [ "$d" != "${VIRTUAL_ENV:-/nonexistent}/bin" ] || continue
+  for f in "$d"/*; do
+    name=${f##*/}
+    case "$name" in
+      cc|c++|cpp|gcc*|g++*|clang*|*-gcc*|*-g++*|*-cc|*-c++|nvcc|icc|icx|tcc) continue ;;
+    esac
+    [ -x "$f" ] && [ ! -e "$work/bin/$name" ] && ln -s "$f" "$work/bin/$name"
+  done
+done
 export PATH="$work/venv/bin:$work/bin"
 for cc in cc gcc g++ c++ clang nvcc; do
   if command -v "$cc" >/dev/null; then echo "check_wheel: $cc is still on PATH" >&2; exit 1; fi

@@ -269,6 +269,14 @@ def test_command_line_errors(folder: Path, tmp_path: Path) -> None:
             timeout=60,
         )
         assert run.returncode != 0 and message in run.stderr, run.stderr
+    # Without the server extra: one line that names it, status 1.
+    prog = (
+        "import sys; sys.modules['fastapi'] = None\n"
+        f"from ctxengine.cli import main; main(['serve', {str(folder)!r}])"
+    )
+    run = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env)
+    assert run.returncode == 1 and run.stderr.count("\n") == 1, run.stderr
+    assert "ctxengine: error:" in run.stderr and 'pip install "ctxengine[server]"' in run.stderr
 
 
 def test_no_token_and_a_public_address_warns(folder: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import UnsupportedError
 from .app import main
 
 
@@ -83,8 +84,8 @@ def serve_command(
     """
     try:
         from ..server import Limits, serve
-    except ImportError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ImportError as exc:  # the server extra is not installed: one line, exit 1
+        raise UnsupportedError(str(exc)) from None
 
     limits = Limits(max_body_bytes=int(max_body_mb * (1 << 20)), max_budget=max_budget, max_k=max_k)
     named = _named(indexes)

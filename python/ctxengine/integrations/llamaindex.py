@@ -148,7 +148,7 @@ class Retriever(BaseRetriever):
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
     ) -> None:
-        self._index, self.index_path = open_index(index)
+        self._index, _ = open_index(index)
         self.k = check_k(k)
         self.mode = mode
         self.filter = filter
