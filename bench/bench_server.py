@@ -144,15 +144,15 @@ def run(ctx: Context, clients: int = 8, per_client: int = 60) -> list[Result]:
         "search k=10": lambda: [index.search(q, 10) for q in QUESTIONS],
         "count 1 file": lambda: [tok.count(text) for _ in QUESTIONS],
         "pack 4k openai": lambda: [
-            ctxengine.pack(q, index, 4000, format="openai") for q in QUESTIONS[:2]
+            ctxengine.pack(q, index, 4000, format="openai") for q in QUESTIONS[:2] * 4
         ],
     }
-    calls = {"search k=10": len(QUESTIONS), "count 1 file": len(QUESTIONS), "pack 4k openai": 2}
+    calls = {"search k=10": len(QUESTIONS), "count 1 file": len(QUESTIONS), "pack 4k openai": 8}
     results = []
     setup = f"{clients} clients x {per_client} requests, {len(docs)} docs, {index.n_chunks} chunks"
     http, local = "ctxengine serve (HTTP)", "ctxengine in-process"
     for label, values in sorted(got["latencies"].items()):
-        seconds, _ = median_time(library[label], max(3, ctx.repeat))
+        seconds, _ = median_time(library[label], max(5, ctx.repeat))
         in_process = seconds / calls[label] * 1e3
         p50, p99 = _percentile(values, 0.5) * 1e3, _percentile(values, 0.99) * 1e3
         results.append(Result("server", f"{label} p50", http, p50, "ms", False, notes=setup))

@@ -287,3 +287,32 @@ def test_no_token_and_a_public_address_warns(folder: Path) -> None:
     finally:
         assert srv.stop() == 0
     assert "without --token" in srv.err
+
+
+def test_any_object_with_index_search_is_served(folder: Path) -> None:
+    """A ShardedIndex, or anything with Index's search, is served as an index (in process)."""
+    from fastapi.testclient import TestClient
+
+    from ctxengine.server import create_app
+    from integration_support import SearchSpy
+
+    class Shards:  # the search method and nothing else
+        def __init__(self) -> None:
+            self.spy = SearchSpy(ctxengine.Index.load(folder))
+
+        def search(self, query: str, k: int = 10, **options: Any) -> list[Any]:
+            return self.spy.search(query, k, **options)
+
+    shards = Shards()
+    with TestClient(create_app({"shards": shards})) as client:
+        r = client.post("/v1/search", json={"query": QUESTIONS[0], "k": 3})
+        assert r.status_code == 200
+        assert [h["chunk_id"] for h in r.json()["hits"]] == [
+            h.chunk_id for h in shards.spy.index.search(QUESTIONS[0], 3)
+        ]
+        assert shards.spy.calls[-1][:2] == (QUESTIONS[0], 3)
+        listed = client.get("/v1/indexes").json()["indexes"]
+        assert listed == [
+            {"name": "shards", "documents": None, "chunks": 0, "tokenizer": None,
+             "max_tokens": None, "dense": False}
+        ]  # fmt: skip

@@ -152,9 +152,17 @@ def _open(indexes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _documents(index: Any) -> int | None:
+    """How many documents an index holds (None for one that does not say)."""
+    try:
+        return len(index)
+    except TypeError:
+        return None
+
+
 def _warm(index: Any) -> None:
     """Build what an index builds on its first search now, before requests run in threads."""
-    if not len(index):
+    if _documents(index) == 0:
         return
     index.search("warm", 1)
     if getattr(index, "embedder", None) is not None:
@@ -166,7 +174,7 @@ def _describe(name: str, index: Any) -> dict[str, Any]:
 
     return {
         "name": name,
-        "documents": len(index),
+        "documents": _documents(index),
         "chunks": int(getattr(index, "n_chunks", 0)),
         "tokenizer": tokenizer_name(index.tokenizer) if hasattr(index, "tokenizer") else None,
         "max_tokens": getattr(index, "max_tokens", None),
