@@ -47,7 +47,7 @@ def test_splitter_budgets_offsets_and_metadata(size: int, overlap: int, by: str)
         )
         assert [d.meta["split_id"] for d in mine] == list(range(len(mine)))
         assert all(d.meta["name"] == src.meta["name"] for d in mine)
-        for i, d in enumerate(mine):
+        for d in mine:
             assert d.meta["page_number"] == 1 + text.count("\f", 0, d.meta["split_idx_start"])
             if overlap:
                 for link in d.meta["_split_overlap"]:
@@ -59,7 +59,8 @@ def test_splitter_budgets_offsets_and_metadata(size: int, overlap: int, by: str)
                     )
             else:
                 assert "_split_overlap" not in d.meta
-            del i
+        if overlap and len(mine) > 2:
+            assert sum(bool(d.meta["_split_overlap"]) for d in mine) >= len(mine) // 2
 
 
 def test_page_numbers_count_form_feeds() -> None:
