@@ -53,6 +53,21 @@ def test_nodes_have_exact_budgets_offsets_and_relationships(
                 assert rel[NodeRelationship.PREVIOUS].node_id == mine[i - 1].node_id
 
 
+def test_offsets_where_llamaindex_would_find_another_copy() -> None:
+    """LlamaIndex's post-processing re-finds each node from the previous node's start + 1: on
+    text of one repeated word it lands a word further, not where the node was cut."""
+    text = "word " * 100
+    doc = Document(text=text)
+    parser = NodeParser(chunk_size=10, chunk_overlap=3)
+    truth = ctxengine.chunk(text, 10, overlap=3)
+    nodes = parser.get_nodes_from_documents([doc])
+    assert [n.start_char_idx for n in nodes] == truth.starts.tolist()
+    by_find = LlamaSplitter._postprocess_parsed_nodes(
+        parser, parser._parse_nodes([doc]), {doc.doc_id: doc}
+    )
+    assert [n.start_char_idx for n in by_find] != truth.starts.tolist()
+
+
 def test_offsets_of_repeated_text_are_the_chunks_own() -> None:
     text = repeated_text()
     nodes = NodeParser(chunk_size=16, chunk_overlap=8).get_nodes_from_documents(
