@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 import ctxengine
@@ -301,15 +302,19 @@ def test_any_object_with_index_search_is_served(folder: Path) -> None:
             self.spy = SearchSpy(ctxengine.Index.load(folder))
 
         def search(self, query: str, k: int = 10, **options: Any) -> list[Any]:
-            return self.spy.search(query, k, **options)
+            hits = self.spy.search(query, k, **options)
+            for h in hits:  # shards may answer with NumPy numbers
+                h.score, h.tokens = np.float32(h.score), np.int64(h.tokens)
+            return hits
 
     shards = Shards()
     with TestClient(create_app({"shards": shards})) as client:
         r = client.post("/v1/search", json={"query": QUESTIONS[0], "k": 3})
         assert r.status_code == 200
-        assert [h["chunk_id"] for h in r.json()["hits"]] == [
-            h.chunk_id for h in shards.spy.index.search(QUESTIONS[0], 3)
-        ]
+        want = shards.spy.index.search(QUESTIONS[0], 3)
+        assert [h["chunk_id"] for h in r.json()["hits"]] == [h.chunk_id for h in want]
+        assert [h["tokens"] for h in r.json()["hits"]] == [h.tokens for h in want]
+        assert [h["score"] for h in r.json()["hits"]] == [float(np.float32(h.score)) for h in want]
         assert shards.spy.calls[-1][:2] == (QUESTIONS[0], 3)
         listed = client.get("/v1/indexes").json()["indexes"]
         assert listed == [
