@@ -4,9 +4,6 @@ retrieve-then-prompt chain."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from langchain_core.documents import Document
 from langchain_core.prompts import ChatPromptTemplate
@@ -163,13 +160,3 @@ def test_retrieve_then_prompt_chain(tmp_path_factory: pytest.TempPathFactory) ->
     assert [d.page_content for d in asyncio.run(_ainvoke(retriever, question))] == [
         h.text for h in hits
     ]
-
-
-def test_missing_langchain_names_the_extra() -> None:
-    prog = (
-        "import sys; sys.modules['langchain_core'] = None\n"
-        "try:\n    import ctxengine.integrations.langchain\n"
-        "except ImportError as e:\n    print(e)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, check=True)
-    assert 'pip install "ctxengine[langchain]"' in out.stdout
