@@ -17,7 +17,6 @@ replays fuzz/corpus/chat_template.
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 
 import ctxengine
@@ -38,7 +37,7 @@ def split_input(data: bytes) -> tuple[int, str, list[str]]:
     opt, rest = (data[0], data[1:]) if data else (0, b"")
     parts = rest.decode("utf-8", "replace").split("\0")
     template = parts[0]
-    contents = (parts[1:] + ["hello", "world"])[:2]
+    contents = [*parts[1:], "hello", "world"][:2]
     return opt, template, contents
 
 
@@ -71,13 +70,7 @@ def check(data: bytes) -> None:
         assert packed.tokens == tok.count(packed.text, allowed_special="all") <= budget
 
 
-def main() -> None:
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from atheris_main import run
+
+    run(check)

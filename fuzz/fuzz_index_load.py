@@ -18,9 +18,9 @@ the file, two bytes of position, then the bytes to write. Run it with
 
 from __future__ import annotations
 
+import itertools
 import math
 import shutil
-import sys
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -45,7 +45,7 @@ def toy_embedder(texts: list[str]) -> np.ndarray:
     out = np.zeros((len(texts), 16), dtype=np.float32)
     for i, t in enumerate(texts):
         b = t.encode()
-        for a, c in zip(b, b[1:], strict=False):
+        for a, c in itertools.pairwise(b):
             out[i, (a * 31 + c) % 16] += 1.0
         out[i, 0] += 1.0
     return out
@@ -131,13 +131,7 @@ def check(data: bytes) -> None:
                 assert hit.text == index.document(hit.doc_id, hit.start, hit.end), (mode, hit)
 
 
-def main() -> None:
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from atheris_main import run
+
+    run(check)

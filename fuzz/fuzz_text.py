@@ -19,7 +19,6 @@ bad bytes replaced; bit 1: o200k_base; bits 2-7: sizes), then the text. Run it w
 from __future__ import annotations
 
 import io
-import sys
 
 import ctxengine
 from chunk_checks import check_chunks, repaired
@@ -102,8 +101,10 @@ def check_chunking(text: str, opt: int, name: str, enc: object) -> None:
     if mode == "tokens":
         return
     fixed = repaired(text)
-    whole = chunks if fixed == text else ctxengine.chunk(
-        fixed, max_tokens, tokenizer=name, overlap=overlap, by=mode, trim=trim
+    whole = (
+        chunks
+        if fixed == text
+        else ctxengine.chunk(fixed, max_tokens, tokenizer=name, overlap=overlap, by=mode, trim=trim)
     )
     block = 1 + (opt * 37) % 97
     streamed = list(
@@ -123,13 +124,7 @@ def check_chunking(text: str, opt: int, name: str, enc: object) -> None:
     ], "streamed chunks differ from whole-text chunks"
 
 
-def main() -> None:
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from atheris_main import run
+
+    run(check)

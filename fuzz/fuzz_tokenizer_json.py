@@ -21,7 +21,6 @@ Input: the JSON text (UTF-8, bad bytes replaced). Run it with
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import ctxengine
@@ -109,13 +108,7 @@ def check(data: bytes) -> None:
         check_chunks(sample, chunks, 4, tok.count)
 
 
-def main() -> None:
-    import atheris
-
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, check)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from atheris_main import run
+
+    run(check)

@@ -20,9 +20,9 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 TEXTS = {
     "prose": "The quick brown fox jumps over the lazy dog. It's 3.14 miles, isn't it? "
     "Dr. Smith said: \"don't\" -- and we'LL see.\n\nA new paragraph follows here.",
-    "code": "def count(text: str) -> int:\n    \"\"\"Count tokens.\"\"\"\n    if not text:\n"
+    "code": 'def count(text: str) -> int:\n    """Count tokens."""\n    if not text:\n'
     "        return 0\n    return len(text.split())\n\n\nclass A:\n    pass\n",
-    "braces": "int main(void) {\n  for (int i = 0; i < 10; ++i) {\n    printf(\"%d\\n\", i);\n"
+    "braces": 'int main(void) {\n  for (int i = 0; i < 10; ++i) {\n    printf("%d\\n", i);\n'
     "  }\n  return 0;\n}\n\nstatic int f(int x) { return x * 2; }\n",
     "markdown": "# Title\n\nSome *text* here.\n\n## Section\n\n- item one\n- item two\n\n"
     "```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n### Deep\n\nEnd.\n",
@@ -86,8 +86,15 @@ def text_seeds() -> None:
 
 
 def tokenizer_json_seeds() -> None:
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers import trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
 
     from hf_files import CL100K_PATTERN, minilm_path
 
@@ -103,7 +110,9 @@ def tokenizer_json_seeds() -> None:
     t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     t.decoder = decoders.ByteLevel()
     bl = trainers.BpeTrainer(
-        vocab_size=320, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=specials
+        vocab_size=320,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        special_tokens=specials,
     )
     write("tokenizer_json", "bytelevel_bpe", train(t, bl).encode())
     # Byte-level BPE behind cl100k's Split pattern, with a post-processor.
@@ -130,8 +139,11 @@ def tokenizer_json_seeds() -> None:
     t = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     t.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.Lowercase()])
     t.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Digits(individual_digits=True),
-         pre_tokenizers.Punctuation()]
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.Punctuation(),
+        ]
     )
     t.decoder = decoders.WordPiece()
     wp = trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[UNK]", "[CLS]", "[SEP]"])
@@ -158,7 +170,9 @@ def index_load_seeds() -> None:
     for kind in range(6):
         for opt_extra, which in ((0, 0), (1, 1), (2, 3), (3, 5)):
             opt = opt_extra | kind << 2
-            write("index_load", f"k{kind}_{opt_extra}_{which}", bytes([opt, which, 7, 0]) + b"\x01x")
+            write(
+                "index_load", f"k{kind}_{opt_extra}_{which}", bytes([opt, which, 7, 0]) + b"\x01x"
+            )
 
 
 def chat_template_seeds() -> None:
@@ -188,8 +202,12 @@ def chat_template_seeds() -> None:
         "{%- endfor -%}{{ ns.system | tojson }}{% for m in messages|selectattr('role', 'ne', "
         "'system') %}<{{ m.role }}>{{ m.content }}{% endfor %}{{ strftime_now('%Y') | length }}"
     )
-    for name, template in (("chatml", chatml), ("llama3", llama3), ("strict", strict),
-                           ("tools", tools)):
+    for name, template in (
+        ("chatml", chatml),
+        ("llama3", llama3),
+        ("strict", strict),
+        ("tools", tools),
+    ):
         for opt in (0x84, 0x41, 0xC4):
             data = bytes([opt]) + template.encode() + b"\0" + TEXTS["prose"][:60].encode()
             write("chat_template", f"{name}_{opt:02x}", data + b"\0" + TEXTS["cjk"].encode())

@@ -29,8 +29,8 @@ namespace {
 // Unicode White_Space (PropList.txt), independent of the core's own table.
 bool reference_white_space(uint32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 uint32_t code_point(std::string_view s, std::size_t i, std::size_t* len) {
@@ -191,7 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   FUZZ_CHECK(same(one, c), "code point offsets differ from the converted byte offsets");
 
   // A batch: each document as on its own, on one thread and on two.
-  const std::string_view second = std::string_view(once).substr(floor_boundary(once, once.size() / 2));
+  const std::string_view second =
+      std::string_view(once).substr(floor_boundary(once, once.size() / 2));
   const std::vector<std::string_view> docs = {second, text, ""};
   const ChunkBatch b1 = chunk_many(docs, chunk_tokenizer(tok), req, 1);
   const ChunkBatch b2 = chunk_many(docs, chunk_tokenizer(tok), req, 2);
@@ -201,11 +202,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const Chunks whole = byte_chunks(tok, text, req, 1);
   const auto lo = static_cast<std::size_t>(b1.doc_offsets[1]);
   const auto hi = static_cast<std::size_t>(b1.doc_offsets[2]);
-  FUZZ_CHECK(hi - lo == whole.starts.size() &&
-                 std::equal(whole.starts.begin(), whole.starts.end(), b1.chunks.starts.begin() + lo) &&
-                 std::equal(whole.ends.begin(), whole.ends.end(), b1.chunks.ends.begin() + lo) &&
-                 std::equal(whole.tokens.begin(), whole.tokens.end(), b1.chunks.tokens.begin() + lo),
-             "chunk_many differs from chunk_any");
+  FUZZ_CHECK(
+      hi - lo == whole.starts.size() &&
+          std::equal(whole.starts.begin(), whole.starts.end(), b1.chunks.starts.begin() + lo) &&
+          std::equal(whole.ends.begin(), whole.ends.end(), b1.chunks.ends.begin() + lo) &&
+          std::equal(whole.tokens.begin(), whole.tokens.end(), b1.chunks.tokens.begin() + lo),
+      "chunk_many differs from chunk_any");
 
   // The stream form gives the whole-text chunks (by="tokens" has no stream form).
   if (req.mode != ChunkMode::Tokens) {

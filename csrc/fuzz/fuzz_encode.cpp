@@ -127,13 +127,13 @@ void check_text(const BpeTokenizer& tok, const std::string& text, uint8_t opt) {
     const std::size_t e = counter->fit(a, b, lim);
     FUZZ_CHECK(e >= a && e <= b && is_char_boundary(text, e), "fit out of range");
     FUZZ_CHECK(counter->count(a, e) <= lim, "fit over the limit");
-    if (e < b)
-      FUZZ_CHECK(counter->count(a, e + char_len(text, e)) > lim, "fit stopped early");
+    if (e < b) FUZZ_CHECK(counter->count(a, e + char_len(text, e)) > lim, "fit stopped early");
   }
 
   // Batches: the same counts on one thread and on two.
-  std::vector<std::string_view> texts = {text, std::string_view(text).substr(0, n / 2), "",
-                                         std::string_view(text).substr(floor_boundary(text, n / 3))};
+  std::vector<std::string_view> texts = {
+      text, std::string_view(text).substr(0, n / 2), "",
+      std::string_view(text).substr(floor_boundary(text, n / 3))};
   std::vector<int64_t> one(texts.size()), two(texts.size());
   tok.count_many(texts, &all, 1, one.data());
   tok.count_many(texts, &all, 2, two.data());
@@ -146,7 +146,8 @@ void check_text(const BpeTokenizer& tok, const std::string& text, uint8_t opt) {
     FUZZ_CHECK(seam > 0 && seam < n && is_char_boundary(text, seam), "seam out of range");
     const std::size_t left = tok.count_ordinary(std::string_view(text).substr(0, seam));
     const std::size_t right = tok.count_ordinary(std::string_view(text).substr(seam));
-    FUZZ_CHECK(left + right == ids.size(), "seam at " + std::to_string(seam) + " changes the count");
+    FUZZ_CHECK(left + right == ids.size(),
+               "seam at " + std::to_string(seam) + " changes the count");
   }
 }
 

@@ -28,8 +28,8 @@ namespace ctxengine::fuzz {
   std::abort();
 }
 
-#define FUZZ_CHECK(cond, what)                                                             \
-  do {                                                                                     \
+#define FUZZ_CHECK(cond, what)                                                                    \
+  do {                                                                                            \
     if (!(cond)) ::ctxengine::fuzz::fail(__FILE__, __LINE__, std::string(#cond " -- ") + (what)); \
   } while (0)
 
@@ -66,7 +66,8 @@ bool completes(Fn&& fn) {
     fn();
     return true;
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::Internal) fail(__FILE__, __LINE__, std::string("internal error: ") + e.what());
+    if (e.kind() == ErrorKind::Internal)
+      fail(__FILE__, __LINE__, std::string("internal error: ") + e.what());
     return false;
   } catch (const std::exception& e) {
     fail(__FILE__, __LINE__, std::string("not a ctxengine::Error: ") + e.what());

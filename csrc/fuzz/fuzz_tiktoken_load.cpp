@@ -150,7 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   tok->decode(ids.data(), ids.size(), got);
   FUZZ_CHECK(got == text, "decode(encode(text)) differs");
   const auto counter = tok->span_counter(text);
-  for (std::size_t a = 0; a < text.size(); a = floor_boundary(text, a + char_len(text, a) + a / 2)) {
+  for (std::size_t a = 0; a < text.size();
+       a = floor_boundary(text, a + char_len(text, a) + a / 2)) {
     const std::size_t b = floor_boundary(text, text.size() - a / 3);
     if (b < a) break;
     FUZZ_CHECK(counter->count(a, b) == tok->count_ordinary(std::string_view(text).substr(a, b - a)),
