@@ -1,0 +1,47 @@
+"""Regression tests for what the fuzzers and the sanitizer build found (docs/reliability.md,
+"What the fuzzers found"). Each input that failed lives in tests/data/fuzz/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import ctxengine
+from ctxengine.errors import FormatError
+from ctxengine.tokenizers.tokenizer_json import JsonTokenizer
+
+DATA = Path(__file__).resolve().parent / "data" / "fuzz"
+
+
+def test_a_huge_rank_is_refused_not_allocated() -> None:
+    # 256 byte tokens and one merge at rank 4,000,000,000: the id-indexed tables would have
+    # taken 16 GB for a 3 KB file (the process was killed for memory).
+    with pytest.raises(FormatError, match="token id 4000000000 is far beyond the 257 tokens"):
+        ctxengine.get_tokenizer(DATA / "huge_rank.tiktoken", pattern="cl100k_base")
+
+
+@pytest.mark.parametrize("where", ["vocab", "added_tokens"])
+def test_a_huge_id_in_a_tokenizer_json_is_refused(where: str) -> None:
+    spec: dict = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}}
+    token = {"content": "<x>", "special": True, "single_word": False, "lstrip": False,
+             "rstrip": False, "normalized": False}  # fmt: skip
+    if where == "vocab":
+        spec["model"]["vocab"]["a"] = 3_000_000_000
+    else:
+        spec["model"]["vocab"]["a"] = 1
+        spec["added_tokens"] = [{"id": 3_000_000_000, **token}]
+    with pytest.raises(FormatError, match="token id 3000000000 is far beyond"):
+        JsonTokenizer.from_str(json.dumps(spec))
+
+
+def test_ids_with_reserved_gaps_still_load() -> None:
+    # Real files leave gaps (reserved ids, added tokens past the vocabulary): they load.
+    spec = {
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 5000}},
+        "added_tokens": [{"id": 200_000, "content": "<x>", "special": True, "single_word": False,
+                          "lstrip": False, "rstrip": False, "normalized": False}],
+    }  # fmt: skip
+    tok = JsonTokenizer.from_str(json.dumps(spec))
+    assert tok.encode("a<x>", allowed_special="all").tolist() == [5000, 200_000]
