@@ -45,3 +45,20 @@ def test_ids_with_reserved_gaps_still_load() -> None:
     }  # fmt: skip
     tok = JsonTokenizer.from_str(json.dumps(spec))
     assert tok.encode("a<x>", allowed_special="all").tolist() == [5000, 200_000]
+
+
+@pytest.mark.parametrize(
+    "current",
+    ["v1-ab\0cd " + "0" * 64, "../outside " + "0" * 64, "v1-ab notahash", "v1-ab"],
+    ids=["nul-byte", "path-out", "bad-hash", "one-field"],
+)
+def test_a_damaged_current_file_is_a_format_error(tmp_path: Path, current: str) -> None:
+    # fuzz/fuzz_index_load.py: a NUL byte in CURRENT reached the file system as a bare
+    # ValueError ("embedded null byte"); a path in it could point outside the index folder.
+    # The input it found is tests/data/fuzz/index_load/current_nul_byte.
+    index = ctxengine.Index()
+    index.add("some text to index")
+    index.save(tmp_path / "ix")
+    (tmp_path / "ix" / "CURRENT").write_text(current)
+    with pytest.raises(FormatError, match="CURRENT is corrupt"):
+        ctxengine.Index.load(tmp_path / "ix")
