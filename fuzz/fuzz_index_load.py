@@ -7,8 +7,10 @@ and without checksum verification. The contract:
 - with ``verify=True`` a changed file is refused (a ctxengine error: FormatError,
   NotFoundError), never loaded;
 - with ``verify=False`` the load either refuses with a ctxengine error or gives an index whose
-  searches (BM25, dense, hybrid) either refuse with a ctxengine error or return hits that are
-  the text at their offsets, with finite scores;
+  searches (BM25, dense, hybrid) either refuse with a ctxengine error or return well-formed
+  hits (finite scores, ordered offsets, known documents); an undamaged index's hits are the
+  text at their offsets (a damaged one loaded without verification may show wrong text: that
+  is what skipping the checksums trusts);
 - never a crash, a hang, or another exception (IndexError, KeyError, numpy's errors, ...).
 
 Input: option byte (bit 0: verify; bit 1: HNSW; bits 2-4: the kind of damage), a byte naming
@@ -100,6 +102,8 @@ def damage(files: dict[str, bytes], data: bytes) -> tuple[str, bool]:
         del files[name]
         return name, True
     files[name] = new_bytes
+    if name == "CURRENT":  # read as two whitespace-separated fields
+        return name, new_bytes.split() != old.split()
     return name, new_bytes != old
 
 
@@ -128,7 +132,9 @@ def check(data: bytes) -> None:
             for hit in hits:
                 assert math.isfinite(hit.score), (mode, hit)
                 assert 0 <= hit.start <= hit.end, (mode, hit)
-                assert hit.text == index.document(hit.doc_id, hit.start, hit.end), (mode, hit)
+                assert hit.doc_id in index.doc_ids(), (mode, hit)
+                if not changed:  # verify=False trusts the content of what it did not read
+                    assert hit.text == index.document(hit.doc_id, hit.start, hit.end), (mode, hit)
 
 
 if __name__ == "__main__":

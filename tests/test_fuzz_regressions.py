@@ -62,3 +62,24 @@ def test_a_damaged_current_file_is_a_format_error(tmp_path: Path, current: str) 
     (tmp_path / "ix" / "CURRENT").write_text(current)
     with pytest.raises(FormatError, match="CURRENT is corrupt"):
         ctxengine.Index.load(tmp_path / "ix")
+
+
+def test_a_damaged_chunk_table_is_a_format_error_without_verify(tmp_path: Path) -> None:
+    # fuzz/fuzz_index_load.py: with verify=False a chunk table naming a document or an offset
+    # that does not exist loaded, and searches failed later with IndexError / ValueError or
+    # returned hits with offsets in the quintillions (inputs: tests/data/fuzz/index_load/chunk_*).
+    import numpy as np
+
+    index = ctxengine.Index(max_tokens=8)
+    index.add("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu")
+    index.save(tmp_path / "ix")
+    (table_file,) = (tmp_path / "ix").glob("v*/chunks.npy")
+    table = np.load(table_file)
+    for column, value in ((0, 7), (4, 10**6), (1, -1)):  # doc, byte end, str start
+        bad = table.copy()
+        bad[0, column] = value
+        np.save(table_file, bad)
+        with pytest.raises(FormatError, match=r"chunks\.npy"):
+            ctxengine.Index.load(tmp_path / "ix", verify=False)
+    np.save(table_file, table)
+    assert ctxengine.Index.load(tmp_path / "ix", verify=False).search("gamma", k=1)[0].start == 0

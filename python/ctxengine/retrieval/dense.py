@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedError
+from ..errors import FormatError, UnsupportedError
 
 __all__ = ["add", "build", "deserialize", "search", "serialize"]
 
@@ -124,6 +124,11 @@ def serialize(dense: Dense) -> bytes:
 
 def deserialize(path: Path, *, gpu: bool | None = None) -> Dense:
     faiss = _faiss()
-    index = faiss.read_index(str(path))
+    try:
+        index = faiss.read_index(str(path))
+    except (RuntimeError, MemoryError) as exc:  # FAISS's own checks of a damaged file
+        raise FormatError(
+            f"{path} is not a FAISS index FAISS can read ({exc}); rebuild it"
+        ) from exc
     kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "ivf"
     return Dense(index, kind, _gpu_copy(index, kind, gpu))

@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,12 @@ class Opened:
 
     def array(self, name: str) -> np.ndarray:
         try:
-            return np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
+            # A damaged header can send NumPy down its Python 2 path (a warning, then a
+            # tokenizer error) or anywhere else: every failure is the file's.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                return np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
+        except Exception as exc:
             raise FormatError(f"{self.folder / name} is not a valid array file: {exc}") from exc
 
     def path(self, name: str) -> Path:
