@@ -83,3 +83,21 @@ def test_a_damaged_chunk_table_is_a_format_error_without_verify(tmp_path: Path) 
             ctxengine.Index.load(tmp_path / "ix", verify=False)
     np.save(table_file, table)
     assert ctxengine.Index.load(tmp_path / "ix", verify=False).search("gamma", k=1)[0].start == 0
+
+
+@pytest.mark.parametrize(
+    ("template", "error"),
+    [
+        ("{{ (messages | length) % 0 }}", "ZeroDivisionError"),
+        ("{% set ns = namespace(x='') %}{{ ns - 1 }}", "TypeError"),
+        ("{{ messages[0].missing | tojson }}", "TypeError"),
+        ("{% set a, b = 'abc' %}{{ a }}", "ValueError"),
+        ("{% if 1 != 1e309 (2) %}x{% endif %}", "NameError"),  # Jinja emits inf(2)
+    ],
+)
+def test_a_template_that_fails_while_rendering_is_a_format_error(template: str, error: str) -> None:
+    # fuzz/fuzz_chat_template.py: only jinja2.TemplateError became FormatError; errors of the
+    # template's own code escaped as they were (inputs: tests/data/fuzz/chat_template/).
+    chat = ctxengine.ChatTemplate(template)
+    with pytest.raises(FormatError, match=f"failed on these messages: {error}"):
+        chat.render([{"role": "user", "content": "hi"}])
