@@ -22,24 +22,18 @@ def test_a_huge_rank_is_refused_not_allocated() -> None:
         ctxengine.get_tokenizer(DATA / "huge_rank.tiktoken", pattern="cl100k_base")
 
 
-@pytest.mark.parametrize("where", ["vocab", "added_tokens"])
-def test_a_huge_id_in_a_tokenizer_json_is_refused(where: str) -> None:
-    spec: dict = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}}
-    token = {"content": "<x>", "special": True, "single_word": False, "lstrip": False,
-             "rstrip": False, "normalized": False}  # fmt: skip
-    if where == "vocab":
-        spec["model"]["vocab"]["a"] = 3_000_000_000
-    else:
-        spec["model"]["vocab"]["a"] = 1
-        spec["added_tokens"] = [{"id": 3_000_000_000, **token}]
+def test_a_huge_id_in_a_tokenizer_json_is_refused() -> None:
+    spec = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0}}}
+    spec["model"]["vocab"]["a"] = 3_000_000_000
     with pytest.raises(FormatError, match="token id 3000000000 is far beyond"):
         JsonTokenizer.from_str(json.dumps(spec))
 
 
 def test_ids_with_reserved_gaps_still_load() -> None:
-    # Real files leave gaps (reserved ids, added tokens past the vocabulary): they load.
+    # Real files leave gaps (reserved ids, special tokens far past the words): they load.
     spec = {
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 5000}},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]",
+                  "vocab": {"[UNK]": 0, "a": 5000, "<x>": 200_000}},
         "added_tokens": [{"id": 200_000, "content": "<x>", "special": True, "single_word": False,
                           "lstrip": False, "rstrip": False, "normalized": False}],
     }  # fmt: skip
@@ -101,3 +95,46 @@ def test_a_template_that_fails_while_rendering_is_a_format_error(template: str, 
     chat = ctxengine.ChatTemplate(template)
     with pytest.raises(FormatError, match=f"failed on these messages: {error}"):
         chat.render([{"role": "user", "content": "hi"}])
+
+
+def _wordpiece(vocab: dict[str, int], added: list[tuple[str, int]]) -> str:
+    token = {"special": True, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False}  # fmt: skip
+    return json.dumps(
+        {
+            "model": {"type": "WordPiece", "unk_token": "a", "continuing_subword_prefix": "##",
+                      "max_input_chars_per_word": 100, "vocab": vocab},
+            "added_tokens": [{"id": i, "content": c, **token} for c, i in added],
+        }
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("vocab", "added", "want"),
+    [
+        # The file's id 0 belongs to the vocabulary's "a": HF gives <x> the next free id.
+        ({"a": 0, "b": 1}, [("<x>", 0)], {"<x>": 2}),
+        # Vocabulary tokens keep their ids; new ones follow the vocabulary's size, not them.
+        ({"a": 0, "b": 50}, [("b", 7), ("<x>", 9), ("<y>", 3)], {"b": 50, "<x>": 2, "<y>": 3}),
+    ],
+)
+def test_added_tokens_get_hf_ids(vocab: dict, added: list, want: dict) -> None:
+    # fuzz/fuzz_tokenizer_json.py: ctxengine used the file's ids, HF assigns its own (and only
+    # warns), so a hand-edited file encoded differently (tests/data/fuzz/tokenizer_json/added_*).
+    tokenizers = pytest.importorskip("tokenizers")
+    text = _wordpiece(vocab, added)
+    hf = tokenizers.Tokenizer.from_str(text)
+    assert {t.content: i for i, t in hf.get_added_tokens_decoder().items()} == want
+    assert JsonTokenizer.from_str(text).added_tokens == want
+
+
+def test_a_vocabulary_with_one_id_for_two_tokens_is_refused() -> None:
+    with pytest.raises(FormatError, match="gives id 1 to two tokens, 'b' and 'c'"):
+        JsonTokenizer.from_str(_wordpiece({"a": 0, "b": 1, "c": 1}, []))
+
+
+def test_numbers_out_of_range_are_format_errors() -> None:
+    spec = json.loads(_wordpiece({"a": 0}, []))
+    spec["model"]["max_input_chars_per_word"] = float("inf")
+    with pytest.raises(FormatError, match=r"malformed tokenizer\.json"):
+        JsonTokenizer.from_str(json.dumps(spec))
