@@ -5,8 +5,8 @@
 #   scripts/sanitize.sh                 # build, then run the test suite (SANITIZE_ARGS)
 #   scripts/sanitize.sh tests/test_x.py # build, then run these pytest arguments instead
 #
-# Builds into build/sanitize (never touches the developer build), stages a copy of the package
-# with the instrumented module in build/sanitize/pkg and runs pytest with the sanitizer runtime
+# Builds into build/sanitize-<compiler> (never the developer build), stages a copy of the package
+# with the instrumented module in its pkg/ folder and runs pytest with the sanitizer runtime
 # preloaded into the interpreter. Any sanitizer report aborts the run with a non-zero status.
 # CXX picks the compiler (default clang++, else g++); CTXENGINE_SANITIZE the sanitizers
 # (default address,undefined); PYTHON the interpreter (default python3).
@@ -17,7 +17,7 @@ sanitizers=${CTXENGINE_SANITIZE:-address,undefined}
 if [ -z "${CXX:-}" ]; then
   if command -v clang++ >/dev/null 2>&1; then CXX=clang++; else CXX=g++; fi
 fi
-build="$root/build/sanitize"
+build="$root/build/sanitize-$(basename "$CXX")"
 start=$(date +%s)
 
 # The whole suite except what never reaches the C++ core (lint, the CI skip rule, the CUDA
