@@ -119,9 +119,12 @@ def reference_chunks(
             if word_boundary(p) and (found := try_end(p, WORD)):
                 return found
             p -= 1
-        if trim:
-            if found := try_end(fe, CHAR):
-                return found
+        if trim:  # fe trimmed, else the character boundaries before it, trimmed
+            p = fe
+            while p > max(s, min_end):
+                if found := try_end(p, CHAR):
+                    return found
+                p -= 1
             if min_end > s:
                 return None
         if fe <= min_end or cnt(s, fe) > max_tokens:
@@ -286,21 +289,27 @@ def reference_token_windows(
     def cnt(a: int, b: int) -> int:
         return count(text[char_of_byte[bounds[a]] : char_of_byte[bounds[b]]])
 
-    out, i, n = [], 0, len(ids)
-    while i < n:
+    n = len(ids)
+
+    def window(i: int) -> tuple[int, int]:
         j, tokens = min(n, i + max_tokens), 0
         while j > i:
-            if on_char(j):
+            if on_char(j) and bounds[j] > bounds[i]:
                 tokens = cnt(i, j)
                 if tokens <= max_tokens:
                     break
             j -= 1
+        return j, tokens
+
+    out, i = [], 0
+    while i < n:
+        j, tokens = window(i)
         assert j > i
         out.append((char_of_byte[bounds[i]], char_of_byte[bounds[j]], tokens))
         if j >= n:
             break
-        k = max(i + 1, j - overlap)
-        while k < j and (not on_char(k) or cnt(k, j) > overlap):
+        k = max(i + 1, j - overlap)  # the next window must end past this one
+        while k < j and (not on_char(k) or cnt(k, j) > overlap or window(k)[0] <= j):
             k += 1
         i = k
     return out

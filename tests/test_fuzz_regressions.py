@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -138,3 +139,33 @@ def test_numbers_out_of_range_are_format_errors() -> None:
     spec["model"]["max_input_chars_per_word"] = float("inf")
     with pytest.raises(FormatError, match=r"malformed tokenizer\.json"):
         JsonTokenizer.from_str(json.dumps(spec))
+
+
+def test_a_trimmed_chunk_never_ends_in_whitespace() -> None:
+    # fuzz/fuzz_text.py: where trimming raised a character cut's count past the budget
+    # (";\n" is one token, ";" after "<|" is not), the chunk kept its newline
+    # (tests/data/fuzz/text/trimmed_chunk_ends_in_newline).
+    from chunk_checks import check_chunks
+    from tiktoken_oracle import counter
+
+    text = '<|endofte_prfix|>a<|;\n}\n\nsfim_middle|>b<|f"im_suffix|><|endofprompt|>'
+    chunks = ctxengine.chunk(text, 6, tokenizer="cl100k_base", by="markdown", overlap=1)
+    check_chunks(text, chunks, 6, counter("cl100k_base"), overlap=1)
+    streamed = ctxengine.chunk_stream(
+        io.BytesIO(text.encode()), 6, by="markdown", overlap=1, block_size=3
+    )
+    assert [c.text for c in streamed] == list(chunks)
+
+
+def test_token_windows_always_move_past_the_previous_one() -> None:
+    # fuzz/fuzz_text.py: after a window ending before a character of many tokens (U+171FA
+    # takes 4 in o200k_base), the overlapping next window could not get past it and repeated
+    # text inside the previous window (tests/data/fuzz/text/token_window_inside_previous).
+    text = (
+        "\ufffd/rH\ufffdemoji \U0001f1ef\U0001f1f5\ufffd\u2003x\ufffd\U000171fa\U0001f1f8, "
+        "combini~g e\u0301 a\u0308, NBS \u0149 \u01c5"
+    )
+    chunks = ctxengine.chunk(text, 5, tokenizer="o200k_base", by="tokens", overlap=2)
+    assert (chunks.starts[1:] > chunks.starts[:-1]).all()
+    assert (chunks.ends[1:] > chunks.ends[:-1]).all()
+    assert chunks.starts[0] == 0 and chunks.ends[-1] == len(text)
