@@ -53,6 +53,9 @@ case "$CXX" in
 esac
 runtime=$("$CXX" -print-file-name="$lib")
 [ -f "$runtime" ] || { echo "sanitize: no $lib for $CXX (install its sanitizer runtime)" >&2; exit 1; }
+# gcc's runtime resolves its __cxa_throw interceptor when it starts; the interpreter has not
+# loaded libstdc++ by then, so the first C++ exception would abort. Load it up front.
+case "$CXX" in *clang*) ;; *) runtime="$runtime $("$CXX" -print-file-name=libstdc++.so)" ;; esac
 
 # detect_leaks=0: CPython and NumPy keep allocations until exit by design, which LeakSanitizer
 # would report; the core's own ownership is checked by the C++ fuzzers, which run with leak
