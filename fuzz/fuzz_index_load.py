@@ -8,7 +8,7 @@ and without checksum verification. The contract:
   NotFoundError), never loaded;
 - with ``verify=False`` the load either refuses with a ctxengine error or gives an index whose
   searches (BM25, dense, hybrid) either refuse with a ctxengine error or return well-formed
-  hits (finite scores, ordered offsets, known documents); an undamaged index's hits are the
+  hits (finite scores, ordered offsets); an undamaged index's hits are the
   text at their offsets (a damaged one loaded without verification may show wrong text: that
   is what skipping the checksums trusts);
 - never a crash, a hang, or another exception (IndexError, KeyError, numpy's errors, ...).
@@ -132,8 +132,9 @@ def check(data: bytes) -> None:
             for hit in hits:
                 assert math.isfinite(hit.score), (mode, hit)
                 assert 0 <= hit.start <= hit.end, (mode, hit)
-                assert hit.doc_id in index.doc_ids(), (mode, hit)
+                assert isinstance(hit.doc_id, str) and isinstance(hit.text, str), (mode, hit)
                 if not changed:  # verify=False trusts the content of what it did not read
+                    assert hit.doc_id in index.doc_ids(), (mode, hit)
                     assert hit.text == index.document(hit.doc_id, hit.start, hit.end), (mode, hit)
 
 

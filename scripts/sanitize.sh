@@ -61,7 +61,7 @@ case "$CXX" in *clang*) ;; *) runtime="$runtime $("$CXX" -print-file-name=libstd
 # would report; the core's own ownership is checked by the C++ fuzzers, which run with leak
 # detection on. PYTHONMALLOC=malloc puts Python objects on ASan's heap, so reads past a str's or
 # an array's buffer from C++ are caught too.
-export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:${ASAN_OPTIONS:-}"
+export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export PYTHONMALLOC=malloc
 

@@ -169,3 +169,14 @@ def test_token_windows_always_move_past_the_previous_one() -> None:
     assert (chunks.starts[1:] > chunks.starts[:-1]).all()
     assert (chunks.ends[1:] > chunks.ends[:-1]).all()
     assert chunks.starts[0] == 0 and chunks.ends[-1] == len(text)
+
+
+def test_a_model_without_type_is_read_as_hf_reads_it() -> None:
+    # fuzz/fuzz_tokenizer_json.py (atheris): a "model" without "type" and without WordPiece's
+    # continuing_subword_prefix is a WordLevel model to HF; ctxengine ran it as WordPiece
+    # (tests/data/fuzz/tokenizer_json/untyped_model_is_wordlevel_to_hf).
+    spec = {"model": {"unk_token": "[UNK]", "vocab": {"[UNK]": 0, "h": 1, "##i": 2}}}
+    with pytest.raises(ctxengine.UnsupportedError, match="WordLevel"):
+        JsonTokenizer.from_str(json.dumps(spec))
+    spec["model"] |= {"continuing_subword_prefix": "##", "max_input_chars_per_word": 100}
+    assert JsonTokenizer.from_str(json.dumps(spec)).encode("hi").tolist() == [1, 2]

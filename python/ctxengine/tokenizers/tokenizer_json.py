@@ -484,7 +484,7 @@ class _JsonCore:
         return byte_level
 
     def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
-        kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+        kind = m.get("type") or _untyped_model(m)
         if kind not in ("BPE", "WordPiece"):
             raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
         vocab = m.get("vocab")
@@ -1019,3 +1019,15 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return f"missing field {exc}"
     return str(exc) or type(exc).__name__
+
+
+def _untyped_model(m: dict[str, Any]) -> str:
+    """The model HF reads from a "model" without "type": the first of BPE, WordPiece and
+    WordLevel whose fields are all there (found by fuzz/fuzz_tokenizer_json.py: a WordPiece
+    without its continuing_subword_prefix is a WordLevel model to HF)."""
+    if "merges" in m:
+        return "BPE"
+    if "continuing_subword_prefix" in m and "max_input_chars_per_word" in m:
+        return "WordPiece"
+    return "WordLevel" if "unk_token" in m else "untyped"
+
