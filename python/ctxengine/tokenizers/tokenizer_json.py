@@ -1030,4 +1030,3 @@ def _untyped_model(m: dict[str, Any]) -> str:
     if "continuing_subword_prefix" in m and "max_input_chars_per_word" in m:
         return "WordPiece"
     return "WordLevel" if "unk_token" in m else "untyped"
-
