@@ -7,6 +7,7 @@ scripts/fuzz.sh runs the same checks under atheris with coverage feedback (docs/
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESSES = ("text", "tokenizer_json", "index_load", "chat_template")
+# Under AddressSanitizer (scripts/sanitize.sh) a throwing `new` of a huge size aborts instead of
+# raising bad_alloc; FAISS makes such a request reading this damaged file (ctxengine turns the
+# bad_alloc into a FormatError, which the normal run checks), so the sanitized run leaves it out.
+ASAN_ABORTS = {"faiss_huge_allocation"}
+UNDER_ASAN = "asan" in os.environ.get("LD_PRELOAD", "")
 
 
 def _inputs() -> list[tuple[str, Path]]:
@@ -24,7 +30,11 @@ def _inputs() -> list[tuple[str, Path]]:
             ROOT / "tests" / "data" / "fuzz" / harness,
         ):
             if folder.is_dir():
-                out += [(harness, p) for p in sorted(folder.iterdir()) if p.is_file()]
+                out += [
+                    (harness, p)
+                    for p in sorted(folder.iterdir())
+                    if p.is_file() and not (UNDER_ASAN and p.name in ASAN_ABORTS)
+                ]
     return out
 
 
