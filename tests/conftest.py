@@ -59,7 +59,7 @@ def _fail_unexpected_skip(report: pytest.TestReport | pytest.CollectReport) -> N
     reason = _skip_reason(report)
     from gpu import nvidia_gpus
 
-    gpu_only = not nvidia_gpus() and any(w in reason for w in ("cupy", "CuPy", "CUDA", "GPU"))
+    gpu_only = not nvidia_gpus() and any(w in reason.lower() for w in ("cupy", "cuda", "gpu"))
     if not gpu_only and not any(allowed in reason for allowed in CI_SKIP_REASONS):
         report.outcome = "failed"
         report.longrepr = (
