@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -651,6 +652,10 @@ class _JsonCore:
         if m.get("dropout") not in (None, 0, 0.0):
             raise self._unsupported("BPE dropout", "it makes tokenization random")
         self._check_unique_ids(np.asarray(p.ids(), dtype=np.int64), None)
+        tokens = p.tokens()
+        if len(set(tokens)) != len(tokens):  # JSON would keep the last; refuse, as ids above
+            dup = next(t for t, n in Counter(tokens).items() if n > 1)
+            raise self._fail(f"the vocabulary lists the token {dup!r} twice")
         self._max_id = int(p.max_id)
         self._model_vocab = _ParsedVocab(p)
         self._vocab_size = int(p.size)
