@@ -30,6 +30,7 @@ import re
 import secrets
 import shutil
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,8 +180,12 @@ class Opened:
         if not self.has(name):
             raise FormatError(f"the index at {self.folder.parent} has no {name}; rebuild it")
         try:
-            array = np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
+            # A damaged header can send NumPy down its Python 2 path (a warning, then a
+            # tokenizer error) or anywhere else: every failure is the file's.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                array = np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
+        except Exception as exc:
             raise FormatError(f"{self.folder / name} is not a valid array file: {exc}") from exc
         if dtype is not None and array.dtype != np.dtype(dtype):
             raise FormatError(f"{self.folder / name} holds {array.dtype}, not {np.dtype(dtype)}")
