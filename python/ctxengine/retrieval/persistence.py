@@ -316,29 +316,32 @@ def _check_chunks(
         or (ranges[:, 1] < ranges[:, 0]).any()
         or (ranges[1:, 0] != ranges[:-1, 1]).any()
     ):
-        raise FormatError("the documents' chunk ranges do not cover the chunk table in order")
+        raise FormatError(
+            "chunks.npy and doc_chunks.npy: the documents' chunk ranges do not cover the chunk "
+            "table in order"
+        )
     if not len(ranges) and n:
-        raise FormatError("chunks without documents")
+        raise FormatError("chunks.npy: chunks without documents")
     if not n:
         return
     doc = table[:, DOC]
     owner = np.repeat(np.arange(len(ranges), dtype=np.int64), ranges[:, 1] - ranges[:, 0])
     if not np.array_equal(doc, owner):
-        raise FormatError("chunk rows name the wrong documents")
+        raise FormatError("chunks.npy: chunk rows name the wrong documents")
     s, e, bs, be, tok = (table[:, c] for c in (START, END, BSTART, BEND, TOKENS))
     if (s < 0).any() or (e < s).any() or (bs < 0).any() or (be < bs).any() or (tok < 0).any():
-        raise FormatError("chunk offsets or token counts out of range")
+        raise FormatError("chunks.npy: chunk offsets or token counts out of range")
     if (s > bs).any() or (e - s > be - bs).any():
-        raise FormatError("chunk str offsets do not fit their byte offsets")
+        raise FormatError("chunks.npy: chunk str offsets do not fit their byte offsets")
     live = alive[doc]
     size = (ends - starts)[doc]
     if (be[live] > size[live]).any():
-        raise FormatError("chunk byte offsets past their document's text")
+        raise FormatError("chunks.npy: chunk byte offsets past their document's text")
     data = np.frombuffer(text, dtype=np.uint8) if len(text) else np.empty(0, np.uint8)
     for col in (bs, be):
         at = (starts[doc] + col)[live & (col < size)]
         if len(at) and ((data[at] & 0xC0) == 0x80).any():
-            raise FormatError("chunk byte offsets inside a UTF-8 character")
+            raise FormatError("chunks.npy: chunk byte offsets inside a UTF-8 character")
 
 
 def _map_file(path: Path) -> memoryview:
