@@ -77,9 +77,13 @@ void finish_term(TermBuffer& out, std::size_t begin, bool ascii, const AnalyzerO
   if (word && o.min_word_chars > 1) {
     // Code points: every byte that is not a UTF-8 continuation byte starts one.
     std::size_t chars = 0;
-    for (std::size_t i = begin; i < out.bytes.size() && chars < o.min_word_chars; ++i)
-      chars += (static_cast<unsigned char>(out.bytes[i]) & 0xC0) != 0x80;
-    if (chars < o.min_word_chars) {
+    bool digit = false;
+    for (std::size_t i = begin; i < out.bytes.size() && chars < o.min_word_chars; ++i) {
+      const auto c = static_cast<unsigned char>(out.bytes[i]);
+      chars += (c & 0xC0) != 0x80;
+      digit = digit || (c >= '0' && c <= '9');
+    }
+    if (chars < o.min_word_chars && !digit) {
       out.bytes.resize(begin);
       return;
     }

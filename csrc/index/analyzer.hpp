@@ -26,9 +26,10 @@ struct AnalyzerOptions {
   // Terms longer than this many UTF-8 bytes (base64 blobs, minified code) are not indexed; a
   // query term that long cannot match either. As Lucene's StandardAnalyzer's 255 limit.
   std::size_t max_term_bytes = 255;
-  // Words of fewer code points than this are not indexed ("a", "I", the "s" of "user's"); CJK
-  // terms are kept whatever their length (one character carries a word's meaning). bm25s's
-  // default token pattern (\w\w+) drops one-character words the same way.
+  // Words of fewer code points than this are not indexed ("a", "I", the "s" of "user's"),
+  // unless they hold an ASCII digit ("3" in "python 3"); CJK terms are kept whatever their
+  // length (one character carries a word's meaning). bm25s's default token pattern (\w\w+)
+  // drops one-character words too, digits included.
   std::size_t min_word_chars = 1;
 };
 

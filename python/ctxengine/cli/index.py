@@ -73,7 +73,7 @@ from .app import main
     default=2,
     show_default=True,
     type=click.IntRange(1, 255),
-    help="Drop words shorter than this many characters (BM25; CJK terms are kept).",
+    help="Drop words shorter than this (BM25; CJK terms and words with a digit stay).",
 )
 @click.option(
     "--stem/--no-stem", default=False, show_default=True, help="Light English stemming (BM25)."

@@ -79,8 +79,8 @@ class Index:
     default), ``"hnsw"`` or ``"ivf"`` (approximate, for large indexes); `gpu` moves it to a GPU
     when GPU FAISS and a GPU are present (``None``: when available). BM25 options: `k1`, `b`,
     `variant`, and the analyzer's `stop_words` (default True: English stop words are not
-    indexed), `min_chars` (2: one-character words are not indexed), `stem` and `cjk`
-    (docs/retrieval.md, "Analyzer defaults").
+    indexed), `min_chars` (2: one-character words other than digits are not indexed), `stem`
+    and `cjk` (docs/retrieval.md, "Analyzer defaults").
     """
 
     def __init__(
