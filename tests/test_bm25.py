@@ -3,6 +3,7 @@ against bm25s / rank_bm25 given the same tokens, block-max WAND against exhausti
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -80,7 +81,8 @@ def reference_analyze(
     def emit(t: str, ascii_word: bool, word: bool = True) -> None:
         if not t or len(t.encode()) > 255 or (stop and t in STOP):
             return
-        if word and len(t) < min_chars:  # one-character words go; CJK terms stay
+        # Short words go unless they hold an ASCII digit; CJK terms stay.
+        if word and len(t) < min_chars and not any("0" <= c <= "9" for c in t):
             return
         terms.append(_s_stem(t) if stem and ascii_word else t)
 
@@ -154,7 +156,10 @@ def test_analyzer_matches_reference_on_generated_text(
 
 
 def test_analyzer_edge_cases() -> None:
-    assert _analyze("x y z 1 東 é ab") == ["東", "ab"]
+    assert _analyze("x y z 1 東 é ab") == ["1", "東", "ab"]
+    # Short words stay when they hold an ASCII digit; other scripts' digits are short words.
+    assert _analyze("python 3 ٣ ½ ３") == ["python", "3"]
+    assert _analyze("x1 y 22 ab", min_chars=3) == ["x1", "22"]
     analyze = functools.partial(_analyze, stop_words=False, min_chars=1)
     assert analyze("") == []
     assert analyze(" \t\n\u3000 ...!") == []
@@ -300,15 +305,34 @@ def test_robertson_scores_equal_rank_bm25() -> None:
 STRATEGIES = ("taat", "maxscore", "bmw", "auto")
 
 
+@contextlib.contextmanager
+def _split_queries(range_docs: int, min_postings: int = 0):
+    """Splits queries over threads in ranges of `range_docs` documents, however few postings
+    they have (the defaults split only queries of 64K postings and more)."""
+    before = ix.parallel_grain()
+    ix.set_parallel_grain(range_docs, min_postings)
+    try:
+        yield
+    finally:
+        ix.set_parallel_grain(*before)
+
+
 def _strategies_agree(bm25: BM25, query: str, k: int, mask=None) -> None:
-    """Every strategy returns exactly the exhaustive reference's keys and scores (bit for bit)."""
+    """Every strategy returns exactly the exhaustive reference's keys and scores (bit for bit),
+    on one thread and split over three threads in ranges of 5 documents."""
     live = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
     q = query.encode()
     ref_scores, ref_keys = bm25._native.search(q, k, live, None, ix.Strategy.exhaustive)
     for name in STRATEGIES:
-        scores, keys = bm25._native.search(q, k, live, None, getattr(ix.Strategy, name))
+        scores, keys = bm25._native.search(q, k, live, None, getattr(ix.Strategy, name), threads=1)
         np.testing.assert_array_equal(keys, ref_keys, err_msg=name)
         np.testing.assert_array_equal(scores, ref_scores, err_msg=name)
+    with _split_queries(5):
+        for name in ("taat", "auto"):
+            strategy = getattr(ix.Strategy, name)
+            scores, keys = bm25._native.search(q, k, live, None, strategy, threads=3)
+            np.testing.assert_array_equal(keys, ref_keys, err_msg=f"{name}, split")
+            np.testing.assert_array_equal(scores, ref_scores, err_msg=f"{name}, split")
 
 
 @pytest.fixture(params=["scalar", "avx2"])
@@ -354,6 +378,86 @@ def test_kernels_give_the_same_bits() -> None:
         for (s1, k1), (s2, k2) in zip(*results, strict=True):
             np.testing.assert_array_equal(k1, k2)
             np.testing.assert_array_equal(s1, s2)
+    finally:
+        ix.set_kernels(before)
+
+
+def test_split_queries_equal_exhaustive_for_any_thread_count() -> None:
+    """A query split over threads by document ranges (query_parallel.cpp) returns exactly the
+    exhaustive reference's keys and scores whatever the number of threads and the range size,
+    over several segments, the memory segment, tombstones and filters."""
+    lines = [line for _, t in english_prose(80) for line in t.splitlines() if line.strip()]
+    n = 16_500
+    bm25 = BM25(lines[:12_000])
+    bm25.add(lines[12_000:16_200])  # a segment of its own
+    bm25.add(lines[16_200:n])  # the memory segment
+    gone = np.arange(0, n, 7)
+    bm25.remove(gone, [lines[i] for i in gone])
+    rng = np.random.default_rng(3)
+    mask = (rng.random(n) < 0.5).astype(np.uint8)
+    vocab = [w for w in analyze(" ".join(lines[:3000])) if len(w) > 2]
+    queries = [
+        *QUERIES,
+        *(" ".join(rng.choice(vocab, size=rng.integers(2, 15))) for _ in range(15)),
+    ]
+    ref = {
+        (q, k, m is None): bm25._native.search(q.encode(), k, m, None, ix.Strategy.exhaustive)
+        for q in queries
+        for k in (1, 10, 500)
+        for m in (None, mask)
+    }
+    for range_docs in (100, 1000, 4097, 1 << 20):
+        with _split_queries(range_docs):
+            for threads in (1, 2, 3, 8):
+                for (q, k, unmasked), (ref_scores, ref_keys) in ref.items():
+                    m = None if unmasked else mask
+                    for name in ("taat", "auto"):
+                        strategy = getattr(ix.Strategy, name)
+                        scores, keys = bm25._native.search(
+                            q.encode(), k, m, None, strategy, threads=threads
+                        )
+                        np.testing.assert_array_equal(keys, ref_keys)
+                        np.testing.assert_array_equal(scores, ref_scores)
+    # The public call splits large queries by default and takes a thread count.
+    with _split_queries(1000):
+        for q in QUERIES:
+            a, b = bm25.search(q, 10, threads=1), bm25.search(q, 10)
+            np.testing.assert_array_equal(a[1], b[1])
+            np.testing.assert_array_equal(a[0], b[0])
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ctxengine.InvalidInputError, match="threads"):
+            bm25.search("file", 10, threads=bad)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 128),
+    st.integers(0, 32),
+    st.integers(0, 32),
+    st.sampled_from([-1, 0, 1000, 2**31, 2**32 - 300]),
+    st.sampled_from([0, 3, 8, 15, 16, 40]),
+)
+def test_posting_blocks_round_trip(seed, n, gap_width, value_width, prev, slack) -> None:
+    """Blocks decode to what was encoded, at every bit width, block length and amount of
+    readable bytes after the block (which picks the unpacking path), with each kernel set;
+    near 2^32 the gaps are narrowed so that the docs stay valid."""
+    rng = np.random.default_rng(seed)
+    room = 2**32 - 2 - prev  # docs must stay <= 2^32 - 2
+    gap_width = min(gap_width, max(0, int(math.log2(max(1, room // n)))))
+    gaps = rng.integers(0, 2**gap_width, size=n, dtype=np.int64)
+    docs = [prev + int(d) for d in np.cumsum(gaps + 1)]
+    assert docs[-1] <= 2**32 - 2
+    values = rng.integers(0, 2**value_width, size=n, dtype=np.uint64).tolist()
+    if value_width:
+        values[rng.integers(n)] = 2**value_width - 1  # the widest value present
+    expected = [*docs, *values]
+    before = ix.kernels()
+    try:
+        for name in ("scalar", "avx2"):
+            if ix.set_kernels(name):
+                got = _core._testing.posting_block_round_trip(docs, values, prev, slack)
+                assert got == expected, name
     finally:
         ix.set_kernels(before)
 

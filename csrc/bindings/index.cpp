@@ -207,6 +207,20 @@ void bind_index(py::module_& root) {
       "set_kernels", [](const std::string& name) { return set_kernels(name.c_str()); },
       py::arg("name"), "Use the 'scalar', 'avx2' or 'auto' query kernels; False if unavailable.");
   m.def("kernels", []() { return std::string(kernels().name); }, "The query kernels in use.");
+  m.def(
+      "set_parallel_grain",
+      [](uint32_t range_docs, uint64_t min_postings) {
+        set_parallel_grain({range_docs, min_postings});
+      },
+      py::arg("range_docs"), py::arg("min_postings"),
+      "For tests: split queries of this many postings over threads, in ranges of documents.");
+  m.def(
+      "parallel_grain",
+      []() {
+        const ParallelGrain g = parallel_grain();
+        return py::make_tuple(g.range_docs, g.min_postings);
+      },
+      "(range_docs, min_postings) of the split of large queries over threads.");
 
   py::class_<SegmentHandle>(m, "SegmentHandle");
 
@@ -348,20 +362,22 @@ void bind_index(py::module_& root) {
       .def(
           "search",
           [](const Bm25Index& self, const py::bytes& query, std::size_t k,
-             const std::optional<Bytes>& filter, const py::object& stats, Strategy strategy) {
+             const std::optional<Bytes>& filter, const py::object& stats, Strategy strategy,
+             std::size_t threads) {
             const std::string q = query;
             const Filter f = filter_of(filter);
             const std::optional<ExternalStats> st = stats_from(stats);
             std::vector<Hit> hits;
             {
               py::gil_scoped_release release;
-              hits = self.search(q, k, f.data, f.size, st ? &*st : nullptr, strategy);
+              hits = self.search(q, k, f.data, f.size, st ? &*st : nullptr, strategy, threads);
             }
             return hits_to_arrays(hits);
           },
           py::arg("query"), py::arg("k"), py::arg("filter") = py::none(),
           py::arg("stats") = py::none(), py::arg_v("strategy", Strategy::Auto, "Strategy.auto"),
-          "Top-k (scores, keys) of a UTF-8 query, best first.")
+          py::arg("threads") = 0,
+          "Top-k (scores, keys) of a UTF-8 query, best first (threads: 0 = all cores).")
       .def(
           "search_many",
           [](const Bm25Index& self, const std::vector<py::bytes>& queries, std::size_t k,

@@ -1,5 +1,6 @@
 // ctxengine._core._testing: probes of the core used only by the test suite.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "bindings/modules.hpp"
 #include "common/selftest.hpp"
@@ -14,6 +15,8 @@ void bind_testing(py::module_& root) {
         py::arg("grain"), py::arg("threads"), py::call_guard<py::gil_scoped_release>());
   m.def("parallel_throw_at", &selftest::parallel_throw_at, py::arg("n"), py::arg("fail_at"),
         py::arg("threads"), py::call_guard<py::gil_scoped_release>());
+  m.def("posting_block_round_trip", &selftest::posting_block_round_trip, py::arg("docs"),
+        py::arg("values"), py::arg("prev"), py::arg("slack"));
 }
 
 }  // namespace ctxengine::bindings

@@ -357,7 +357,7 @@ std::shared_ptr<const Scorer> Bm25Index::scorer_for(const CorpusStats& stats,
 
 std::vector<Hit> Bm25Index::search(std::string_view query, std::size_t k, const uint8_t* filter,
                                    std::size_t filter_size, const ExternalStats* stats,
-                                   Strategy strategy) const {
+                                   Strategy strategy, std::size_t threads) const {
   CTX_REQUIRE(k >= 1, "k must be at least 1");
   std::shared_lock lock(mu_);
   Parsed p = parse(query, stats);
@@ -390,7 +390,7 @@ std::vector<Hit> Bm25Index::search(std::string_view query, std::size_t k, const 
         st.parts = cache->parts(*entry.seg, term, *scorer);
       q.terms.push_back(st);
     }
-    if (!q.terms.empty()) run_strategy(strategy, q, k, top);
+    if (!q.terms.empty()) run_strategy(strategy, q, k, top, threads);
   }
   if (memory_->n_docs() > 0) {
     std::vector<SegmentTerm> terms;

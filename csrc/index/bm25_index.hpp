@@ -111,10 +111,11 @@ class Bm25Index {
   // The k best documents for the query: (score, key) pairs best first (score descending, then
   // key ascending), at most k; documents sharing no term with the query are never returned.
   // `filter` (nullable) keeps keys with filter[key] != 0 (keys >= filter_size are dropped);
-  // `stats` (nullable) replaces the index's own statistics; `strategy` forces a strategy.
+  // `stats` (nullable) replaces the index's own statistics; `strategy` forces a strategy. A
+  // large query may run on up to `threads` threads (0 = all cores); the result is the same.
   std::vector<Hit> search(std::string_view query, std::size_t k, const uint8_t* filter,
                           std::size_t filter_size, const ExternalStats* stats,
-                          Strategy strategy = Strategy::Auto) const;
+                          Strategy strategy = Strategy::Auto, std::size_t threads = 1) const;
   // Many queries in parallel (0 threads = all cores): each answered as by search().
   std::vector<std::vector<Hit>> search_many(const std::vector<std::string_view>& queries,
                                             std::size_t k, const uint8_t* filter,

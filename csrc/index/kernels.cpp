@@ -1,9 +1,11 @@
 // Scalar kernels (the reference for the SIMD ones) and the run-time choice between them.
 #include "index/kernels.hpp"
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace ctxengine {
 namespace detail {
@@ -19,13 +21,48 @@ std::size_t next_above_scalar(const float* acc, std::size_t from, std::size_t n,
   return n;
 }
 
+namespace {
+
+// Branch-free: one unaligned 8-byte load and a shift per value (w + 7 <= 39 bits fit), the width
+// a template parameter so that each loop compiles to shifts by constants.
+template <unsigned W>
+void unpack_fixed(const unsigned char* p, std::size_t n, uint32_t* out) {
+  constexpr uint64_t mask = W == 32 ? 0xFFFFFFFFull : ((1ull << W) - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t bit = i * W;
+    uint64_t word;
+    std::memcpy(&word, p + (bit >> 3), 8);
+    out[i] = static_cast<uint32_t>((word >> (bit & 7u)) & mask);
+  }
+}
+
+using FixedFn = void (*)(const unsigned char*, std::size_t, uint32_t*);
+
+template <std::size_t... W>
+constexpr std::array<FixedFn, sizeof...(W)> fixed_table(std::index_sequence<W...>) {
+  return {&unpack_fixed<static_cast<unsigned>(W)>...};
+}
+
+}  // namespace
+
+void unpack_scalar(const unsigned char* p, std::size_t n, unsigned w, uint32_t* out) {
+  static constexpr auto table = fixed_table(std::make_index_sequence<33>{});
+  table[w](p, n, out);
+}
+
+void undelta_scalar(uint32_t* v, std::size_t n, uint32_t base) {
+  for (std::size_t i = 0; i < n; ++i) v[i] = base = base + v[i] + 1;
+}
+
 }  // namespace detail
 
 namespace {
 
-const Kernels kScalar{&detail::score_ids_scalar, &detail::next_above_scalar, "scalar"};
+const Kernels kScalar{&detail::score_ids_scalar, &detail::next_above_scalar, &detail::unpack_scalar,
+                      &detail::undelta_scalar, "scalar"};
 #if defined(__x86_64__) || defined(_M_X64)
-const Kernels kAvx2{&detail::score_ids_avx2, &detail::next_above_avx2, "avx2"};
+const Kernels kAvx2{&detail::score_ids_avx2, &detail::next_above_avx2, &detail::unpack_avx2,
+                    &detail::undelta_avx2, "avx2"};
 #endif
 
 const Kernels* pick(const char* name) {

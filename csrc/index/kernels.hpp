@@ -1,9 +1,11 @@
-// The two data-parallel steps of a query: scoring a decoded block of postings (a gather from the
+// The data-parallel steps of a query: unpacking a block's bit-packed runs and turning its
+// gaps into doc ids (postings.cpp), scoring a decoded block of postings (a gather from the
 // table of tf parts by pair id, then the two multiplies of scoring.hpp, eight postings at once)
 // and finding the next accumulator above a threshold (eight compares at once). The scalar
-// versions are the reference; the AVX2 versions (kernels_avx2.cpp) compute the same IEEE
-// operations in the same order, so they give the same bits. The variant is chosen once at run
-// time from the CPU; CTXENGINE_SIMD=scalar forces the scalar one (tests run both).
+// versions are the reference; the AVX2 versions (kernels_avx2.cpp) compute the same integer
+// results and the same IEEE operations in the same order, so they give the same bits. The variant
+// is chosen once at run time from the CPU; CTXENGINE_SIMD=scalar forces the scalar one (tests run
+// both).
 #pragma once
 
 #include <cstddef>
@@ -19,9 +21,23 @@ using ScoreIdsFn = void (*)(const uint32_t* ids, std::size_t n, const float* par
 // The first i in [from, n) with acc[i] > t, or n.
 using NextAboveFn = std::size_t (*)(const float* acc, std::size_t from, std::size_t n, float t);
 
+// Widths the unpacking kernels take: a value and its bit offset in a byte fit 32 bits.
+inline constexpr unsigned kMaxKernelWidth = 25;
+
+// out[i] = the w-bit value at bit i*w of p, for i < n (1 <= w <= kMaxKernelWidth; the scalar
+// kernel takes any w up to 32). Reads may reach 16 bytes past the (n*w + 7) / 8 packed bytes
+// (8 for the scalar kernel).
+using UnpackFn = void (*)(const unsigned char* p, std::size_t n, unsigned w, uint32_t* out);
+
+// v[i] = base + (v[0] + 1) + ... + (v[i] + 1) (mod 2^32): doc ids from gaps minus one, after
+// the previous doc `base`. The caller makes sure nothing wraps.
+using UndeltaFn = void (*)(uint32_t* v, std::size_t n, uint32_t base);
+
 struct Kernels {
   ScoreIdsFn score_ids;
   NextAboveFn next_above;
+  UnpackFn unpack;
+  UndeltaFn undelta;
   const char* name;
 };
 
@@ -38,10 +54,14 @@ namespace detail {
 std::size_t next_above_scalar(const float* acc, std::size_t from, std::size_t n, float t);
 void score_ids_scalar(const uint32_t* ids, std::size_t n, const float* parts, float weight,
                       float idf, float* out);
+void unpack_scalar(const unsigned char* p, std::size_t n, unsigned w, uint32_t* out);
+void undelta_scalar(uint32_t* v, std::size_t n, uint32_t base);
 #if defined(__x86_64__) || defined(_M_X64)
 std::size_t next_above_avx2(const float* acc, std::size_t from, std::size_t n, float t);
 void score_ids_avx2(const uint32_t* ids, std::size_t n, const float* parts, float weight, float idf,
                     float* out);
+void unpack_avx2(const unsigned char* p, std::size_t n, unsigned w, uint32_t* out);
+void undelta_avx2(uint32_t* v, std::size_t n, uint32_t base);
 #endif
 }  // namespace detail
 

@@ -6,7 +6,86 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
+#include <cstring>
+
 namespace ctxengine::detail {
+namespace {
+
+// Unpacking eight w-bit values at once. Eight values take exactly w bytes, so each group of
+// eight starts on a byte. Values 0-3 of a group lie in its first 13 bytes and values 4-7 in the
+// 13 bytes from byte (4w)/8 (w <= 25), so two 16-byte loads fill the two halves of a register;
+// a byte shuffle gives each lane the 4 bytes that hold its value, a per-lane shift and a mask
+// finish it (the scalar kernel's 4-byte load, eight lanes at a time).
+struct UnpackTables {
+  alignas(32) uint8_t shuffle[kMaxKernelWidth + 1][32];
+  alignas(32) uint32_t shift[kMaxKernelWidth + 1][8];
+  uint32_t high[kMaxKernelWidth + 1];  // byte offset of values 4-7
+};
+
+const UnpackTables& unpack_tables() {
+  static const UnpackTables t = [] {
+    UnpackTables u{};
+    for (unsigned w = 1; w <= kMaxKernelWidth; ++w) {
+      u.high[w] = (4 * w) / 8;
+      for (unsigned j = 0; j < 8; ++j) {
+        const unsigned base = j < 4 ? 0 : u.high[w];
+        const unsigned byte = (j * w) / 8 - base;
+        for (unsigned b = 0; b < 4; ++b)
+          u.shuffle[w][(j / 4) * 16 + (j % 4) * 4 + b] = static_cast<uint8_t>(byte + b);
+        u.shift[w][j] = (j * w) % 8;
+      }
+    }
+    return u;
+  }();
+  return t;
+}
+
+}  // namespace
+
+void unpack_avx2(const unsigned char* p, std::size_t n, unsigned w, uint32_t* out) {
+  const UnpackTables& t = unpack_tables();
+  const __m256i shuffle = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.shuffle[w]));
+  const __m256i shift = _mm256_load_si256(reinterpret_cast<const __m256i*>(t.shift[w]));
+  const __m256i mask = _mm256_set1_epi32(static_cast<int>((uint32_t{1} << w) - 1));
+  const std::size_t high = t.high[w];
+  std::size_t i = 0;
+  for (const unsigned char* q = p; i + 8 <= n; i += 8, q += w) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + high));
+    __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+    x = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(x, shuffle), shift), mask);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), x);
+  }
+  if (i < n) {
+    // The tail continues at bit i*w; unpack_scalar counts bits from its own start.
+    const uint32_t m = (uint32_t{1} << w) - 1;
+    for (; i < n; ++i) {
+      const std::size_t bit = i * w;
+      uint32_t word;
+      std::memcpy(&word, p + (bit >> 3), 4);
+      out[i] = (word >> (bit & 7u)) & m;
+    }
+  }
+}
+
+void undelta_avx2(uint32_t* v, std::size_t n, uint32_t base) {
+  // An inclusive prefix sum of (gap + 1) in each 128-bit half (two shifted adds), the low
+  // half's total carried into the high half, then the running base added.
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i last = _mm256_set1_epi32(7);
+  __m256i b = _mm256_set1_epi32(static_cast<int>(base));
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i x = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i)), one);
+    x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+    x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
+    const __m256i carry = _mm256_shuffle_epi32(_mm256_permute2x128_si256(x, x, 0x08), 0xFF);
+    x = _mm256_add_epi32(_mm256_add_epi32(x, carry), b);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(v + i), x);
+    b = _mm256_permutevar8x32_epi32(x, last);
+  }
+  if (i < n) undelta_scalar(v + i, n - i, static_cast<uint32_t>(_mm256_cvtsi256_si32(b)));
+}
 
 void score_ids_avx2(const uint32_t* ids, std::size_t n, const float* parts, float weight, float idf,
                     float* out) {

@@ -1,12 +1,12 @@
-// Bit-packed posting blocks. Unpacking is branch-free: value i of width w starts at bit i*w, so
-// one unaligned 8-byte load and a shift give it (w + 7 <= 39 bits fit). The width is a template
-// parameter so each loop compiles to shifts by constants. Near the end of the postings (fewer
-// than 8 readable bytes past a run) a byte-wise loop reads exactly the run's bytes instead.
+// Bit-packed posting blocks. Value i of width w starts at bit i*w; the kernels (kernels.hpp)
+// unpack eight values at once (AVX2) or one per 8-byte load (scalar), and turn gaps into doc ids
+// with a vector prefix sum where no id can overflow. Near the end of the postings (fewer than
+// 16 readable bytes past a run) a byte-wise loop reads exactly the run's bytes instead.
 #include "index/postings.hpp"
 
-#include <array>
 #include <cstring>
-#include <utility>
+
+#include "index/kernels.hpp"
 
 namespace ctxengine {
 namespace {
@@ -38,24 +38,6 @@ void pack(const uint32_t* v, std::size_t n, unsigned w, std::string& out) {
   }
 }
 
-template <unsigned W>
-void unpack_fast(const unsigned char* p, std::size_t n, uint32_t* out) noexcept {
-  constexpr uint64_t mask = W == 32 ? 0xFFFFFFFFull : ((1ull << W) - 1);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t bit = i * W;
-    uint64_t word;
-    std::memcpy(&word, p + (bit >> 3), 8);
-    out[i] = static_cast<uint32_t>((word >> (bit & 7u)) & mask);
-  }
-}
-
-using UnpackFn = void (*)(const unsigned char*, std::size_t, uint32_t*) noexcept;
-
-template <std::size_t... W>
-constexpr auto make_table(std::index_sequence<W...>) {
-  return std::array<UnpackFn, sizeof...(W)>{&unpack_fast<static_cast<unsigned>(W)>...};
-}
-
 void unpack_slow(const unsigned char* p, std::size_t n, unsigned w, uint32_t* out) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     uint64_t x = 0;
@@ -73,21 +55,27 @@ void unpack_slow(const unsigned char* p, std::size_t n, unsigned w, uint32_t* ou
 inline const unsigned char* unpack(const unsigned char* p, const unsigned char* end,
                                    const unsigned char* limit, std::size_t n, unsigned w,
                                    uint32_t* out) noexcept {
-  static constexpr auto table = make_table(std::make_index_sequence<33>{});
   const std::size_t bytes = packed_bytes(n, w);
   if (w > 32 || static_cast<std::size_t>(end - p) < bytes) return nullptr;
   if (w == 0) {
     std::memset(out, 0, n * sizeof(uint32_t));
+  } else if (w <= kMaxKernelWidth && static_cast<std::size_t>(limit - p) >= bytes + 16) {
+    kernels().unpack(p, n, w, out);
   } else if (static_cast<std::size_t>(limit - p) >= bytes + 8) {
-    table[w](p, n, out);
+    detail::unpack_scalar(p, n, w, out);
   } else {
     unpack_slow(p, n, w, out);
   }
   return p + bytes;
 }
 
-// Turns gaps into doc ids; false when an id would pass 2^32 - 2.
-inline bool undelta(uint32_t* docs, std::size_t n, int64_t prev) noexcept {
+// Turns gaps into doc ids; false when an id would pass 2^32 - 2. Gaps are below 2^w.
+inline bool undelta(uint32_t* docs, std::size_t n, unsigned w, int64_t prev) noexcept {
+  if (prev + static_cast<int64_t>(uint64_t{n} << w) <= int64_t{0xFFFFFFFE}) {
+    // No id can pass the limit: the kernel needs no checks.
+    kernels().undelta(docs, n, static_cast<uint32_t>(prev));
+    return true;
+  }
   uint64_t d = static_cast<uint64_t>(prev + 1);  // prev >= -1
   for (std::size_t i = 0; i < n; ++i) {
     d += docs[i];
@@ -123,7 +111,8 @@ const unsigned char* decode_block(const unsigned char* p, const unsigned char* e
   if (n == 0 || n > kBlockSize || end - p < 2 || limit < end) return nullptr;
   const unsigned gw = p[0], vw = p[1];
   p += 2;
-  if (!(p = unpack(p, end, limit, n, gw, docs)) || !undelta(docs, n, prev_last_doc)) return nullptr;
+  if (!(p = unpack(p, end, limit, n, gw, docs)) || !undelta(docs, n, gw, prev_last_doc))
+    return nullptr;
   return unpack(p, end, limit, n, vw, values);
 }
 

@@ -59,8 +59,16 @@ class TopK {
       theta_ = heap_.front().score;
     }
   }
-  // Documents are visited in increasing key order, so a later one must beat this strictly.
-  float threshold() const { return theta_; }
+  // Documents are visited in increasing key order, so a later one must beat this strictly: the
+  // k-th score so far, or, below that, the threshold inherited from earlier documents.
+  float threshold() const { return theta_ > bar_ ? theta_ : bar_; }
+  // Documents pushed here come after every document `earlier` has seen (a later part of the
+  // key order), so they must beat its threshold too.
+  void inherit(const TopK& earlier) {
+    const float t = earlier.threshold();
+    if (t > bar_) bar_ = t;
+  }
+  std::size_t k() const { return k_; }
   std::size_t size() const { return heap_.size(); }
   std::vector<Hit> sorted() const {
     std::vector<Hit> out = heap_;
@@ -72,6 +80,7 @@ class TopK {
   std::size_t k_;
   std::vector<Hit> heap_;
   float theta_ = -std::numeric_limits<float>::infinity();
+  float bar_ = -std::numeric_limits<float>::infinity();
 };
 
 // A query term as one segment sees it.
@@ -123,11 +132,29 @@ void search_exhaustive(const SegmentQuery& q, TopK& top);
 void search_taat(const SegmentQuery& q, TopK& top);
 void search_maxscore(const SegmentQuery& q, TopK& top);
 void search_bmw(const SegmentQuery& q, TopK& top);
+// Term-at-a-time over the documents [from, to) only.
+void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top);
 
 // The strategy the cost model (query_plan.cpp) picks for this segment's part of a query.
 Strategy choose_strategy(const SegmentQuery& q, std::size_t k, float threshold);
 
-// Runs `s` (Auto: the cost model's choice); returns the strategy run.
-Strategy run_strategy(Strategy s, const SegmentQuery& q, std::size_t k, TopK& top);
+// Runs `s` (Auto: the cost model's choice) on up to `threads` threads (0 = all cores; see
+// query_parallel.cpp: the result is the same for any number); returns the strategy run.
+Strategy run_strategy(Strategy s, const SegmentQuery& q, std::size_t k, TopK& top,
+                      std::size_t threads = 1);
+
+// Term-at-a-time split by document ranges over threads, when the query is large enough to pay
+// for it; false (nothing done) when it is not.
+bool taat_parallel(const SegmentQuery& q, TopK& top, std::size_t threads);
+
+// When a query is split: ranges of `range_docs` documents (best a multiple of term-at-a-time's
+// window of 32K), and only queries whose lists in the segment hold at least `min_postings`
+// postings. Settable for tests, so that small corpora exercise the split.
+struct ParallelGrain {
+  uint32_t range_docs = 1u << 16;
+  uint64_t min_postings = 1u << 16;
+};
+ParallelGrain parallel_grain();
+void set_parallel_grain(const ParallelGrain& grain);
 
 }  // namespace ctxengine

@@ -38,17 +38,20 @@ void search_exhaustive(const SegmentQuery& q, TopK& top) {
 }
 
 void search_taat(const SegmentQuery& q, TopK& top) {
+  taat_range(q, 0, static_cast<uint32_t>(q.segment->n_docs()), top);
+}
+
+void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
   // In windows of documents, so that the accumulator and the document lengths a window reads
   // stay in cache (a 4 MB accumulator for a million documents, swept once per term, made
   // memory bandwidth the cost); within a window, term by term in query order.
-  const Segment& s = *q.segment;
   const Kernels& kern = kernels();
-  const auto n_docs = static_cast<uint32_t>(s.n_docs());
+  const uint32_t n_docs = std::min<uint32_t>(to, static_cast<uint32_t>(q.segment->n_docs()));
   const std::size_t m = q.terms.size();
   std::vector<detail::Cursor> cur(m);
   for (std::size_t i = 0; i < m; ++i) {
     cur[i].init(q, i);
-    cur[i].next_geq(0);
+    cur[i].next_geq(from);
   }
   // -1 marks a document no term has reached: max(acc, 0) + score then starts a sum at exactly
   // 0 + score, as the reference does, without a branch; the scan keeps only acc >= 0.
@@ -57,27 +60,34 @@ void search_taat(const SegmentQuery& q, TopK& top) {
   // at 0 and need no sentinel.
   bool positive = true;
   for (const SegmentTerm& t : q.terms) positive = positive && t.idf > 0.0f;
+  const float* parts = q.pair_parts;
   thread_local std::vector<float> acc;
   acc.resize(kTaatWindow);
   float* a = acc.data();
   for (;;) {
     uint32_t start = detail::kEnd;
     for (const auto& c : cur) start = std::min(start, c.doc);
-    if (start == detail::kEnd) break;
+    if (start >= n_docs) break;
     const uint32_t end =
         static_cast<uint32_t>(std::min<uint64_t>(uint64_t{start} + kTaatWindow, n_docs));
     const uint32_t len = end - start;
     std::fill(a, a + len, positive ? 0.0f : -1.0f);
     for (auto& c : cur) {
       while (c.doc < end) {
-        const float* sc = c.block_scores();
         const uint32_t* docs = c.docs;
         std::size_t i = c.pos, stop = c.count;
         if (docs[stop - 1] >= end)
           stop = static_cast<std::size_t>(std::lower_bound(docs + i, docs + stop, end) - docs);
-        if (positive) {
+        if (positive && parts != nullptr) {
+          // Scored as it is added: Scorer::combine's two multiplies, no scores array.
+          const float w = c.t->weight, f = c.t->idf;
+          const uint32_t* ids = c.ids;
+          for (; i < stop; ++i) a[docs[i] - start] += w * (f * parts[ids[i]]);
+        } else if (positive) {
+          const float* sc = c.block_scores();
           for (; i < stop; ++i) a[docs[i] - start] += sc[i];
         } else {
+          const float* sc = c.block_scores();
           for (; i < stop; ++i) {
             float& x = a[docs[i] - start];
             x = (x < 0.0f ? 0.0f : x) + sc[i];

@@ -157,9 +157,20 @@ std::size_t Segment::decode_ids(uint32_t t, std::size_t block, uint32_t* docs,
       decode_block(base + a_.block_offsets[block], base + a_.block_offsets[block + 1],
                    base + a_.postings.size, n, prev, docs, ids);
   if (end == nullptr || docs[n - 1] != a_.block_last_doc[block]) corrupt("a bad posting block");
-  uint32_t top = 0;
-  for (std::size_t i = 0; i < n; ++i) top = std::max(top, ids[i]);
-  if (top >= n_pairs()) corrupt("a posting's pair is out of range");
+  // Ids are below 2^(their width, the block's second byte): check them one by one only when
+  // that does not keep them below the number of pairs.
+  const unsigned width = base[a_.block_offsets[block] + 1];
+  if (width > 30 || n_pairs() > 0x7FFFFFFFu) {
+    uint32_t top = 0;
+    for (std::size_t i = 0; i < n; ++i) top = std::max(top, ids[i]);
+    if (top >= n_pairs()) corrupt("a posting's pair is out of range");
+  } else if ((uint32_t{1} << width) > n_pairs()) {
+    // Ids below 2^30 compare as signed ints, which vectorizes without SSE4.1's unsigned max.
+    const auto limit = static_cast<int32_t>(n_pairs());
+    int bad = 0;
+    for (std::size_t i = 0; i < n; ++i) bad |= static_cast<int32_t>(ids[i]) >= limit;
+    if (bad) corrupt("a posting's pair is out of range");
+  }
   return n;
 }
 

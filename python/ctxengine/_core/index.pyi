@@ -22,7 +22,9 @@ __all__: list[str] = [
     "analyze",
     "english_stop_words",
     "kernels",
+    "parallel_grain",
     "set_kernels",
+    "set_parallel_grain",
 ]
 
 class CjkMode:
@@ -255,9 +257,10 @@ class Bm25Index:
         filter: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
         stats: typing.Any = None,
         strategy: Strategy = ...,
+        threads: typing.SupportsInt | typing.SupportsIndex = 0,
     ) -> tuple:
         """
-        Top-k (scores, keys) of a UTF-8 query, best first.
+        Top-k (scores, keys) of a UTF-8 query, best first (threads: 0 = all cores).
         """
     def search_many(
         self,
@@ -303,7 +306,20 @@ def kernels() -> str:
     The query kernels in use.
     """
 
+def parallel_grain() -> tuple[int, int]:
+    """
+    (range_docs, min_postings) of the split of large queries over threads.
+    """
+
 def set_kernels(name: str) -> bool:
     """
     Use the 'scalar', 'avx2' or 'auto' query kernels; False if unavailable.
+    """
+
+def set_parallel_grain(
+    range_docs: typing.SupportsInt | typing.SupportsIndex,
+    min_postings: typing.SupportsInt | typing.SupportsIndex,
+) -> None:
+    """
+    For tests: split queries of this many postings over threads, in ranges of documents.
     """

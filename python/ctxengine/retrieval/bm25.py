@@ -37,9 +37,9 @@ def _utf8(text: str) -> bytes:
 
 
 # The analyzer's defaults, chosen on 372 real questions about the Python docs (docs/retrieval.md,
-# "Analyzer defaults"): dropping English stop words and one-character words raised recall@10
-# (0.944 -> 0.946 on 512-token chunks, 0.914 -> 0.925 on 128-token ones) and made queries
-# several times faster; the S-stemmer lowered it.
+# "Analyzer defaults"; bench/bench_analyzer.py): dropping English stop words and one-character
+# words other than digits raised recall@10 (0.944 -> 0.946 on 512-token chunks, 0.914 -> 0.930
+# on 128-token ones) and made queries several times faster; the S-stemmer lowered it.
 STOP_WORDS = True
 MIN_CHARS = 2
 
@@ -87,7 +87,8 @@ def analyze(
     min_chars: int = MIN_CHARS,
 ) -> list[str]:
     """The index terms of `text`, in order: what BM25 indexes and what a query is matched on.
-    By default English stop words and one-character words are dropped.
+    By default English stop words and words of one character are dropped, unless they hold a
+    digit (the "3" of "python 3" stays).
 
     >>> analyze("Naïve CAFÉS, 東京都", stem=True)
     ['naïve', 'cafés', '東京', '京都']
@@ -95,6 +96,8 @@ def analyze(
     ['how', 'do', 'read', 'cat', 'file']
     >>> analyze("How do I read a file?", stop_words=False, min_chars=1)
     ['how', 'do', 'i', 'read', 'a', 'file']
+    >>> analyze("Porting code from Python 2 to 3, a x64 build")
+    ['porting', 'code', 'from', 'python', '2', '3', 'x64', 'build']
     """
     options = analyzer_options(
         lowercase=lowercase, cjk=cjk, stop_words=stop_words, stem=stem, min_chars=min_chars
@@ -106,6 +109,15 @@ def check_k(k: Any) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InvalidInputError(f"k must be a positive integer, got {k!r}")
     return int(k)
+
+
+def check_threads(threads: Any) -> int:
+    """A thread count for the native calls: None or 0 is all cores."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
+        raise InvalidInputError(f"threads must be an integer >= 0 or None, got {threads!r}")
+    return int(threads)
 
 
 @dataclass(frozen=True)
@@ -246,6 +258,7 @@ class BM25:
         *,
         mask: np.ndarray | None = None,
         stats: TermStats | None = None,
+        threads: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The `k` best texts for `query`: ``(scores float32, ids int64)``, best first.
 
@@ -253,11 +266,17 @@ class BM25:
         `k`; a query with no indexed term (only stop words, or words no text has) returns
         empty arrays. `mask` (bool or uint8, one per id) keeps only texts where it is true,
         inside the search: the top k among those texts, never a filtered-down top k. `stats`
-        scores with statistics gathered elsewhere (a sharded index: :class:`TermStats`).
+        scores with statistics gathered elsewhere (a sharded index: :class:`TermStats`). A
+        query with many postings is split over `threads` threads (default: the index's
+        `threads`, all cores unless set); the result does not depend on it.
         """
         k = check_k(k)
         scores, ids = self._native.search(
-            _utf8(query), k, self._live(mask), None if stats is None else stats._native()
+            _utf8(query),
+            k,
+            self._live(mask),
+            None if stats is None else stats._native(),
+            threads=self._threads if threads is None else check_threads(threads),
         )
         return scores, ids
 
@@ -278,7 +297,7 @@ class BM25:
         """
         k = check_k(k)
         scores, ids, counts = self._native.search_many(
-            [_utf8(q) for q in queries], k, self._live(mask), threads=threads or 0
+            [_utf8(q) for q in queries], k, self._live(mask), threads=check_threads(threads)
         )
         pad = np.arange(k)[None, :] >= counts[:, None]
         scores[pad] = np.nan

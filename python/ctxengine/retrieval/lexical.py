@@ -105,6 +105,7 @@ class Lexical:
             k,
             self._filter(records, doc_mask),
             None if stats is None else stats._native(),
+            threads=self.threads,
         )
         return keys, scores.astype(np.float64)
 
