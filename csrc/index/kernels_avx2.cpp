@@ -80,9 +80,10 @@ void undelta_avx2(uint32_t* v, std::size_t n, uint32_t base) {
     x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
     x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
     const __m256i carry = _mm256_shuffle_epi32(_mm256_permute2x128_si256(x, x, 0x08), 0xFF);
-    x = _mm256_add_epi32(_mm256_add_epi32(x, carry), b);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(v + i), x);
-    b = _mm256_permutevar8x32_epi32(x, last);
+    x = _mm256_add_epi32(x, carry);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(v + i), _mm256_add_epi32(x, b));
+    // The group's total does not depend on the base: the chain from group to group is one add.
+    b = _mm256_add_epi32(b, _mm256_permutevar8x32_epi32(x, last));
   }
   if (i < n) undelta_scalar(v + i, n - i, static_cast<uint32_t>(_mm256_cvtsi256_si32(b)));
 }

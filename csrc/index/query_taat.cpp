@@ -1,6 +1,7 @@
 // Term-at-a-time strategies: the exhaustive reference (scalar, one posting at a time, nothing
 // shared with the fast paths but the scoring expression) and the accumulator strategy.
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "index/cursor.hpp"
@@ -71,7 +72,11 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
     const uint32_t end =
         static_cast<uint32_t>(std::min<uint64_t>(uint64_t{start} + kTaatWindow, n_docs));
     const uint32_t len = end - start;
-    std::fill(a, a + len, positive ? 0.0f : -1.0f);
+    if (positive) {
+      std::memset(a, 0, len * sizeof(float));  // libc's wide stores: a third of the time of a loop
+    } else {
+      std::fill(a, a + len, -1.0f);
+    }
     for (auto& c : cur) {
       while (c.doc < end) {
         const uint32_t* docs = c.docs;
