@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,20 @@ ArrayView<T> view_of(const py::dict& arrays, const char* name) {
 template <typename T>
 py::array_t<T> array_of(const ArrayView<T>& v, py::handle owner) {
   return py::array_t<T>({v.size}, {sizeof(T)}, v.data, owner);
+}
+
+// Statistics from outside: (n_docs, total_length, {term: df}), or None.
+std::optional<ExternalStats> stats_from(const py::object& stats) {
+  if (stats.is_none()) return std::nullopt;
+  auto t = stats.cast<py::tuple>();
+  if (t.size() != 3)
+    throw py::value_error("stats must be a tuple (n_docs, total_length, {term: df})");
+  ExternalStats s;
+  s.n_docs = t[0].cast<uint64_t>();
+  s.total_length = t[1].cast<uint64_t>();
+  for (auto item : t[2].cast<py::dict>())
+    s.df[item.first.cast<std::string>()] = item.second.cast<uint64_t>();
+  return s;
 }
 
 }  // namespace
@@ -184,15 +199,26 @@ void bind_index(py::module_& root) {
             return self.find_term(std::string_view(term));
           },
           py::arg("term"), "The id of an analysed term (UTF-8 bytes), or -1.")
+      .def("stats", &Bm25Index::stats, "(documents, total length in terms).")
+      .def(
+          "term_stats",
+          [](const Bm25Index& self, const py::bytes& query) {
+            const std::string q = query;
+            py::gil_scoped_release release;
+            return self.term_stats(q);
+          },
+          py::arg("query"),
+          "The query's distinct analysed terms with their document frequency here (0: absent).")
       .def(
           "search",
           [](const Bm25Index& self, const py::bytes& query, std::size_t k,
-             const std::optional<Bytes>& live, bool exhaustive) {
+             const std::optional<Bytes>& live, bool exhaustive, const py::object& stats) {
             if (live &&
                 (live->ndim() != 1 || static_cast<std::size_t>(live->shape(0)) != self.n_docs()))
               throw py::value_error("live must be a uint8 array with one byte per document");
             const std::string q = query;
             const uint8_t* mask = live ? live->data() : nullptr;
+            const std::optional<ExternalStats> st = stats_from(stats);
             py::array_t<float> scores(k);
             py::array_t<int64_t> docs(k);
             float* s = scores.mutable_data();
@@ -200,19 +226,21 @@ void bind_index(py::module_& root) {
             std::size_t found;
             {
               py::gil_scoped_release release;
-              found = self.search(self.parse_query(q), k, mask, s, d, exhaustive);
+              found =
+                  self.search(self.parse_query(q), k, mask, s, d, exhaustive, st ? &*st : nullptr);
             }
             scores.resize({found});
             docs.resize({found});
             return py::make_tuple(scores, docs);
           },
           py::arg("query"), py::arg("k"), py::arg("live") = py::none(),
-          py::arg("exhaustive") = false,
-          "Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.")
+          py::arg("exhaustive") = false, py::kw_only(), py::arg("stats") = py::none(),
+          "Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.\n"
+          "`stats` (n_docs, total_length, {term: df}) replaces the index's statistics.")
       .def(
           "search_many",
           [](const Bm25Index& self, const std::vector<py::bytes>& queries, std::size_t k,
-             const std::optional<Bytes>& live, std::size_t threads) {
+             const std::optional<Bytes>& live, std::size_t threads, const py::object& stats) {
             if (live &&
                 (live->ndim() != 1 || static_cast<std::size_t>(live->shape(0)) != self.n_docs()))
               throw py::value_error("live must be a uint8 array with one byte per document");
@@ -223,16 +251,18 @@ void bind_index(py::module_& root) {
             py::array_t<int64_t> docs({nq, k});
             py::array_t<int64_t> counts(nq);
             const uint8_t* mask = live ? live->data() : nullptr;
+            const std::optional<ExternalStats> st = stats_from(stats);
             float* s = scores.mutable_data();
             int64_t* d = docs.mutable_data();
             int64_t* c = counts.mutable_data();
             {
               py::gil_scoped_release release;
-              self.search_many(views, k, mask, s, d, c, threads);
+              self.search_many(views, k, mask, s, d, c, threads, st ? &*st : nullptr);
             }
             return py::make_tuple(scores, docs, counts);
           },
           py::arg("queries"), py::arg("k"), py::arg("live") = py::none(), py::arg("threads") = 0,
+          py::kw_only(), py::arg("stats") = py::none(),
           "Top-k of many UTF-8 queries on all cores: (scores nq x k, doc ids nq x k, counts).");
 }
 

@@ -86,8 +86,9 @@ void Bm25Index::prepare() {
   CTX_REQUIRE(params_.k1 >= 0 && std::isfinite(params_.k1), "k1 must be a finite number >= 0");
   CTX_REQUIRE(params_.b >= 0 && params_.b <= 1, "b must be between 0 and 1");
   const std::size_t n = n_docs();
-  double total = 0;
-  for (std::size_t d = 0; d < n; ++d) total += a_.doc_lengths[d];
+  total_length_ = 0;
+  for (std::size_t d = 0; d < n; ++d) total_length_ += a_.doc_lengths[d];
+  const auto total = static_cast<double>(total_length_);
   avgdl_ = n == 0 || total == 0 ? 1.0 : total / static_cast<double>(n);
   tf_mult_ = params_.variant == Bm25Variant::Lucene ? 1.0f : static_cast<float>(params_.k1 + 1);
   norm_.resize(n);
@@ -133,6 +134,20 @@ std::vector<QueryTerm> Bm25Index::parse_query(std::string_view query) const {
       it->weight += 1.0f;
     else
       out.push_back({static_cast<uint32_t>(t), 1.0f});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, uint64_t>> Bm25Index::term_stats(std::string_view query) const {
+  TermBuffer buf;
+  analyze(query, analyzer_, buf);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (std::size_t i = 0; i < buf.size(); ++i) {
+    const std::string_view term = buf.term(i);
+    if (std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == term; }))
+      continue;
+    const int64_t t = find_term(term);
+    out.emplace_back(std::string(term), t < 0 ? 0 : a_.term_df[static_cast<std::size_t>(t)]);
   }
   return out;
 }

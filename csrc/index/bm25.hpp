@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "index/analyzer.hpp"
@@ -58,6 +60,16 @@ struct QueryTerm {
   float weight;   // how often the term occurs in the query (each occurrence adds its score)
 };
 
+// Corpus statistics given to a search from outside: a sharded index sums its shards' document
+// counts, total lengths and per-term document frequencies (Elasticsearch's
+// dfs_query_then_fetch) so that every shard scores as the one index holding all documents.
+// A query term missing from `df` keeps this index's own frequency.
+struct ExternalStats {
+  uint64_t n_docs = 0;
+  uint64_t total_length = 0;
+  std::unordered_map<std::string, uint64_t> df;
+};
+
 class Bm25Index {
  public:
   // Builds an index over documents given as byte ranges [starts[i], ends[i]) of `data` (UTF-8),
@@ -94,15 +106,24 @@ class Bm25Index {
   // returned). `live` (nullable, n_docs bytes) excludes documents whose byte is 0: a filter
   // applied inside the search. `exhaustive` scores every posting (the reference path);
   // otherwise block-max WAND skips what cannot enter the top k. Both give identical results.
+  // `stats` (nullable) replaces this index's corpus statistics; with statistics equal to its
+  // own, the scores are those of a search without them, bit for bit.
   std::size_t search(const std::vector<QueryTerm>& query, std::size_t k, const uint8_t* live,
-                     float* out_scores, int64_t* out_docs, bool exhaustive = false) const;
+                     float* out_scores, int64_t* out_docs, bool exhaustive = false,
+                     const ExternalStats* stats = nullptr) const;
 
   // Many queries at once, in parallel over queries (0 threads = all cores): query i's hits go to
   // out_scores/out_docs[i * k, i * k + out_counts[i]). Each query is answered as by search(),
   // so the results do not depend on the thread count.
   void search_many(const std::vector<std::string_view>& queries, std::size_t k, const uint8_t* live,
-                   float* out_scores, int64_t* out_docs, int64_t* out_counts,
-                   std::size_t threads) const;
+                   float* out_scores, int64_t* out_docs, int64_t* out_counts, std::size_t threads,
+                   const ExternalStats* stats = nullptr) const;
+
+  // This index's statistics: (documents, total length in terms).
+  std::pair<uint64_t, uint64_t> stats() const { return {n_docs(), total_length_}; }
+  // The query's distinct analysed terms, in first-occurrence order, with their document
+  // frequency here (0 for terms this index lacks): what a sharded index sums over shards.
+  std::vector<std::pair<std::string, uint64_t>> term_stats(std::string_view query) const;
 
   // The score of term t in doc d with frequency tf: the one expression both the block maxima and
   // the query loop use, so the maxima bound the scores exactly.
@@ -126,6 +147,7 @@ class Bm25Index {
   AnalyzerOptions analyzer_;
   Bm25Params params_;
   double avgdl_ = 0;
+  uint64_t total_length_ = 0;
   float tf_mult_ = 1;
   std::vector<float> idf_;       // per term
   std::vector<float> norm_;      // per doc: k1 (1 - b + b dl / avgdl)

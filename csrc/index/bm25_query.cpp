@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
@@ -60,6 +62,66 @@ class TopK {
   std::vector<Hit> heap_;
 };
 
+// How a query's terms are scored: under the index's own statistics (its precomputed idf and
+// document norms), or under statistics given from outside (idf from the given frequencies, norms
+// from the given average length, with the same float expressions, so equal statistics give equal
+// scores bit for bit). Stored bounds (block maxima) were made under the index's own statistics;
+// `scale` turns them into bounds under the given ones (see Scoring::make).
+struct Scoring {
+  const Bm25Index* index = nullptr;
+  bool external = false;
+  double avgdl = 0;
+  std::vector<float> idf;    // per query term, when external
+  std::vector<float> scale;  // per query term: stored bound -> bound under these statistics
+
+  float tf_mult = 1;
+
+  float term_score(std::size_t qi, uint32_t t, uint32_t tf, uint32_t d) const {
+    if (!external) return index->term_score(t, tf, d);
+    const Bm25Params& p = index->params();
+    const float f = static_cast<float>(tf);
+    const auto norm =
+        static_cast<float>(p.k1 * (1.0 - p.b + p.b * index->arrays().doc_lengths[d] / avgdl));
+    return idf[qi] * (f * tf_mult) / (f + norm);
+  }
+  // A stored bound of query term qi under these statistics (+inf when none can be derived).
+  float bound(std::size_t qi, float stored) const {
+    if (scale[qi] == 1.0f) return stored;
+    if (std::isinf(scale[qi])) return scale[qi];
+    return stored * scale[qi];
+  }
+
+  static Scoring make(const Bm25Index& index, const std::vector<QueryTerm>& query,
+                      const ExternalStats* stats) {
+    Scoring s;
+    s.index = &index;
+    s.scale.assign(query.size(), 1.0f);
+    if (stats == nullptr) return s;
+    s.external = true;
+    const Bm25Params& p = index.params();
+    s.tf_mult = p.variant == Bm25Variant::Lucene ? 1.0f : static_cast<float>(p.k1 + 1);
+    const auto n = static_cast<double>(stats->n_docs);
+    const auto total = static_cast<double>(stats->total_length);
+    s.avgdl = stats->n_docs == 0 || stats->total_length == 0 ? 1.0 : total / n;
+    // norm under avgdl' >= c x norm under avgdl, c = min(1, avgdl / avgdl') (both norms are
+    // affine in the length with the same intercept), so tf/(tf + norm') <= tf/(tf + norm) / c,
+    // and a term's score is at most (idf' / idf) / c times its stored bound. A little slack
+    // covers float rounding; with no usable bound (idf 0 here), the bound is infinite.
+    const double c = std::min(1.0, index.avgdl() / s.avgdl);
+    for (std::size_t i = 0; i < query.size(); ++i) {
+      const uint32_t t = query[i].term;
+      auto it = stats->df.find(std::string(index.term(t)));
+      const double df = it == stats->df.end() ? index.arrays().term_df[t] : it->second;
+      s.idf.push_back(static_cast<float>(bm25_idf(index.params().variant, n, df)));
+      const float own = index.idf(t);
+      s.scale[i] = own > 0 ? static_cast<float>(s.idf[i] / own / c * (1.0 + 1e-5))
+                           : std::numeric_limits<float>::infinity();
+      if (s.idf[i] == 0) s.scale[i] = 0;
+    }
+    return s;
+  }
+};
+
 struct Cursor {
   uint32_t term = 0;
   std::size_t qi = 0;  // position in the query: the summation order
@@ -78,8 +140,9 @@ struct Cursor {
 
 class Wand {
  public:
-  Wand(const Bm25Index& index, const std::vector<QueryTerm>& query, std::vector<double> term_max)
-      : index_(index), cursors_(query.size()) {
+  Wand(const Bm25Index& index, const std::vector<QueryTerm>& query, std::vector<double> term_max,
+       const Scoring& scoring)
+      : index_(index), scoring_(scoring), cursors_(query.size()) {
     const auto& a = index.arrays();
     for (std::size_t i = 0; i < query.size(); ++i) {
       Cursor& c = cursors_[i];
@@ -131,7 +194,8 @@ class Wand {
       for (Cursor& c : cursors_) {
         if (c.doc > d) continue;
         shallow(c, d);
-        if (c.block < c.block_end) block_acc += c.weight * a.block_max[c.block];
+        if (c.block < c.block_end)
+          block_acc += c.weight * scoring_.bound(c.qi, a.block_max[c.block]);
       }
       if (!(block_acc > theta)) {
         // Nothing in [d, next) can win: skip to the first doc past one of these blocks, or to
@@ -166,9 +230,9 @@ class Wand {
         float score = 0;
         for (const Cursor& c : cursors_) {
           if (c.doc == d) {
-            score += c.weight * index_.term_score(c.term, c.tfs[c.pos], d);
+            score += c.weight * scoring_.term_score(c.qi, c.term, c.tfs[c.pos], d);
           } else if (c.doc < d && c.block < c.block_end) {
-            score += c.weight * a.block_max[c.block];
+            score += c.weight * scoring_.bound(c.qi, a.block_max[c.block]);
           }
         }
         if (lagging) {
@@ -237,6 +301,7 @@ class Wand {
   }
 
   const Bm25Index& index_;
+  const Scoring& scoring_;
   std::vector<Cursor> cursors_;
   std::vector<Cursor*> order_;
   double slack_ = 1;
@@ -246,25 +311,29 @@ class Wand {
 
 std::size_t Bm25Index::search(const std::vector<QueryTerm>& query, std::size_t k,
                               const uint8_t* live, float* out_scores, int64_t* out_docs,
-                              bool exhaustive) const {
+                              bool exhaustive, const ExternalStats* stats) const {
   CTX_REQUIRE(k >= 1, "k must be at least 1");
   if (query.empty() || n_docs() == 0) return 0;
   for (const auto& q : query)
     CTX_REQUIRE(q.term < n_terms() && q.weight > 0, "query terms must come from parse_query");
+  const Scoring scoring = Scoring::make(*this, query, stats);
   if (!exhaustive) {
     std::vector<double> term_max;
-    for (const auto& q : query) term_max.push_back(term_max_[q.term]);
-    return Wand(*this, query, std::move(term_max)).run(k, live, out_scores, out_docs);
+    for (std::size_t i = 0; i < query.size(); ++i) {
+      term_max.push_back(scoring.bound(i, term_max_[query[i].term]));
+    }
+    return Wand(*this, query, std::move(term_max), scoring).run(k, live, out_scores, out_docs);
   }
   // Reference: accumulate every posting's score, term by term in query order.
   std::vector<float> acc(n_docs(), 0.0f);
   std::vector<char> hit(n_docs(), 0);
   uint32_t docs[kBlockSize], tfs[kBlockSize];
-  for (const auto& q : query) {
+  for (std::size_t qi = 0; qi < query.size(); ++qi) {
+    const QueryTerm& q = query[qi];
     for (std::size_t b = a_.term_blocks[q.term]; b < a_.term_blocks[q.term + 1]; ++b) {
       const std::size_t n = decode(q.term, b, docs, tfs);
       for (std::size_t i = 0; i < n; ++i) {
-        acc[docs[i]] += q.weight * term_score(q.term, tfs[i], docs[i]);
+        acc[docs[i]] += q.weight * scoring.term_score(qi, q.term, tfs[i], docs[i]);
         hit[docs[i]] = 1;
       }
     }
@@ -277,12 +346,13 @@ std::size_t Bm25Index::search(const std::vector<QueryTerm>& query, std::size_t k
 
 void Bm25Index::search_many(const std::vector<std::string_view>& queries, std::size_t k,
                             const uint8_t* live, float* out_scores, int64_t* out_docs,
-                            int64_t* out_counts, std::size_t threads) const {
+                            int64_t* out_counts, std::size_t threads,
+                            const ExternalStats* stats) const {
   CTX_REQUIRE(k >= 1, "k must be at least 1");
   parallel_for(queries.size(), 16, threads, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i)
-      out_counts[i] = static_cast<int64_t>(
-          search(parse_query(queries[i]), k, live, out_scores + i * k, out_docs + i * k));
+      out_counts[i] = static_cast<int64_t>(search(
+          parse_query(queries[i]), k, live, out_scores + i * k, out_docs + i * k, false, stats));
   });
 }
 

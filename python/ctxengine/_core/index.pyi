@@ -159,9 +159,12 @@ class Bm25Index:
         k: typing.SupportsInt | typing.SupportsIndex,
         live: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
         exhaustive: bool = False,
+        *,
+        stats: typing.Any = None,
     ) -> tuple[numpy.typing.NDArray[numpy.float32], numpy.typing.NDArray[numpy.int64]]:
         """
         Top-k (scores, doc ids) of a UTF-8 query, best first; `live` masks documents out.
+        `stats` (n_docs, total_length, {term: df}) replaces the index's statistics.
         """
     def search_many(
         self,
@@ -169,6 +172,8 @@ class Bm25Index:
         k: typing.SupportsInt | typing.SupportsIndex,
         live: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8] | None = None,
         threads: typing.SupportsInt | typing.SupportsIndex = 0,
+        *,
+        stats: typing.Any = None,
     ) -> tuple[
         numpy.typing.NDArray[numpy.float32],
         numpy.typing.NDArray[numpy.int64],
@@ -177,7 +182,15 @@ class Bm25Index:
         """
         Top-k of many UTF-8 queries on all cores: (scores nq x k, doc ids nq x k, counts).
         """
+    def stats(self) -> tuple[int, int]:
+        """
+        (documents, total length in terms).
+        """
     def term(self, term_id: typing.SupportsInt | typing.SupportsIndex) -> str: ...
+    def term_stats(self, query: bytes) -> list[tuple[str, int]]:
+        """
+        The query's distinct analysed terms with their document frequency here (0: absent).
+        """
     @property
     def analyzer(self) -> AnalyzerOptions: ...
     @property

@@ -20,7 +20,7 @@ class _Column:
     """A growing 1-D array (amortised doubling)."""
 
     def __init__(self, dtype: type) -> None:
-        self.data = np.empty(16, dtype=dtype)
+        self.data: np.ndarray = np.empty(16, dtype=dtype)
         self.size = 0
 
     def extend(self, values: np.ndarray) -> None:

@@ -22,17 +22,15 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._native import core
 from ..errors import FormatError, InvalidInputError, NotFoundError
+from .backend import Call
 from .directory import Directory
 from .routing import ROUTING
 
-if TYPE_CHECKING:
-    from .sharded import ShardedIndex
-
-__all__ = ["FORMAT", "MANIFEST", "VERSION", "is_sharded", "load", "save"]
+__all__ = ["FORMAT", "MANIFEST", "VERSION", "is_sharded", "load", "read_manifest", "save"]
 
 FORMAT = "ctxengine-sharded-index"
 VERSION = 1
@@ -52,7 +50,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _read_manifest(root: Path) -> dict[str, Any]:
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest of the sharded index at `path`, checked for format and version."""
+    root = Path(path)
     if not root.exists():
         raise NotFoundError(f"no index at {root}")
     if not is_sharded(root):
@@ -74,9 +74,9 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
-def save(index: ShardedIndex, path: str | os.PathLike[str], *, complete: bool) -> None:
-    """Write `index` to folder `path` (see the module's docstring); `complete` is False for an
-    ingest's checkpoints."""
+def save(index: Any, path: str | os.PathLike[str], *, complete: bool) -> None:
+    """Write `index` (a ShardedIndex) to folder `path` (see the module's docstring);
+    `complete` is False for an ingest's checkpoints."""
     root = Path(path)
     if root.exists():
         if not root.is_dir():
@@ -90,11 +90,10 @@ def save(index: ShardedIndex, path: str | os.PathLike[str], *, complete: bool) -
     root = root.resolve()
     if index._backend.down:  # only an index opened with partial=True gets here
         raise InvalidInputError(
-            f"shards {list(index.missing_shards)} are down: an index missing shards cannot be "
-            "saved"
+            f"shards {list(index.missing_shards)} are down: an index missing shards cannot be saved"
         )
     saved = index._saved
-    calls = {}
+    calls: dict[int, Call] = {}
     folders: dict[int, str] = {}
     for i in range(index.n_shards):
         if i in index._clean and i in saved and Path(saved[i][0]).parent == root:
@@ -139,7 +138,7 @@ def save(index: ShardedIndex, path: str | os.PathLike[str], *, complete: bool) -
 
 
 def load(
-    cls: type[ShardedIndex],
+    cls: Any,  # ShardedIndex
     path: str | os.PathLike[str],
     *,
     backend: str,
@@ -149,10 +148,10 @@ def load(
     verify: bool,
     partial: bool,
     gpu: bool | None,
-) -> ShardedIndex:
+) -> Any:
     """A :class:`ShardedIndex` from folder `path` (see :meth:`ShardedIndex.load`)."""
     root = Path(path).resolve()
-    m = _read_manifest(root)
+    m = read_manifest(root)
     try:
         o = m["options"]
         n = int(m["shards"])
@@ -191,7 +190,9 @@ def load(
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, (FormatError, InvalidInputError)):
             raise
-        raise FormatError(f"{root / MANIFEST} is malformed ({exc!r}); the index is damaged") from exc
+        raise FormatError(
+            f"{root / MANIFEST} is malformed ({exc!r}); the index is damaged"
+        ) from exc
     index = cls.__new__(cls)
     index._setup(n, backend, ray_address, partial, options)
     index._template._embeddings.dim = m.get("dim")
@@ -202,7 +203,10 @@ def load(
     index._start(makes)
     for i, e in enumerate(dirs):
         if i not in index._backend.down:
-            index._saved[i] = (str(root / str(e["dir"])), {k: v for k, v in e.items() if k != "dir"})
+            index._saved[i] = (
+                str(root / str(e["dir"])),
+                {k: v for k, v in e.items() if k != "dir"},
+            )
             index._clean.add(i)
             index._backend.saved(i, *makes[i]["load"])
     orders, _ = index._backend.broadcast("order")

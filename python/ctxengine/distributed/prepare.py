@@ -78,9 +78,7 @@ class Prepared:
             data=[b for p in parts for b in p.data],
             metas=[m for p in parts for m in p.metas],
             counts=np.concatenate([p.counts for p in parts] or [np.empty(0, np.int64)]),
-            rows=np.concatenate(
-                [p.rows for p in parts] or [np.empty((0, len(COLUMNS)), np.int64)]
-            ),
+            rows=np.concatenate([p.rows for p in parts] or [np.empty((0, len(COLUMNS)), np.int64)]),
             vectors=np.concatenate(vectors) if vectors else None,
         )
 

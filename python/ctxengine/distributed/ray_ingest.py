@@ -19,7 +19,7 @@ import math
 import os
 import pickle
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,6 @@ from ..retrieval.ingest import read_files
 from ..tokenizers import resolve_tokenizer
 from .prepare import Prepared, prepare
 from .ray_backend import import_ray
-
-if TYPE_CHECKING:
-    from .sharded import ShardedIndex
 
 __all__ = ["prepared_files"]
 
@@ -71,7 +68,7 @@ class _PrepareFiles:
 
 
 def prepared_files(
-    index: ShardedIndex,
+    index: Any,  # a ShardedIndex
     files: list[str],
     metadata: Mapping[str, Any] | None,
     *,
@@ -109,9 +106,7 @@ def prepared_files(
         compute=data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )
-    yield from _in_order(
-        pickle.loads(row["payload"]) for row in dataset.iter_rows()
-    )
+    yield from _in_order(pickle.loads(row["payload"]) for row in dataset.iter_rows())
 
 
 def _in_order(

@@ -29,6 +29,7 @@ from ..retrieval.filters import Filter, doc_mask
 from ..retrieval.records import DOC, Records
 from .errors import ShardDamagedError, ShardMissingError
 from .prepare import Prepared
+from .stats import Stats
 
 __all__ = ["Shard", "VectorsOnly"]
 
@@ -200,32 +201,49 @@ class Shard:
         vector: np.ndarray | None,
         filter: Filter | None,
         hits: bool,
+        stats: Stats | None = None,
     ) -> Any:
         """This shard's top `k` of each list in `lists` ("bm25", "dense") as (global chunk ids,
-        scores), best first; with `hits`, the one list's :class:`Hit` objects instead."""
+        scores), best first; with `hits`, the one list's :class:`Hit` objects instead. BM25
+        scores under `stats`, the corpus-wide statistics (stats.py)."""
         index, records = self.index, self.records
         mask = doc_mask(records, filter)
         found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in lists:
             if name == "bm25":
-                found[name] = index._lexical.search(records, query, k, mask)
+                found[name] = index._lexical.search(records, query, k, mask, stats)
             else:
                 assert vector is not None
                 found[name] = index._embeddings.search_vector(records, vector, k, mask)
         if hits:
-            (ids, scores), = found.values()
+            ((ids, scores),) = found.values()
             return self._hits(ids, scores)
         return {name: (self.to_global(ids), scores) for name, (ids, scores) in found.items()}
 
     def search_many(
-        self, queries: list[str], k: int, filter: Filter | None, threads: int
+        self,
+        queries: list[str],
+        k: int,
+        filter: Filter | None,
+        threads: int,
+        stats: Stats | None = None,
     ) -> list[list[Any]]:
         """BM25 :meth:`search` hits for many queries, in parallel in C++."""
         records = self.records
         found = self.index._lexical.search_many(
-            records, queries, k, doc_mask(records, filter), threads
+            records, queries, k, doc_mask(records, filter), threads, stats
         )
         return [self._hits(ids, scores) for ids, scores in found]
+
+    def term_stats(self, queries: list[str]) -> tuple[int, int, dict[str, int]]:
+        """This shard's BM25 statistics: (documents, total length, {term: document frequency}
+        for the terms of `queries`)."""
+        lexical, records = self.index._lexical, self.records
+        n, total = lexical.stats(records)
+        dfs: dict[str, int] = {}
+        for q in queries:
+            dfs.update(lexical.term_stats(records, q))
+        return n, total, dfs
 
     def _hits(self, local: np.ndarray, scores: np.ndarray) -> list[Any]:
         out = self.records.records(local, scores.tolist())
@@ -274,7 +292,9 @@ class Shard:
         ShardDamagedError, each naming the shard."""
         folder = Path(folder)
         if not (folder / INDEX_DIR).is_dir() or not (folder / ORDER_FILE).is_file():
-            raise ShardMissingError(number, f"shard {number} is missing: no saved shard at {folder}")
+            raise ShardMissingError(
+                number, f"shard {number} is missing: no saved shard at {folder}"
+            )
 
         def damaged(why: str) -> ShardDamagedError:
             return ShardDamagedError(number, f"shard {number} at {folder} is damaged: {why}")

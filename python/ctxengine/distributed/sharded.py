@@ -40,11 +40,12 @@ from ..retrieval.filters import Filter
 from ..retrieval.fusion import mmr, reciprocal_rank_fusion, weighted_fusion
 from ..retrieval.ingest import expand_paths, read_files
 from . import persistence
-from .backend import Backend, LocalBackend
+from .backend import Backend, Call, LocalBackend
 from .directory import Directory
 from .merge import merge_hits, merge_lists
 from .prepare import Prepared, check_ids, prepare
 from .routing import shards_of
+from .stats import GlobalStats
 
 __all__ = ["Hits", "ShardedIndex"]
 
@@ -96,6 +97,10 @@ class ShardedIndex:
     actor lost with unsaved changes); such answers are marked (:class:`Hits`).
     """
 
+    # Reads as an Index: chunks(ids) and document(doc_id, start, end) behave as Index's, so
+    # ctxengine.pack fetches neighbours in one call per shard and reads parts of documents.
+    _ctxengine_index = True
+
     def __init__(
         self,
         shards: int = 2,
@@ -136,6 +141,7 @@ class ShardedIndex:
         self.n_shards = shards
         self._directory = Directory()
         self._version = 0  # bumped by every change: what global BM25 statistics are valid for
+        self._stats = GlobalStats(self._template._options["analyzer"])
         # Each shard's last save (folder, manifest entry), and the shards unchanged since.
         self._saved: dict[int, tuple[str, dict[str, Any]]] = {}
         self._clean: set[int] = set()
@@ -163,8 +169,10 @@ class ShardedIndex:
     def _check_picklable(self) -> None:
         import pickle
 
-        for what, value in (("tokenizer", self._shard_options.get("tokenizer")),
-                            ("embedder", self._embedder_spec)):
+        for what, value in (
+            ("tokenizer", self._shard_options.get("tokenizer")),
+            ("embedder", self._embedder_spec),
+        ):
             if value is None or isinstance(value, str):
                 continue
             try:
@@ -255,7 +263,10 @@ class ShardedIndex:
         shards = self._route(doc_ids)
         groups = {int(s): np.flatnonzero(shards == s) for s in np.unique(shards)}
         found, _ = self._backend.gather(
-            {s: ("existing", ([doc_ids[j] for j in idx.tolist()],), {}) for s, idx in groups.items()},
+            {
+                s: ("existing", ([doc_ids[j] for j in idx.tolist()],), {})
+                for s, idx in groups.items()
+            },
             write=True,
         )
         for s, idx in groups.items():
@@ -270,15 +281,17 @@ class ShardedIndex:
             taken = self._existing(ids)
             if taken.any():
                 d = ids[int(np.flatnonzero(taken)[0])]
-                raise InvalidInputError(f"document id {d!r} is already in the index; remove it first")
+                raise InvalidInputError(
+                    f"document id {d!r} is already in the index; remove it first"
+                )
             return ids
         out: list[str] = []
-        d = self._directory
+        directory = self._directory
         while len(out) < n:
-            candidates = [f"doc-{d.next_auto + i}" for i in range(n - len(out))]
+            candidates = [f"doc-{directory.next_auto + i}" for i in range(n - len(out))]
             taken = self._existing(candidates)
             for c, t in zip(candidates, taken.tolist(), strict=True):
-                d.next_auto += 1
+                directory.next_auto += 1
                 if not t:
                     out.append(c)
         return out
@@ -325,7 +338,7 @@ class ShardedIndex:
             return
         shards = self._route(batch.ids)
         seqs, bases = self._directory.append(shards, batch.counts)
-        calls = {}
+        calls: dict[int, Call] = {}
         for s in np.unique(shards).tolist():
             idx = np.flatnonzero(shards == s)
             calls[s] = ("commit", (batch.take(idx), seqs[idx].tolist(), bases[idx].tolist()), {})
@@ -381,7 +394,8 @@ class ShardedIndex:
 
             batches = prepared_files(self, files, metadata, workers=workers, progress=progress)
         else:
-            batches = self._prepared_files(files, metadata, progress=progress)
+            step = 256 if checkpoint is None else max(1, min(256, checkpoint_every))
+            batches = self._prepared_files(files, metadata, step=step, progress=progress)
         result = AddFilesResult()
         saved = len(self)
         since = 0
@@ -410,10 +424,9 @@ class ShardedIndex:
         persistence.save(self, folder, complete=False)
 
     def _prepared_files(
-        self, files: list[str], metadata: Mapping[str, Any] | None, *, progress: bool
+        self, files: list[str], metadata: Mapping[str, Any] | None, *, step: int, progress: bool
     ) -> Iterator[tuple[Prepared, list[tuple[str, str]]]]:
-        """Files read and prepared here, a stretch at a time, in order."""
-        step = 256
+        """Files read and prepared here, `step` at a time, in order."""
         for i in range(0, len(files), step):
             read = read_files(files[i : i + step], metadata, progress=False)
             batch = prepare(
@@ -442,7 +455,9 @@ class ShardedIndex:
         """A document's text, or ``text[start:end]``, as :meth:`Index.document`."""
         if not isinstance(doc_id, str):
             raise NotFoundError(f"no document {doc_id!r} in the index")
-        return str(self._backend.call(int(self._route([doc_id])[0]), "document", doc_id, start, end))
+        return str(
+            self._backend.call(int(self._route([doc_id])[0]), "document", doc_id, start, end)
+        )
 
     def metadata(self, doc_id: str) -> Mapping[str, Any]:
         """A document's metadata."""
@@ -471,7 +486,7 @@ class ShardedIndex:
     def _read(self, ids: np.ndarray, scores: np.ndarray | None) -> list[Any]:
         """Chunks (or hits, with `scores`) by global id, from the shards holding them."""
         shards = self._directory.shards_of_chunks(ids)
-        calls = {}
+        calls: dict[int, Call] = {}
         groups = {}
         for s in np.unique(shards).tolist():
             idx = np.flatnonzero(shards == s)
@@ -532,8 +547,20 @@ class ShardedIndex:
         vector = self._embed_query(query) if "dense" in lists else None
         simple = mode != "hybrid" and mmr_lambda is None
         fetch = k if simple else max(candidates or 0, 4 * k, 50)
+        stats = (
+            self._stats.for_queries(self._backend, self._version, [query])
+            if "bm25" in lists
+            else None
+        )
         found, missing = self._backend.broadcast(
-            "search", query, fetch, lists=lists, vector=vector, filter=filter, hits=simple
+            "search",
+            query,
+            fetch,
+            lists=lists,
+            vector=vector,
+            filter=filter,
+            hits=simple,
+            stats=stats,
         )
         if simple:  # each shard sent its top k hits: merge them
             return Hits.of(merge_hits(list(found.values()), k), missing)
@@ -584,7 +611,10 @@ class ShardedIndex:
             return [self.search(q, k, mode=mode, filter=filter, **options) for q in queries]
         if options:
             raise InvalidInputError(f"unknown options for BM25 search: {sorted(options)}")
-        found, missing = self._backend.broadcast("search_many", queries, k, filter, threads or 0)
+        stats = self._stats.for_queries(self._backend, self._version, queries)
+        found, missing = self._backend.broadcast(
+            "search_many", queries, k, filter, threads or 0, stats
+        )
         return [
             Hits.of(merge_hits([found[s][i] for s in found], k), missing)
             for i in range(len(queries))

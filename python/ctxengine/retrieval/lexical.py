@@ -64,13 +64,33 @@ class Lexical:
         return doc_mask[records.chunks.column("doc")[self.chunks]].astype(np.uint8)
 
     def search(
-        self, records: Records, query: str, k: int, doc_mask: np.ndarray | None
+        self,
+        records: Records,
+        query: str,
+        k: int,
+        doc_mask: np.ndarray | None,
+        stats: tuple[int, int, dict[str, int]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, scores) of the top `k` chunks, best first."""
+        """(chunk ids, scores) of the top `k` chunks, best first. `stats` (documents, total
+        length, {term: document frequency}) replaces the index's own corpus statistics: a
+        sharded index passes the sums over its shards, so each shard scores as one index."""
         self.ensure(records)
         live = self._live(records, doc_mask)
-        scores, rows = self.native.search(query.encode("utf-8", "surrogatepass"), k, live)
+        scores, rows = self.native.search(
+            query.encode("utf-8", "surrogatepass"), k, live, stats=stats
+        )
         return self.chunks[rows], scores.astype(np.float64)
+
+    def stats(self, records: Records) -> tuple[int, int]:
+        """(documents, total length in terms) of the BM25 index: its corpus statistics."""
+        self.ensure(records)
+        n, total = self.native.stats()
+        return int(n), int(total)
+
+    def term_stats(self, records: Records, query: str) -> list[tuple[str, int]]:
+        """The query's distinct terms and their document frequencies here (0: absent)."""
+        self.ensure(records)
+        return list(self.native.term_stats(query.encode("utf-8", "surrogatepass")))
 
     def search_many(
         self,
@@ -79,12 +99,17 @@ class Lexical:
         k: int,
         doc_mask: np.ndarray | None,
         threads: int,
+        stats: tuple[int, int, dict[str, int]] | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """:meth:`search` for many queries, in parallel in C++."""
         self.ensure(records)
         live = self._live(records, doc_mask)
         scores, rows, counts = self.native.search_many(
-            [q.encode("utf-8", "surrogatepass") for q in queries], k, live, threads
+            [q.encode("utf-8", "surrogatepass") for q in queries],
+            k,
+            live,
+            threads=threads,
+            stats=stats,
         )
         return [
             (self.chunks[rows[i, :n]], scores[i, :n].astype(np.float64))
