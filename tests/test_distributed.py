@@ -488,3 +488,36 @@ def test_cli_index_search_and_pack_a_sharded_folder(tmp_path: Path, docs) -> Non
     assert r.exit_code != 0 and "--shards" in r.output
     r = runner.invoke(main, ["search", str(plain), "x", "--ray", "auto"])
     assert r.exit_code != 0 and "sharded" in r.output
+
+
+# ---- the BM25 statistics hook ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["lucene", "robertson", "atire"])
+def test_bm25_under_given_statistics_scores_as_the_whole_corpus(docs, variant) -> None:
+    """A part of a corpus searched with the whole corpus's statistics scores exactly as the whole
+    does, by block-max WAND (bounds rescaled to the given statistics) and by the exhaustive
+    reference alike; with its own statistics given, nothing changes."""
+    from ctxengine import BM25
+
+    paras = [p for t in docs[0][:30] for p in t.split("\n\n") if p.strip()]
+    rng = np.random.default_rng(7)
+    part = np.flatnonzero(rng.random(len(paras)) < 0.3)
+    whole = BM25(paras, variant=variant)
+    piece = BM25([paras[i] for i in part], variant=variant)
+    n, total = whole._native.stats()
+    mask = np.zeros(len(paras), dtype=bool)
+    mask[part] = True
+    for q in [*QUERIES, *words_of(docs[0], 20, seed=3), "the of and to a in"]:
+        dfs = dict(whole._native.term_stats(q.encode()))
+        stats = (n, total, dfs)
+        want_scores, want_ids = whole.search(q, 25, mask=mask)
+        for exhaustive in (False, True):
+            scores, ids = piece._native.search(q.encode(), 25, None, exhaustive, stats=stats)
+            assert part[ids].tolist() == want_ids.tolist()
+            assert scores.tolist() == want_scores.tolist()  # bit for bit
+        own = piece._native.stats()
+        own_stats = (*own, dict(piece._native.term_stats(q.encode())))
+        a = piece._native.search(q.encode(), 25, None, False, stats=own_stats)
+        b = piece._native.search(q.encode(), 25)
+        assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import pickle
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -84,9 +85,17 @@ def prepared_files(
 
     if workers is None:
         workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    context = data.DataContext.get_current()
-    context.enable_progress_bars = progress
-    logging.getLogger("ray.data").setLevel(logging.INFO if progress else logging.WARNING)
+    with warnings.catch_warnings():
+        # Ray Data's DataContext sets its deprecated fields in its own constructor and so trips
+        # its own deprecation warnings (use_push_based_shuffle, ...): none a caller can act on.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.")
+        context = data.DataContext.get_current()
+        context.enable_progress_bars = progress
+        logging.getLogger("ray.data").setLevel(logging.INFO if progress else logging.WARNING)
+        yield from _run(data, index, files, metadata, workers)
+
+
+def _run(data: Any, index: Any, files: list[str], metadata: Any, workers: int) -> Iterator[Outcome]:
     # Enough batches to keep every worker busy and the reorder buffer short.
     size = max(1, min(64, math.ceil(len(files) / (4 * workers))))
     dataset = data.from_items(
