@@ -251,9 +251,11 @@ def _corpus_paths(copies: int, n_files: int | None) -> list[str]:
 
 
 def ingest(copies: int, n_files: int | None, embed: bool, baseline: bool) -> dict[str, Any]:
-    """Ingest `copies` copies of the docs' files (the first `n_files`): the Ray pipeline with 1
-    and 2 workers into 2 shard actors (one Ray cluster of 2 CPUs), and with `baseline`, one
-    Index in-process first."""
+    """Ingest `copies` copies of the docs' files (the first `n_files`) through the Ray pipeline
+    with 1 and 2 workers into 2 shard actors (one Ray cluster of 2 CPUs); with `baseline`, into
+    one Index in-process first. Where the time went comes from ShardedIndex.last_ingest."""
+    import dataclasses
+    import tempfile
     import warnings
 
     import ray
@@ -270,20 +272,36 @@ def ingest(copies: int, n_files: int | None, embed: bool, baseline: bool) -> dic
         start = time.perf_counter()
         one = ctxengine.Index(max_tokens=256, embedder=embedder)
         one.add_files(files, progress=False)
-        one.search("warm up", 1)
-        out["one_s"] = time.perf_counter() - start
+        out["one_add_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        one.search("warm up", 1)  # builds BM25
+        out["one_build_s"] = time.perf_counter() - start
+        out["one_s"] = out["one_add_s"] + out["one_build_s"]
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            one.save(Path(tmp) / "ix")
+            out["one_saved_mb"] = _dir_mb(Path(tmp) / "ix")
         out["chunks"] = one.n_chunks
         del one
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+
+    def run(paths: list[str], workers: int) -> dict[str, Any]:
+        index = ShardedIndex(2, backend="ray", max_tokens=256, embedder=embedder)
+        index.add_files(paths, progress=False, workers=workers)
+        start = time.perf_counter()
+        index.search("warm up", 1)  # each shard builds its BM25 (in parallel)
+        row = dataclasses.asdict(index.last_ingest)
+        row["build_s"] = time.perf_counter() - start
+        row["wall_s"] = row["seconds"] + row["build_s"]
+        out["chunks"] = index.n_chunks
+        index.close()
+        return row
+
     try:
+        run(files[:1], 2)  # warm-up: Ray Data's first use in a process imports and starts a lot
         for workers in (1, 2):
-            index = ShardedIndex(2, backend="ray", max_tokens=256, embedder=embedder)
-            start = time.perf_counter()
-            index.add_files(files, progress=False, workers=workers)
-            index.search("warm up", 1)  # the shards build BM25
-            out[f"ray_{workers}_s"] = time.perf_counter() - start
-            out["chunks"] = index.n_chunks
-            index.close()
+            # The fixed cost (workers, tokenizer, actors) from one file; then the whole set.
+            out[f"start_{workers}_s"] = run(files[:1], workers)["wall_s"]
+            out[f"ray_{workers}"] = run(files, workers)
     finally:
         ray.shutdown()
     return out
@@ -296,8 +314,8 @@ def capacity_model(
     search: dict[str, Any],
     on_ray: dict[str, Any],
     dense_ms_per_m: float,
-    small: dict[str, Any],
-    big: dict[str, Any],
+    ing: dict[str, Any],
+    emb: dict[str, Any],
 ) -> dict[str, Any]:
     """Shards, memory, fan-out latency, ingest time and what 1,000 QPS takes, for 100M and 1B
     chunks, from the measured per-shard figures (docs/scale.md explains each step)."""
@@ -320,27 +338,35 @@ def capacity_model(
         alpha, log_a = fit[name]
         return float(math.exp(log_a) * size**alpha)
 
-    chunks_1m = search["one_chunks"]
-    bytes_per_chunk = search["one_saved_mb"] * 1e6 / chunks_1m
+    bytes_per_chunk = search["one_saved_mb"] * 1e6 / search["one_chunks"]
     # A query waits for its slowest shard: the median over queries of (slowest shard / median
     # shard) on the 8-way split, in CPU time.
     eight = np.array(search["8"]["per_shard_cpu"])  # shards x queries
     spread = float(np.median(eight.max(axis=0) / np.median(eight, axis=0)))
-    # One Ray round trip (actor call, serialisation, merge) with a core per shard: the 1-shard
-    # index on Ray against the same in-process.
+    # One Ray round trip (actor call, serialisation, merge): the 1-shard index on Ray against
+    # the same in-process.
     rpc_ms = on_ray["1"]["p50"] - search["1"]["p50"]
-    steady = {
-        w: (big["chunks"] - small["chunks"]) / (big[f"ray_{w}_s"] - small[f"ray_{w}_s"])
-        for w in (1, 2)
-    }
-    efficiency = steady[2] / (2 * steady[1])
+    # Ingest (256-token chunks): a worker prepares `rate` chunks per CPU second; the coordinator
+    # spends `commit` seconds per chunk sending prepared batches to the shards (a serial part);
+    # each shard builds its BM25 index at `build` seconds per chunk (shards in parallel).
+    steady = {w: ing["chunks"] / (ing[f"ray_{w}"]["wall_s"] - ing[f"start_{w}_s"]) for w in (1, 2)}
+    rate = steady[1]  # chunks a second with one worker, the pipeline's own overheads included
+    efficiency = steady[2] / (2 * steady[1])  # measured on 2 shared cores: a floor
+    commit = ing["ray_2"]["commit_s"] / ing["chunks"]
+    build = ing["one_build_s"] / ing["chunks"]
+    embed_rate = emb["chunks"] / emb["ray_2"]["prepare_cpu_s"]
     model: dict[str, Any] = {
         "fit": {k: [float(v[0]), float(math.exp(v[1]))] for k, v in fit.items()},
         "bytes_per_chunk_saved": bytes_per_chunk,
+        "bytes_per_chunk_saved_256": ing["one_saved_mb"] * 1e6 / ing["chunks"],
         "slowest_shard_spread": spread,
         "rpc_ms": rpc_ms,
         "ingest_steady_chunks_per_s": steady,
         "ingest_efficiency_2_workers": efficiency,
+        "ingest_worker_chunks_per_cpu_s": ing["chunks"] / ing["ray_2"]["prepare_cpu_s"],
+        "ingest_embed_chunks_per_cpu_s": embed_rate,
+        "ingest_commit_us_per_chunk": commit * 1e6,
+        "bm25_build_us_per_chunk": build * 1e6,
         "dense_flat_ms_per_1m": dense_ms_per_m,
         "targets": {},
     }
@@ -362,8 +388,18 @@ def capacity_model(
                 "dense_flat_ms_per_shard": dense_ms_per_m * shard_size / 1e6,
                 "replicas_per_shard_for_1000_qps": replicas,
                 "cores_for_1000_qps": replicas * shards,
+                # Workers in parallel, the coordinator in series with them at best (so the
+                # slower of the two), then every shard's BM25 build in parallel.
                 "ingest_hours": {
-                    w: total / (steady[1] * w * (efficiency if w > 1 else 1.0)) / 3600
+                    w: (
+                        max(total / (rate * w * (efficiency if w > 1 else 1)), total * commit)
+                        + shard_size * build
+                    )
+                    / 3600
+                    for w in (1, 16, 64, 256)
+                },
+                "ingest_hours_with_embed": {
+                    w: (max(total / (embed_rate * w), total * commit) + shard_size * build) / 3600
                     for w in (1, 16, 64, 256)
                 },
             }
@@ -382,41 +418,30 @@ def _child(call: str) -> Any:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _ingest_results(small: dict[str, Any], big: dict[str, Any]) -> list[Result]:
-    """Throughput of the whole run, and the steady rate: the extra chunks of the bigger run over
-    its extra time, which leaves out the pipeline's fixed start (workers, tokenizer, actors)."""
-    case = f"{big['files']} files, {big['mb']:.0f} MB, {big['chunks']} chunks"
-    out = [Result("scale-ingest", case, "one Index", big["chunks"] / big["one_s"], "chunks/s",
-                  notes="in-process, all cores")]  # fmt: skip
+def _ingest_results(ing: dict[str, Any], case: str) -> list[Result]:
+    """Throughput of the whole run (wall, fixed start and BM25 build included), the workers' own
+    rate (chunks per CPU second spent reading, chunking, counting (and embedding), times the
+    workers: what dedicated cores do), and the coordinator's share (its seconds committing the
+    prepared batches to the shards, per chunk)."""
+    out = []
+    if "one_s" in ing:
+        out.append(Result("scale-ingest", case, "one Index", ing["chunks"] / ing["one_s"],
+                          "chunks/s", notes="in-process, all cores"))  # fmt: skip
     for w in (1, 2):
-        steady = (big["chunks"] - small["chunks"]) / (big[f"ray_{w}_s"] - small[f"ray_{w}_s"])
-        out.append(
-            Result(
-                "scale-ingest",
-                case,
-                f"ctxengine Ray {w} worker(s)",
-                big["chunks"] / big[f"ray_{w}_s"],
-                "chunks/s",
-                notes="whole run",
-            )
-        )
-        out.append(
-            Result(
-                "scale-ingest steady",
-                case,
-                f"ctxengine Ray {w} worker(s)",
-                steady,
-                "chunks/s",
-                notes="marginal, fixed start excluded",
-            )
-        )
-    s1 = (big["chunks"] - small["chunks"]) / (big["ray_1_s"] - small["ray_1_s"])
-    s2 = (big["chunks"] - small["chunks"]) / (big["ray_2_s"] - small["ray_2_s"])
-    out.append(
-        Result(
-            "scale-ingest 2-worker scaling", case, "ctxengine", s2 / s1, "x", notes="steady rates"
-        )
-    )
+        r = ing[f"ray_{w}"]
+        out.append(Result("scale-ingest", case, f"ctxengine Ray {w} worker(s)",
+                          ing["chunks"] / r["wall_s"], "chunks/s",
+                          notes="wall, with the BM25 build"))  # fmt: skip
+        out.append(Result("scale-ingest worker rate", case, f"ctxengine Ray {w} worker(s)",
+                          ing["chunks"] / r["prepare_cpu_s"] * w, "chunks/s",
+                          notes="per CPU second of a worker, x workers"))  # fmt: skip
+        out.append(Result("scale-ingest coordinator", case, f"ctxengine Ray {w} worker(s)",
+                          r["commit_s"] / ing["chunks"] * 1e6, "us/chunk", False,
+                          notes="committing to the shard actors"))  # fmt: skip
+    one, two = ing["ray_1"], ing["ray_2"]
+    out.append(Result("scale-ingest 2-worker scaling", case, "ctxengine",
+                      one["wall_s"] / two["wall_s"], "x",
+                      notes="wall"))  # fmt: skip
     return out
 
 
@@ -426,30 +451,22 @@ def run(ctx: Context) -> list[Result]:
     n_files = 60 if ctx.quick else None
     results: list[Result] = []
     print("  ingest (Ray Data pipeline, 1 and 2 workers)", file=sys.stderr, flush=True)
-    small = _child(f"ingest(1, {n_files}, False, False)")
-    big = _child(f"ingest(3, {n_files}, False, True)")
-    results += _ingest_results(small, big)
+    ing = _child(f"ingest({1 if ctx.quick else 4}, {n_files}, False, True)")
+    case = f"{ing['files']} files, {ing['mb']:.0f} MB, {ing['chunks']} chunks"
+    results += _ingest_results(ing, case)
+    for w in (1, 2):
+        r = ing[f"ray_{w}"]
+        steady = ing["chunks"] / (r["wall_s"] - ing[f"start_{w}_s"])
+        results.append(Result("scale-ingest steady", case, f"ctxengine Ray {w} worker(s)",
+                              steady, "chunks/s", notes="wall less the fixed start"))  # fmt: skip
+    results.append(Result("scale-ingest fixed start", "1 file", "ctxengine Ray 1 worker(s)",
+                          ing["start_1_s"], "s", False))  # fmt: skip
     emb = _child(f"ingest(1, {3 if ctx.quick else 12}, True, False)")
     case = f"{emb['files']} files, {emb['chunks']} chunks, MiniLM (NumPy, 1 thread a worker)"
-    for w in (1, 2):
-        results.append(
-            Result(
-                "scale-ingest+embed",
-                case,
-                f"ctxengine Ray {w} worker(s)",
-                emb["chunks"] / emb[f"ray_{w}_s"],
-                "chunks/s",
-            )
-        )
-    results.append(
-        Result(
-            "scale-ingest+embed 2-worker scaling",
-            case,
-            "ctxengine",
-            emb["ray_1_s"] / emb["ray_2_s"],
-            "x",
-        )
-    )
+    for r in _ingest_results(emb, case):
+        if r.bench != "scale-ingest coordinator":
+            r.bench = r.bench.replace("scale-ingest", "scale-ingest+embed")
+            results.append(r)
     print(f"  build {n_chunks} chunks, split {SPLITS}", file=sys.stderr, flush=True)
     built = _child(f"build({n_chunks})")
     print("  search (in-process)", file=sys.stderr, flush=True)
@@ -463,58 +480,26 @@ def run(ctx: Context) -> list[Result]:
         for q in ("p50", "p99"):
             bench = f"scale-search {q} k=10"
             results.append(Result(bench, case, "one Index", local["one"][q], "ms", False))
-            results.append(
-                Result(bench, case, "ctxengine", local[str(n)][q], "ms", False, notes="in-process")
-            )
+            results.append(Result(bench, case, "ctxengine", local[str(n)][q], "ms", False,
+                                  notes="in-process"))  # fmt: skip
             results.append(Result(bench + " Ray", case, "one Index", local["one"][q], "ms", False))
-            results.append(
-                Result(
-                    bench + " Ray",
-                    case,
-                    "ctxengine",
-                    on_ray[str(n)][q],
-                    "ms",
-                    False,
-                    notes="Ray, 2 CPUs",
-                )
-            )
+            results.append(Result(bench + " Ray", case, "ctxengine", on_ray[str(n)][q], "ms",
+                                  False, notes="Ray, 2 CPUs"))  # fmt: skip
         cpu = [statistics.median(t) for t in local[str(n)]["per_shard_cpu"]]
-        results.append(
-            Result(
-                "scale-shard cpu p50 k=10",
-                case,
-                "ctxengine",
-                statistics.median(cpu),
-                "ms",
-                False,
-                notes="median over shards",
-            )
-        )
-    results.append(
-        Result(
-            "scale-search cpu p50 k=10",
-            f"{chunks / 1e6:.2f}M chunks",
-            "one Index",
-            local["one"]["cpu_p50"],
-            "ms",
-            False,
-        )
-    )
-    results.append(
-        Result(
-            "scale-dense flat per 1M vectors",
-            "384-d, 1 query, 1 thread",
-            "faiss",
-            dense,
-            "ms",
-            False,
-        )
-    )
-    model = capacity_model(local, on_ray, dense, small, big)
+        results.append(Result("scale-shard cpu p50 k=10", case, "ctxengine",
+                              statistics.median(cpu), "ms", False,
+                              notes="median over shards"))  # fmt: skip
+    results.append(Result("scale-search cpu p50 k=10", f"{chunks / 1e6:.2f}M chunks", "one Index",
+                          local["one"]["cpu_p50"], "ms", False))  # fmt: skip
+    results.append(Result("scale-dense flat per 1M vectors", "384-d, 1 query, 1 thread", "faiss",
+                          dense, "ms", False))  # fmt: skip
+    model = capacity_model(local, on_ray, dense, ing, emb)
     results[-1].extra = {
         "capacity_model": model,
         "build": built,
         "ray_load_s": {n: on_ray[str(n)]["load_s"] for n in SPLITS},
+        "ingest": ing,
+        "ingest_embed": emb,
     }
     print(json.dumps(model, indent=1), file=sys.stderr)
     return results

@@ -13,15 +13,25 @@ told which shards were left out, so the answer can be marked partial. Writes nev
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ShardError
 from .shard import Shard
 
-__all__ = ["Backend", "Call", "LocalBackend"]
+__all__ = ["Backend", "Call", "LocalBackend", "Pending"]
 
 # (method name, positional arguments, keyword arguments)
 Call = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass
+class Pending:
+    """Calls submitted to shards: all of them, those on live shards, and what was started."""
+
+    calls: dict[int, Call]
+    live: dict[int, Call]
+    started: Any
 
 
 class Backend:
@@ -41,8 +51,13 @@ class Backend:
         ``{"load": (folder, Shard.load keyword arguments)}``."""
         raise NotImplementedError
 
-    def _run(self, calls: dict[int, Call]) -> dict[int, Any]:
-        """Run calls on live shards; shards that fail are added to `self.down` and left out."""
+    def _submit(self, calls: dict[int, Call]) -> Any:
+        """Start calls on live shards; returns what :meth:`_collect` waits on."""
+        raise NotImplementedError
+
+    def _collect(self, calls: dict[int, Call], started: Any) -> dict[int, Any]:
+        """The results of started calls; shards that fail are added to `self.down` and left
+        out."""
         raise NotImplementedError
 
     def saved(self, number: int, folder: str, load_kwargs: dict[str, Any]) -> None:
@@ -65,9 +80,18 @@ class Backend:
     ) -> tuple[dict[int, Any], list[int]]:
         """Run `calls` (shard -> call) and wait for them: (results, shards left out). Shards
         are left out only of reads on an index opened with partial=True."""
+        return self.wait(self.submit(calls), write=write)
+
+    def submit(self, calls: Mapping[int, Call]) -> Pending:
+        """Start `calls` without waiting (on Ray they run while the caller goes on; a shard
+        runs the calls it is given in the order given)."""
         live = {i: c for i, c in calls.items() if i not in self.down}
-        results = self._run(live) if live else {}
-        missing = sorted(i for i in calls if i not in results)
+        return Pending(dict(calls), live, self._submit(live) if live else None)
+
+    def wait(self, pending: Pending, *, write: bool = False) -> tuple[dict[int, Any], list[int]]:
+        """The results of submitted calls, as :meth:`gather` gives them."""
+        results = self._collect(pending.live, pending.started) if pending.live else {}
+        missing = sorted(i for i in pending.calls if i not in results)
         if missing and (write or not self.partial):
             raise self.down[missing[0]]
         return results, missing
@@ -101,8 +125,11 @@ class LocalBackend(Backend):
             return
         self.shards[number] = shard
 
-    def _run(self, calls: dict[int, Call]) -> dict[int, Any]:
+    def _submit(self, calls: dict[int, Call]) -> Any:
         return {
             i: getattr(self.shards[i], method)(*args, **kwargs)
             for i, (method, args, kwargs) in calls.items()
         }
+
+    def _collect(self, calls: dict[int, Call], started: Any) -> dict[int, Any]:
+        return started  # type: ignore[no-any-return]

@@ -10,6 +10,7 @@ that commits it only shifts them to its own positions (shard.py). Chunking is ex
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ class Prepared:
     counts: np.ndarray  # int64 [n_docs]: chunks per document
     rows: np.ndarray  # int64 [n_chunks, len(COLUMNS)]
     vectors: np.ndarray | None  # float32 [n_chunks, dim], unit rows
+    cpu_s: float = 0.0  # CPU seconds it took to prepare (reading, chunking, embedding)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -65,6 +67,7 @@ class Prepared:
             counts=self.counts[docs],
             rows=self.rows[chunks],
             vectors=None if self.vectors is None else self.vectors[chunks],
+            cpu_s=self.cpu_s * len(docs) / max(1, len(self)),
         )
 
     @staticmethod
@@ -80,6 +83,7 @@ class Prepared:
             counts=np.concatenate([p.counts for p in parts] or [np.empty(0, np.int64)]),
             rows=np.concatenate([p.rows for p in parts] or [np.empty((0, len(COLUMNS)), np.int64)]),
             vectors=np.concatenate(vectors) if vectors else None,
+            cpu_s=sum(p.cpu_s for p in parts),
         )
 
 
@@ -110,6 +114,7 @@ def prepare(
 ) -> Prepared:
     """Chunk (and with `embedder`, embed) `texts` as an Index with `options` would
     (``max_tokens``, ``overlap``, ``by``); `tokenizer` is the resolved tokenizer."""
+    start = time.process_time()
     texts = list(texts)
     for t in texts:
         if not isinstance(t, str):
@@ -139,4 +144,5 @@ def prepare(
         counts=counts,
         rows=np.ascontiguousarray(batch.rows[:, 1:]),  # the document column is the shard's
         vectors=vectors,
+        cpu_s=time.process_time() - start,
     )

@@ -124,10 +124,12 @@ class RayBackend(Backend):
     def changed(self, number: int) -> None:
         self.restart_from.pop(number, None)
 
-    def _run(self, calls: dict[int, Call]) -> dict[int, Any]:
-        refs = {i: self.actors[i].call.remote(m, a, k) for i, (m, a, k) in calls.items()}
+    def _submit(self, calls: dict[int, Call]) -> Any:
+        return {i: self.actors[i].call.remote(m, a, k) for i, (m, a, k) in calls.items()}
+
+    def _collect(self, calls: dict[int, Call], started: Any) -> dict[int, Any]:
         out: dict[int, Any] = {}
-        for i, ref in refs.items():
+        for i, ref in started.items():
             try:
                 out[i] = self._get(ref)
             except self.ray.exceptions.RayActorError:

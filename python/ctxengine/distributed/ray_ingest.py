@@ -18,12 +18,14 @@ import logging
 import math
 import os
 import pickle
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..retrieval.embed import get_embedder
 from ..retrieval.ingest import read_files
 from ..tokenizers import resolve_tokenizer
@@ -53,6 +55,7 @@ class _PrepareFiles:
         self.metadata = metadata
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        start = time.process_time()
         positions = [int(i) for i in batch["i"]]
         paths = [str(p) for p in batch["path"]]
         read = read_files(paths, self.metadata, progress=False)
@@ -64,8 +67,18 @@ class _PrepareFiles:
             tokenizer=self.tokenizer,
             embedder=self.embedder,
         )
+        prepared.cpu_s = time.process_time() - start  # reading included
         payload = pickle.dumps((positions, paths, prepared, read.skipped), protocol=5)
         return {"payload": np.array([payload], dtype=object)}
+
+
+def workers_of(workers: int | None) -> int:
+    """The number of ingest workers: `workers`, or by default the cluster's CPUs."""
+    if workers is None:
+        return max(1, int(import_ray().cluster_resources().get("CPU", 1)))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidInputError(f"workers must be a positive integer, got {workers!r}")
+    return workers
 
 
 def prepared_files(
@@ -73,18 +86,16 @@ def prepared_files(
     files: list[str],
     metadata: Mapping[str, Any] | None,
     *,
-    workers: int | None,
+    workers: int,
     progress: bool,
 ) -> Iterator[Outcome]:
     """Prepared batches of `files`, in file order, made by a Ray Data pipeline of `workers`
-    workers (default: the cluster's CPUs)."""
+    workers."""
     if not files:
         return
-    ray = import_ray()
+    import_ray()
     from ray import data
 
-    if workers is None:
-        workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
     with warnings.catch_warnings():
         # Ray Data's DataContext sets its deprecated fields in its own constructor and so trips
         # its own deprecation warnings (use_push_based_shuffle, ...): none a caller can act on.

@@ -24,8 +24,11 @@ so ids, ties and chunk ids agree. A search scatters to the shards and gathers th
 from __future__ import annotations
 
 import os
+import time
 import warnings
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -40,14 +43,14 @@ from ..retrieval.filters import Filter
 from ..retrieval.fusion import mmr, reciprocal_rank_fusion, weighted_fusion
 from ..retrieval.ingest import expand_paths, read_files
 from . import persistence
-from .backend import Backend, Call, LocalBackend
+from .backend import Backend, Call, LocalBackend, Pending
 from .directory import Directory
 from .merge import merge_hits, merge_lists
 from .prepare import Prepared, check_ids, prepare
 from .routing import shards_of
 from .stats import GlobalStats
 
-__all__ = ["Hits", "ShardedIndex"]
+__all__ = ["Hits", "IngestReport", "ShardedIndex"]
 
 Mode = Literal["bm25", "dense", "hybrid"]
 
@@ -67,6 +70,23 @@ _SHARD_OPTIONS = (
     "cjk",
     "threads",
 )
+
+
+@dataclass
+class IngestReport:
+    """Where the time of the last :meth:`ShardedIndex.add_files` went (``index.last_ingest``):
+    wall seconds, CPU seconds spent preparing (reading, chunking, counting, embedding; summed
+    over the Ray workers), and the coordinator's seconds committing to the shards and saving
+    checkpoints."""
+
+    backend: str
+    workers: int | None  # Ray Data workers (None: prepared in-process, on all cores)
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    prepare_cpu_s: float = 0.0
+    commit_s: float = 0.0
+    checkpoint_s: float = 0.0
 
 
 class Hits(list[Hit]):
@@ -145,6 +165,7 @@ class ShardedIndex:
         # Each shard's last save (folder, manifest entry), and the shards unchanged since.
         self._saved: dict[int, tuple[str, dict[str, Any]]] = {}
         self._clean: set[int] = set()
+        self.last_ingest: IngestReport | None = None  # what the last add_files did
         self._backend: Backend
         if backend == "ray":
             from .ray_backend import RayBackend, connect
@@ -333,9 +354,16 @@ class ShardedIndex:
         return ids
 
     def _commit(self, batch: Prepared) -> None:
-        """Send prepared documents to their shards, numbered in order."""
+        """Send prepared documents to their shards, numbered in order, and wait."""
+        pending = self._send(batch)
+        if pending is not None:
+            self._backend.wait(pending, write=True)
+
+    def _send(self, batch: Prepared) -> Pending | None:
+        """Send prepared documents to their shards, numbered in order, without waiting (each
+        shard commits its batches in the order sent)."""
         if not len(batch):
-            return
+            return None
         shards = self._route(batch.ids)
         seqs, bases = self._directory.append(shards, batch.counts)
         calls: dict[int, Call] = {}
@@ -343,7 +371,7 @@ class ShardedIndex:
             idx = np.flatnonzero(shards == s)
             calls[s] = ("commit", (batch.take(idx), seqs[idx].tolist(), bases[idx].tolist()), {})
         self._changed(list(calls))
-        self._backend.gather(calls, write=True)
+        return self._backend.submit(calls)
 
     def _changed(self, shards: Iterable[int]) -> None:
         self._version += 1
@@ -389,26 +417,54 @@ class ShardedIndex:
             dup = files[int(np.flatnonzero(taken)[0])]
             raise InvalidInputError(f"{dup!r} is already in the index; remove it first")
         files = [f for f, t in zip(files, taken.tolist(), strict=True) if not t]
+        start = time.perf_counter()
         if self.backend == "ray":
-            from .ray_ingest import prepared_files
+            from .ray_ingest import prepared_files, workers_of
 
+            workers = workers_of(workers)
             batches = prepared_files(self, files, metadata, workers=workers, progress=progress)
         else:
             step = 256 if checkpoint is None else max(1, min(256, checkpoint_every))
             batches = self._prepared_files(files, metadata, step=step, progress=progress)
         result = AddFilesResult()
+        report = self.last_ingest = IngestReport(self.backend, workers)
         saved = len(self)
         since = 0
+        # Commits are pipelined: up to `window` batches are on their way to the shards while
+        # the next ones are prepared; all of them are in before a checkpoint and at the end.
+        window: deque[Pending] = deque()
+
+        def drain(keep: int) -> None:
+            t = time.perf_counter()
+            while len(window) > keep:
+                self._backend.wait(window.popleft(), write=True)
+            report.commit_s += time.perf_counter() - t
+
         for batch, skipped in batches:
             result.skipped += skipped
-            self._commit(batch)
+            report.prepare_cpu_s += batch.cpu_s
+            report.chunks += batch.n_chunks
+            t = time.perf_counter()
+            pending = self._send(batch)
+            report.commit_s += time.perf_counter() - t
+            if pending is not None:
+                window.append(pending)
+            drain(keep=4)
             result.added += batch.ids
             since += len(batch)
             if checkpoint is not None and since >= max(checkpoint_every, saved // 2):
+                drain(keep=0)
+                t = time.perf_counter()
                 self._checkpoint(checkpoint)
+                report.checkpoint_s += time.perf_counter() - t
                 saved, since = len(self), 0
+        drain(keep=0)
         if checkpoint is not None:
+            t = time.perf_counter()
             persistence.save(self, checkpoint, complete=True)
+            report.checkpoint_s += time.perf_counter() - t
+        report.documents = len(result.added)
+        report.seconds = time.perf_counter() - start
         if result.skipped:
             shown = ", ".join(f"{p} ({why})" for p, why in result.skipped[:5])
             more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
