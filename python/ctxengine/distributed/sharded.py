@@ -76,8 +76,8 @@ _SHARD_OPTIONS = (
 class IngestReport:
     """Where the time of the last :meth:`ShardedIndex.add_files` went (``index.last_ingest``):
     wall seconds, CPU seconds spent preparing (reading, chunking, counting, embedding; summed
-    over the Ray workers), and the coordinator's seconds committing to the shards and saving
-    checkpoints."""
+    over the Ray workers), the coordinator's seconds committing to the shards and saving
+    checkpoints, and the coordinator process's CPU seconds (its serial share of the work)."""
 
     backend: str
     workers: int | None  # Ray Data workers (None: prepared in-process, on all cores)
@@ -87,6 +87,7 @@ class IngestReport:
     prepare_cpu_s: float = 0.0
     commit_s: float = 0.0
     checkpoint_s: float = 0.0
+    coordinator_cpu_s: float = 0.0  # this process's CPU seconds (all of it, in-process)
 
 
 class Hits(list[Hit]):
@@ -417,7 +418,7 @@ class ShardedIndex:
             dup = files[int(np.flatnonzero(taken)[0])]
             raise InvalidInputError(f"{dup!r} is already in the index; remove it first")
         files = [f for f, t in zip(files, taken.tolist(), strict=True) if not t]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         if self.backend == "ray":
             from .ray_ingest import prepared_files, workers_of
 
@@ -465,6 +466,7 @@ class ShardedIndex:
             report.checkpoint_s += time.perf_counter() - t
         report.documents = len(result.added)
         report.seconds = time.perf_counter() - start
+        report.coordinator_cpu_s = time.process_time() - cpu
         if result.skipped:
             shown = ", ".join(f"{p} ({why})" for p, why in result.skipped[:5])
             more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
