@@ -235,10 +235,14 @@ def dense_flat_ms(n: int = 250_000, dim: int = 384, repeat: int = 30) -> float:
 # ---- child: ingest ------------------------------------------------------------------------
 
 
-def _corpus_paths(copies: int, n_files: int | None) -> list[str]:
-    """The docs' files (the first `n_files`), `copies` times under distinct paths (symlinked
-    folders), so that every copy is a new document."""
-    files = sorted(DOCS_DIR.rglob("*.rst.txt"))[:n_files]
+def _corpus_paths(copies: int, n_files: int | None, similar: bool = False) -> list[str]:
+    """The docs' files (the first `n_files`; with `similar`, of those between 4 and 6 KB, so
+    that workers get equal shares), `copies` times under distinct paths (symlinked folders),
+    so that every copy is a new document."""
+    files = sorted(DOCS_DIR.rglob("*.rst.txt"))
+    if similar:
+        files = [f for f in files if 4000 <= f.stat().st_size <= 6000]
+    files = files[:n_files]
     root = CACHE / "ingest-copies"
     out = []
     for c in range(copies):
@@ -250,7 +254,9 @@ def _corpus_paths(copies: int, n_files: int | None) -> list[str]:
     return out
 
 
-def ingest(copies: int, n_files: int | None, embed: bool, baseline: bool) -> dict[str, Any]:
+def ingest(
+    copies: int, n_files: int | None, embed: bool, baseline: bool, repeat: int = 3
+) -> dict[str, Any]:
     """Ingest `copies` copies of the docs' files (the first `n_files`) through the Ray pipeline
     with 1 and 2 workers into 2 shard actors (one Ray cluster of 2 CPUs); with `baseline`, into
     one Index in-process first. Where the time went comes from ShardedIndex.last_ingest."""
@@ -263,7 +269,7 @@ def ingest(copies: int, n_files: int | None, embed: bool, baseline: bool) -> dic
     import ctxengine
     from ctxengine.distributed import ShardedIndex
 
-    files = _corpus_paths(copies, n_files)
+    files = _corpus_paths(copies, n_files, similar=embed)
     mb = sum(os.path.getsize(f) for f in files) / 1e6
     embedder = "all-MiniLM-L6-v2" if embed else None
     out: dict[str, Any] = {"files": len(files), "mb": mb}
@@ -299,9 +305,19 @@ def ingest(copies: int, n_files: int | None, embed: bool, baseline: bool) -> dic
     try:
         run(files[:1], 2)  # warm-up: Ray Data's first use in a process imports and starts a lot
         for workers in (1, 2):
-            # The fixed cost (workers, tokenizer, actors) from one file; then the whole set.
-            out[f"start_{workers}_s"] = run(files[:1], workers)["wall_s"]
-            out[f"ray_{workers}"] = run(files, workers)
+            # The fixed cost (workers, tokenizer, actors) from one file; then the whole set;
+            # the run of median wall time of `repeat`, alternating 1 and 2 workers.
+            out[f"start_{workers}_s"] = statistics.median(
+                run(files[:1], workers)["wall_s"] for _ in range(repeat)
+            )
+        runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+        for _ in range(repeat):
+            for workers in (1, 2):
+                runs[workers].append(run(files, workers))
+        for workers, rows in runs.items():
+            rows.sort(key=lambda r: r["wall_s"])
+            out[f"ray_{workers}"] = rows[len(rows) // 2]
+            out[f"ray_{workers}_walls"] = [r["wall_s"] for r in rows]
     finally:
         ray.shutdown()
     return out
@@ -457,7 +473,7 @@ def run(ctx: Context) -> list[Result]:
                               steady, "chunks/s", notes="wall less the fixed start"))  # fmt: skip
     results.append(Result("scale-ingest fixed start", "1 file", "ctxengine Ray 1 worker(s)",
                           ing["start_1_s"], "s", False))  # fmt: skip
-    emb = _child(f"ingest(1, {3 if ctx.quick else 12}, True, False)")
+    emb = _child(f"ingest(1, {4 if ctx.quick else 16}, True, False)")
     case = f"{emb['files']} files, {emb['chunks']} chunks, MiniLM (NumPy, 1 thread a worker)"
     for r in _ingest_results(emb, case):
         if r.bench != "scale-ingest coordinator":

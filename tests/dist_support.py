@@ -3,14 +3,13 @@ comparison of a sharded answer with one Index's."""
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import numpy as np
 import pytest
 
 from corpus import english_prose
-from ctxengine import analyze
+from test_dense import HashEmbedder  # noqa: F401 (the embedder of these tests too)
 
 QUERIES = [
     "how do I read a file line by line",
@@ -22,25 +21,6 @@ QUERIES = [
     "zzzqqq",  # no document has it
     "tuple tuple tuple object",  # a repeated term
 ]
-
-
-class HashEmbedder:
-    """Signed feature hashing of the analyzer's terms: deterministic, text-dependent, fast, and
-    picklable (the Ray workers get it by value). Identical texts give identical vectors, so the
-    ties of duplicated chunks are exercised."""
-
-    name = None
-
-    def __init__(self, dim: int = 64) -> None:
-        self.dim = dim
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for w in analyze(text, stop_words=True):
-                h = zlib.crc32(w.encode())
-                out[i, h % self.dim] += 1.0 if (h >> 20) & 1 else -1.0
-        return out
 
 
 def corpus(n_files: int = 60) -> tuple[list[str], list[str], list[dict[str, Any]]]:

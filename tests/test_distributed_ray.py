@@ -15,7 +15,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import ctxengine  # noqa: E402
-import dist_support  # noqa: E402
+import test_dense  # noqa: E402
 from ctxengine import Index  # noqa: E402
 from ctxengine.distributed import ShardedIndex, ShardUnavailableError  # noqa: E402
 from dist_support import QUERIES, HashEmbedder, corpus, same_hits  # noqa: E402
@@ -38,7 +38,7 @@ def cluster():
         # The workers import ctxengine as this process does (a source tree or an install).
         runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}},
     )
-    ray.cloudpickle.register_pickle_by_value(dist_support)  # the test embedder, by value
+    ray.cloudpickle.register_pickle_by_value(test_dense)  # the test embedder, by value
     yield
     ray.shutdown()
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from .._native import core
 from ..errors import FormatError, InvalidInputError, NotFoundError
+from ..retrieval.store import _fsync_dir, _write  # the Index folder's durable writes
 from .backend import Call
 from .directory import Directory
 from .routing import ROUTING
@@ -40,14 +41,6 @@ MANIFEST = "sharded.json"
 def is_sharded(path: str | os.PathLike[str]) -> bool:
     """Whether `path` is a folder holding a saved sharded index."""
     return (Path(path) / MANIFEST).is_file()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -122,10 +115,7 @@ def save(index: Any, path: str | os.PathLike[str], *, complete: bool) -> None:
         ],
     }
     tmp = root / f"{MANIFEST}.tmp"
-    with tmp.open("wb") as f:
-        f.write(json.dumps(manifest, indent=1, sort_keys=True).encode())
-        f.flush()
-        os.fsync(f.fileno())
+    _write(tmp, [json.dumps(manifest, indent=1, sort_keys=True).encode()])
     os.replace(tmp, root / MANIFEST)
     _fsync_dir(root)
     names = {e["dir"] for e in manifest["shard_dirs"]}  # type: ignore[union-attr]

@@ -24,33 +24,31 @@ so ids, ties and chunk ids agree. A search scatters to the shards and gathers th
 from __future__ import annotations
 
 import os
-import time
-import warnings
-from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from ..chunking import Chunk
-from ..errors import InvalidInputError, NotFoundError, UnsupportedError
-from ..retrieval import AddFilesResult, Hit, Index, SkippedFilesWarning
+from ..errors import InvalidInputError, NotFoundError
+from ..retrieval import AddFilesResult, Hit, Index
 from ..retrieval.bm25 import check_k
 from ..retrieval.embed import Embedder
 from ..retrieval.embeddings import Embeddings
 from ..retrieval.filters import Filter
-from ..retrieval.fusion import mmr, reciprocal_rank_fusion, weighted_fusion
-from ..retrieval.ingest import expand_paths, read_files
+from ..retrieval.fusion import fuse, mmr
+from ..retrieval.index import check_search, fetch_size, warn_skipped
+from ..retrieval.ingest import expand_paths
 from . import persistence
 from .backend import Backend, Call, LocalBackend, Pending
 from .directory import Directory
+from .ingest import IngestReport, ingest_files
 from .merge import merge_hits, merge_lists
 from .prepare import Prepared, check_ids, prepare
 from .routing import shards_of
 from .stats import GlobalStats
 
-__all__ = ["Hits", "IngestReport", "ShardedIndex"]
+__all__ = ["Hits", "ShardedIndex"]
 
 Mode = Literal["bm25", "dense", "hybrid"]
 
@@ -70,24 +68,6 @@ _SHARD_OPTIONS = (
     "cjk",
     "threads",
 )
-
-
-@dataclass
-class IngestReport:
-    """Where the time of the last :meth:`ShardedIndex.add_files` went (``index.last_ingest``):
-    wall seconds, CPU seconds spent preparing (reading, chunking, counting, embedding; summed
-    over the Ray workers), the coordinator's seconds committing to the shards and saving
-    checkpoints, and the coordinator process's CPU seconds (its serial share of the work)."""
-
-    backend: str
-    workers: int | None  # Ray Data workers (None: prepared in-process, on all cores)
-    documents: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    prepare_cpu_s: float = 0.0
-    commit_s: float = 0.0
-    checkpoint_s: float = 0.0
-    coordinator_cpu_s: float = 0.0  # this process's CPU seconds (all of it, in-process)
 
 
 class Hits(list[Hit]):
@@ -410,7 +390,8 @@ class ShardedIndex:
         raising: with `checkpoint` (a folder, saved to after every `checkpoint_every` new
         documents, or more as the index grows, and at the end) an ingest that is killed can be
         re-run on the same files from its checkpoint (``ShardedIndex.load(folder)`` then
-        ``add_files(..., skip_existing=True)``) and adds nothing twice.
+        ``add_files(..., skip_existing=True)``) and adds nothing twice. ``last_ingest`` then
+        says where the time went (:class:`IngestReport`).
         """
         files = expand_paths(paths)
         taken = self._existing(files)
@@ -418,85 +399,21 @@ class ShardedIndex:
             dup = files[int(np.flatnonzero(taken)[0])]
             raise InvalidInputError(f"{dup!r} is already in the index; remove it first")
         files = [f for f, t in zip(files, taken.tolist(), strict=True) if not t]
-        start, cpu = time.perf_counter(), time.process_time()
-        if self.backend == "ray":
-            from .ray_ingest import prepared_files, workers_of
-
-            workers = workers_of(workers)
-            batches = prepared_files(self, files, metadata, workers=workers, progress=progress)
-        else:
-            step = 256 if checkpoint is None else max(1, min(256, checkpoint_every))
-            batches = self._prepared_files(files, metadata, step=step, progress=progress)
-        result = AddFilesResult()
-        report = self.last_ingest = IngestReport(self.backend, workers)
-        saved = len(self)
-        since = 0
-        # Commits are pipelined: up to `window` batches are on their way to the shards while
-        # the next ones are prepared; all of them are in before a checkpoint and at the end.
-        window: deque[Pending] = deque()
-
-        def drain(keep: int) -> None:
-            t = time.perf_counter()
-            while len(window) > keep:
-                self._backend.wait(window.popleft(), write=True)
-            report.commit_s += time.perf_counter() - t
-
-        for batch, skipped in batches:
-            result.skipped += skipped
-            report.prepare_cpu_s += batch.cpu_s
-            report.chunks += batch.n_chunks
-            t = time.perf_counter()
-            pending = self._send(batch)
-            report.commit_s += time.perf_counter() - t
-            if pending is not None:
-                window.append(pending)
-            drain(keep=4)
-            result.added += batch.ids
-            since += len(batch)
-            if checkpoint is not None and since >= max(checkpoint_every, saved // 2):
-                drain(keep=0)
-                t = time.perf_counter()
-                self._checkpoint(checkpoint)
-                report.checkpoint_s += time.perf_counter() - t
-                saved, since = len(self), 0
-        drain(keep=0)
-        if checkpoint is not None:
-            t = time.perf_counter()
-            persistence.save(self, checkpoint, complete=True)
-            report.checkpoint_s += time.perf_counter() - t
-        report.documents = len(result.added)
-        report.seconds = time.perf_counter() - start
-        report.coordinator_cpu_s = time.process_time() - cpu
-        if result.skipped:
-            shown = ", ".join(f"{p} ({why})" for p, why in result.skipped[:5])
-            more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
-            warnings.warn(
-                f"skipped {len(result.skipped)} binary or unreadable file(s): {shown}{more}",
-                SkippedFilesWarning,
-                stacklevel=2,
-            )
+        result, self.last_ingest = ingest_files(
+            self,
+            files,
+            metadata,
+            workers=workers,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            progress=progress,
+        )
+        warn_skipped(result.skipped)
         return result
 
     def _checkpoint(self, folder: str | os.PathLike[str]) -> None:
         """Save an ingest's progress (a complete, loadable snapshot, marked unfinished)."""
         persistence.save(self, folder, complete=False)
-
-    def _prepared_files(
-        self, files: list[str], metadata: Mapping[str, Any] | None, *, step: int, progress: bool
-    ) -> Iterator[tuple[Prepared, list[tuple[str, str]]]]:
-        """Files read and prepared here, `step` at a time, in order."""
-        for i in range(0, len(files), step):
-            read = read_files(files[i : i + step], metadata, progress=False)
-            batch = prepare(
-                read.texts,
-                read.ids,
-                read.metas,
-                options=self._template._options,
-                tokenizer=self.tokenizer,
-                embedder=self.embedder,
-                progress=progress and len(files) > step,
-            )
-            yield batch, read.skipped
 
     def remove(self, doc_id: str) -> None:
         """Remove a document and its chunks; later searches never return them."""
@@ -587,24 +504,13 @@ class ShardedIndex:
         the same documents and options (see there). Each shard returns its top k (for hybrid
         search and MMR, its top `candidates` of each list); the lists are merged, fused and cut
         here, and the hits read from the shards that hold them."""
-        if not isinstance(query, str):
-            raise InvalidInputError(f"query must be str, got {type(query).__name__}")
-        if not query.strip():
-            raise InvalidInputError("the query is empty; pass some words to search for")
-        k = check_k(k)
-        if mode not in ("bm25", "dense", "hybrid"):
-            raise InvalidInputError(f"mode must be 'bm25', 'dense' or 'hybrid', got {mode!r}")
-        if fusion not in ("rrf", "weighted"):
-            raise InvalidInputError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
-        if (mode != "bm25" or mmr_lambda is not None) and self.embedder is None:
-            raise UnsupportedError(
-                f"{'mmr' if mode == 'bm25' else mode + ' search'} needs an embedder: "
-                "ShardedIndex(embedder='all-MiniLM-L6-v2') or `ctxengine index --embed MODEL`"
-            )
+        k = check_search(
+            query, k, mode, fusion, mmr_lambda, self.embedder is not None, "ShardedIndex"
+        )
         lists = {"bm25": ("bm25",), "dense": ("dense",), "hybrid": ("bm25", "dense")}[mode]
         vector = self._embed_query(query) if "dense" in lists else None
         simple = mode != "hybrid" and mmr_lambda is None
-        fetch = k if simple else max(candidates or 0, 4 * k, 50)
+        fetch = fetch_size(k, mode, mmr_lambda, candidates)
         stats = (
             self._stats.for_queries(self._backend, self._version, [query])
             if "bm25" in lists
@@ -623,13 +529,7 @@ class ShardedIndex:
         if simple:  # each shard sent its top k hits: merge them
             return Hits.of(merge_hits(list(found.values()), k), missing)
         merged = [merge_lists([found[s][name] for s in found], fetch) for name in lists]
-        if mode == "hybrid":
-            if fusion == "rrf":
-                ids, scores = reciprocal_rank_fusion([m[0] for m in merged], weights=weights)
-            else:
-                ids, scores = weighted_fusion(merged, weights)
-        else:
-            ids, scores = merged[0]
+        ids, scores = fuse(merged[0], merged[1], fusion, weights) if mode == "hybrid" else merged[0]
         if mmr_lambda is not None and len(ids):
             ids, scores = mmr(ids, scores, self._vectors(ids), k, lambda_=mmr_lambda)
         ids, scores = ids[:k], scores[:k]
