@@ -153,6 +153,24 @@ def test_search_many_equals_search(one, sharded, docs) -> None:
         same_hits(hits, one.search(q, 5, mode="hybrid", fusion="rrf"))
 
 
+def test_statistics_are_gathered_once_per_index_version(docs) -> None:
+    texts, ids, _ = docs
+    index = ShardedIndex(3, **OPTIONS)
+    index.add_many(texts[:10], ids[:10])
+    index.search("read a file")
+    gathers = index._stats.gathers
+    index.search("file a read", 5)  # the same terms: nothing to gather
+    index.search_many(["file", "read"])
+    assert index._stats.gathers == gathers
+    index.search("unicode strings")  # new terms: one round trip
+    assert index._stats.gathers == gathers + 1
+    index.add("a new document about files", "new")  # a new version: statistics gathered again
+    one = Index(**OPTIONS)
+    one.add_many([*texts[:10], "a new document about files"], [*ids[:10], "new"])
+    same_hits(index.search("read a file", 20), one.search("read a file", 20))
+    assert index._stats.gathers == gathers + 2
+
+
 def test_chunks_and_neighbors_equal_one_index(one, sharded) -> None:
     ids = [0, 5, 5, one.n_chunks - 1, 17, 3]
     assert sharded.chunks(ids) == one.chunks(ids)
@@ -380,6 +398,10 @@ def test_add_files_equals_index_add_files(tmp_path: Path, docs) -> None:
     with pytest.warns(ctxengine.retrieval.SkippedFilesWarning, match="blob.bin"):
         result = sharded.add_files(files, progress=False)
     assert result.added == one.doc_ids() == sharded.doc_ids()
+    report = sharded.last_ingest
+    assert report is not None and report.backend == "local" and report.workers is None
+    assert (report.documents, report.chunks) == (len(one), one.n_chunks)
+    assert report.seconds > 0 and report.prepare_cpu_s > 0
     for q in QUERIES:
         same_hits(sharded.search(q, 40), one.search(q, 40))
     with pytest.raises(InvalidInputError, match="already in the index"):

@@ -172,3 +172,27 @@ def test_a_killed_ingest_re_run_adds_nothing_twice(tmp_path: Path, files, one, m
         _compare(resumed, one)
     finally:
         resumed.close()
+
+
+def test_cli_on_ray(tmp_path: Path, files, one) -> None:
+    """`ctxengine index --shards N --ray auto` (this process's cluster) and `search --ray`."""
+    import json
+
+    from click.testing import CliRunner
+
+    from ctxengine.cli import main
+
+    out = tmp_path / "ix"
+    runner = CliRunner()
+    args = ["index", str(files), "--out", str(out), "--shards", "2", "--ray", "auto"]
+    r = runner.invoke(main, [*args, "--workers", "1", "--max-tokens", "128", "-q"])
+    assert r.exit_code == 0, r.output
+    plain = Index(max_tokens=128)
+    with pytest.warns(ctxengine.retrieval.SkippedFilesWarning):
+        plain.add_files(files, progress=False)
+    for q in QUERIES[:3]:
+        r = runner.invoke(main, ["search", str(out), q, "-k", "5", "--json", "--ray", "auto"])
+        assert r.exit_code == 0, r.output
+        got = json.loads(r.stdout)
+        want = plain.search(q, 5)
+        assert [(h["doc_id"], h["chunk_id"]) for h in got] == [(h.doc_id, h.chunk_id) for h in want]
