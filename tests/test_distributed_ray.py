@@ -5,6 +5,7 @@ twice. Needs ``pip install 'ctxengine[ray]'`` (CI installs it)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -41,6 +42,10 @@ def cluster():
     ray.cloudpickle.register_pickle_by_value(test_dense)  # the test embedder, by value
     yield
     ray.shutdown()
+    # Finalise Ray's leftover objects now, not in a later test's garbage collection (CPython
+    # 3.11's ast.parse fails with "AST constructor recursion depth mismatch" when such
+    # finalisers run inside it: tests/test_import_graph.py did).
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
