@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate csrc/text/unicode_tables.inc: general categories and lowercase mappings.
+r"""Generate csrc/text/unicode_tables.inc: general categories and lowercase mappings.
 
 The tokenizers must classify characters exactly as the reference regex engines do. tiktoken's
 Rust `regex` crate (regex-syntax 0.8.5 and later) uses Unicode 16.0, so the tables are built from
@@ -18,7 +18,15 @@ decomposition and combining-class data are Unicode 16.0 (unicodedata2) restricte
 characters that library knows, which is exact because Unicode never changes the decomposition or
 combining class of an assigned character (the normalization stability policy).
 
-Usage: python scripts/gen_unicode_tables.py  (rewrites both .inc files; commit the result)
+It also writes csrc/text/unicode_props.inc, the properties the pre-tokenizer regex compiler
+(csrc/tokenizer/regex_*) needs beyond categories: the Script of the scripts tokenizer patterns
+name (\p{Han}, \p{Hiragana}, ...), Alphabetic (for \w) and the simple case folding orbits (for
+(?i)). Unicode 16.0 has no pinned Python package for these, so they are read from the `regex`
+module (whatever its Unicode version) restricted to the code points assigned in Unicode 16.0;
+tests/test_unicode.py checks them against tiktoken's and HF tokenizers' regex engines on every
+code point.
+
+Usage: python scripts/gen_unicode_tables.py [--props-only]  (rewrites the .inc files; commit them)
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ BLOCK = 256
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "csrc" / "text" / "unicode_tables.inc"
 HF_OUT = ROOT / "csrc" / "tokenizer" / "hf_unicode_tables.inc"
+PROPS_OUT = ROOT / "csrc" / "text" / "unicode_props.inc"
 HF_TOKENIZERS_VERSION = "0.23"  # the minor version whose tables the HF output reproduces
 
 # Order must match enum class GeneralCategory in csrc/text/unicode.hpp.
@@ -262,8 +271,138 @@ def emit_hf(t: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+# ---- properties of the pre-tokenizer regex dialect -----------------------------------------------
+
+# Scripts a pattern may name (\p{Han}, \p{Script=Han}, \p{sc=Han}); the order is the enum's.
+SCRIPTS = [
+    "Arabic", "Armenian", "Bengali", "Bopomofo", "Common", "Cyrillic", "Devanagari", "Ethiopic",
+    "Georgian", "Greek", "Gujarati", "Gurmukhi", "Han", "Hangul", "Hebrew", "Hiragana",
+    "Inherited", "Kannada", "Katakana", "Khmer", "Lao", "Latin", "Malayalam", "Myanmar", "Oriya",
+    "Sinhala", "Tamil", "Telugu", "Thai", "Tibetan",
+]  # fmt: skip
+
+
+def intervals(members: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for cp in members:
+        if out and out[-1][1] == cp - 1:
+            out[-1] = (out[-1][0], cp)
+        else:
+            out.append((cp, cp))
+    return out
+
+
+def property_members(ud, pattern: str) -> list[int]:
+    """Code points assigned in Unicode 16.0 that the `regex` module's `pattern` matches."""
+    import regex
+
+    compiled = regex.compile(pattern)
+    text = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp < 0xE000)
+    found = {ord(m.group()) for m in compiled.finditer(text)}
+    return sorted(cp for cp in found if ud.category(chr(cp)) != "Cn")
+
+
+def case_orbits(ud) -> list[tuple[int, int]]:
+    """Simple case folding (CaseFolding.txt's C and S mappings, what (?i) uses in the regex
+    crate) as orbits: each code point with case variants maps to the next member of its class,
+    cyclically. A class is the code points sharing a simple folding: str.casefold() where that
+    is one character, else the one-character lowercase (U+1E9E -> U+00DF); U+0130 and U+0131
+    fold to nothing else. Code points this Python's Unicode does not know (newer than its
+    unicodedata) are joined by the `regex` module's (?i) with their neighbours."""
+    import unicodedata
+
+    import regex
+
+    def key(ch: str) -> str:
+        folded = ch.casefold()
+        if len(folded) == 1:
+            return folded
+        low = ch.lower()
+        return low if len(low) == 1 else ch
+
+    classes: dict[str, list[int]] = {}
+    newer: list[int] = []
+    for cp in range(0x110000):
+        ch = chr(cp)
+        if 0xD800 <= cp < 0xE000 or ud.category(ch) == "Cn":
+            continue
+        if unicodedata.category(ch) == "Cn":
+            newer.append(cp)
+            continue
+        classes.setdefault(key(ch), []).append(cp)
+    members = {c: k for k, cs in classes.items() for c in cs}
+    for cp in newer:  # pair with a neighbour the regex module folds it with
+        for other in range(max(0, cp - 64), cp + 65):
+            if (
+                other != cp
+                and ud.category(chr(other)) != "Cn"
+                and regex.fullmatch("(?i)" + regex.escape(chr(cp)), chr(other))
+            ):
+                k = members.get(other, chr(other))
+                classes.setdefault(k, [other] if other not in members else []).append(cp)
+                members[cp] = members[other] = k
+                break
+    pairs: list[tuple[int, int]] = []
+    for cs in classes.values():
+        cs = sorted(set(cs))
+        if len(cs) < 2:
+            continue
+        for i, c in enumerate(cs):
+            pairs.append((c, cs[(i + 1) % len(cs)]))
+    return sorted(pairs)
+
+
+def emit_props(ud) -> str:
+    out = [
+        "// Generated by scripts/gen_unicode_tables.py (Unicode "
+        f"{UNICODE_VERSION} assignments). Do not edit.",
+    ]
+    runs: list[tuple[int, int]] = []
+    offsets = [0]
+    for name in SCRIPTS:
+        runs += intervals(property_members(ud, rf"\p{{Script={name}}}"))
+        offsets.append(len(runs))
+    alphabetic = intervals(property_members(ud, r"\p{Alphabetic}"))
+    out.append(f"static const char* const kScriptNames[{len(SCRIPTS)}] = {{")
+    out.append("  " + ", ".join(f'"{n}"' for n in SCRIPTS) + ",")
+    out.append("};")
+    out.append(f"static const uint32_t kScriptOffsets[{len(offsets)}] = {{")
+    out.append("  " + ",".join(map(str, offsets)) + ",")
+    out.append("};")
+    for name, table in (("kScriptRanges", runs), ("kAlphabeticRanges", alphabetic)):
+        out.append(f"static const uint32_t {name}[{len(table)}][2] = {{")
+        for i in range(0, len(table), 8):
+            out.append("  " + ",".join(f"{{{a},{b}}}" for a, b in table[i : i + 8]) + ",")
+        out.append("};")
+    # Full case foldings of more than one character (U+00DF -> "ss"), zero-padded to 3.
+    multi = sorted(
+        {
+            tuple(map(ord, chr(cp).casefold()))
+            for cp in range(0x110000)
+            if not 0xD800 <= cp < 0xE000
+            and ud.category(chr(cp)) != "Cn"
+            and len(chr(cp).casefold()) > 1
+        }
+    )
+    out.append(f"static const uint32_t kMultiFoldings[{len(multi)}][3] = {{")
+    for i in range(0, len(multi), 6):
+        rows = [f"{{{','.join(map(str, (*m, 0, 0)[:3]))}}}" for m in multi[i : i + 6]]
+        out.append("  " + ",".join(rows) + ",")
+    out.append("};")
+    orbits = case_orbits(ud)
+    out.append(f"static const uint32_t kCaseOrbit[{len(orbits)}][2] = {{")
+    for i in range(0, len(orbits), 8):
+        out.append("  " + ",".join(f"{{{a},{b}}}" for a, b in orbits[i : i + 8]) + ",")
+    out.append("};")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     ud = load_unicodedata()
+    PROPS_OUT.write_text(emit_props(ud))
+    print(f"wrote {PROPS_OUT}")
+    if "--props-only" in sys.argv:
+        return
     stage1, blocks = build_category_tables(ud)
     pairs = build_lowercase_pairs(ud)
     OUT.write_text(emit(stage1, blocks, pairs))

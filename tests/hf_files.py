@@ -84,6 +84,11 @@ def cl100k_vocab_and_merges(max_rank: int | None = None) -> tuple[dict[str, int]
     ranks = cl100k_ranks()
     if max_rank is not None:
         ranks = {t: r for t, r in ranks.items() if r < max_rank or len(t) == 1}
+    return vocab_and_merges(ranks)
+
+
+def vocab_and_merges(ranks: dict[bytes, int]) -> tuple[dict[str, int], list[list[str]]]:
+    """tiktoken ranks as a byte-level vocabulary and merges (HF's converter's rule)."""
     alphabet = byte_alphabet()
 
     def s(token: bytes) -> str:
@@ -163,6 +168,18 @@ def byte_level_bpe(
             "merges": [" ".join(m) for m in merges] if merges_as_strings else merges,
         },
     }  # fmt: skip
+
+
+def with_pre_tokenizer(steps: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    """byte_level_bpe() with these pre-tokenizer steps, then ByteLevel without its regex (unless
+    the steps end with a ByteLevel of their own)."""
+    spec = byte_level_bpe(pattern=None, **kwargs)
+    tail = spec["pre_tokenizer"]["pretokenizers"]
+    if steps and steps[-1]["type"] == "ByteLevel":
+        tail = [{**tail[0], **steps[-1]}]
+        steps = steps[:-1]
+    spec["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [*steps, *tail]}
+    return spec
 
 
 def write(spec: dict[str, Any], path: Path) -> Path:

@@ -105,5 +105,6 @@ def test_merges_engine_rejects_bad_input() -> None:
         make("toy", vocab[1:], [], False, "cl100k_base", [], "toy.json")
     with pytest.raises(ctxengine.FormatError, match="same bytes"):
         make("toy", [*vocab, (b"a", 300)], [], False, "cl100k_base", [], "toy.json")
-    with pytest.raises(ctxengine.UnsupportedError, match="no scanner"):
-        make("toy", vocab, [], False, r"\w+", [], "toy.json")
+    with pytest.raises(ctxengine.UnsupportedError, match="look-behind"):
+        make("toy", vocab, [], False, r"(?<=a)\w+", [], "toy.json")
+    assert make("toy", vocab, [], False, r"\w+", [], "toy.json").pretokenizer == "custom"

@@ -199,10 +199,23 @@ def test_wordpiece_counts_in_cpp(tmp_path: Path) -> None:
     check_chunks(text, chunks, 40, hf_counter(hf), overlap=5)
 
 
-def test_python_pre_tokenizer_steps_count_through_python(tmp_path: Path) -> None:
-    # A Split regex without a native scanner runs in Python: no C++ span counting, and chunking
-    # still counts exactly (through tokenizer.count).
+def test_compiled_split_regex_counts_spans_in_cpp(tmp_path: Path) -> None:
+    # A Split regex without a hand-written scanner is compiled: C++ span counting (re-encoding
+    # each span), chunks exact.
     pattern = r"\p{L}+|\p{N}+|\s+|[^\s\p{L}\p{N}]+"
+    spec = hf_files.byte_level_bpe(max_rank=5000, pattern=pattern)
+    path = hf_files.write(spec, tmp_path / "tokenizer.json")
+    tok = load(path)
+    assert isinstance(tok, JsonTokenizer) and tok._core.span_counting is not None
+    text = real_text()[:3_000]
+    chunks = ctxengine.chunk(text, 30, tokenizer=tok)
+    check_chunks(text, chunks, 30, hf_counter(hf_files.oracle(path)))
+
+
+def test_python_pre_tokenizer_steps_count_through_python(tmp_path: Path) -> None:
+    # A Split regex outside the compiled dialect (a look-behind) runs in Python: no C++ span
+    # counting, and chunking still counts exactly (through tokenizer.count).
+    pattern = r"(?<=\s)\p{L}+|\p{L}+|\p{N}+|\s+|[^\s\p{L}\p{N}]+"
     spec = hf_files.byte_level_bpe(max_rank=5000, pattern=pattern)
     path = hf_files.write(spec, tmp_path / "tokenizer.json")
     tok = load(path)

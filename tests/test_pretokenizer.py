@@ -113,6 +113,6 @@ def test_pieces_tile_the_text() -> None:
         assert 0 not in ends
 
 
-def test_unknown_pattern_is_unsupported(tmp_path: Path) -> None:
-    with pytest.raises(ctxengine.UnsupportedError, match="no scanner"):
-        ctxengine.get_tokenizer(tok_oracles.cl100k_path(), pattern=r"\w+|\s+")
+def test_pattern_outside_the_dialect_is_unsupported(tmp_path: Path) -> None:
+    with pytest.raises(ctxengine.UnsupportedError, match="backreference"):
+        ctxengine.get_tokenizer(tok_oracles.cl100k_path(), pattern=r"(\w)\1|\w+|\s+")

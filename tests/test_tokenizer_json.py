@@ -730,3 +730,23 @@ def test_byte_alphabet_is_gpt2s() -> None:
 
     assert hf_files.byte_alphabet() == CHAR_OF_BYTE
     assert {c: b for b, c in CHAR_OF_BYTE.items()} == BYTE_OF_CHAR and len(BYTE_OF_CHAR) == 256
+
+
+def test_nfc_fast_path_on_text_it_leaves_unchanged(tmp_path: Path) -> None:
+    """NFC/NFD skip text whose every code point is composition-stable (CJK, most scripts):
+    blocks of every assigned code point and every canonical pair after a starter, checked
+    against HF, cover both sides of that test."""
+    ud = pytest.importorskip("unicodedata2")
+    for form in ("NFC", "NFD"):
+        spec = hf_files.byte_level_bpe(max_rank=300, normalizer={"type": form})
+        path = hf_files.write(spec, tmp_path / f"{form}.json")
+        ours, ref = JsonTokenizer.from_file(path), hf_files.oracle(path)
+        cps = [c for c in range(0x30000) if ud.category(chr(c)) not in ("Cn", "Cs")]
+        texts = ["".join(map(chr, cps[i : i + 257])) for i in range(0, len(cps), 257)]
+        for cp in range(0x110000):
+            d = ud.decomposition(chr(cp)).split()
+            if len(d) == 2 and not d[0].startswith("<"):
+                texts.append("x" + "".join(chr(int(h, 16)) for h in d) + "中")
+        counts = ours.count_many(texts, threads=2).tolist()
+        expected = [len(e.ids) for e in ref.encode_batch(texts, add_special_tokens=False)]
+        assert counts == expected, form

@@ -9,6 +9,10 @@
 
 namespace py = pybind11;
 
+namespace ctxengine::bindings {
+void bind_cuda_attn(py::module_& m);  // csrc/bindings/cuda_attn.cpp
+}
+
 PYBIND11_MODULE(_cuda, m) {
   namespace cuda = ctxengine::cuda;
   m.doc() = "ctxengine CUDA kernels";
@@ -30,4 +34,5 @@ PYBIND11_MODULE(_cuda, m) {
       py::arg("k"), py::arg("out_scores"), py::arg("out_ids"), py::arg("stream") = 0,
       py::call_guard<py::gil_scoped_release>(),
       "GPU exact inner-product top-k over device pointers (float32 row-major; ids int64).");
+  ctxengine::bindings::bind_cuda_attn(m);
 }

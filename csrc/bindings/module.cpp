@@ -24,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   bindings::bind_tokenizer(m);
   bindings::bind_tokenizer_json(m);
   bindings::bind_chunking(m);
+  bindings::bind_attn(m);
 }

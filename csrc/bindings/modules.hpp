@@ -13,5 +13,6 @@ void bind_index(pybind11::module_& m);
 void bind_tokenizer(pybind11::module_& m);
 void bind_tokenizer_json(pybind11::module_& m);
 void bind_chunking(pybind11::module_& m);
+void bind_attn(pybind11::module_& m);
 
 }  // namespace ctxengine::bindings

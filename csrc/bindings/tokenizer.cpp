@@ -19,6 +19,7 @@
 #include "tokenizer/bpe_tokenizer.hpp"
 #include "tokenizer/char_spans.hpp"
 #include "tokenizer/pretokenizer.hpp"
+#include "tokenizer/regex.hpp"
 #include "tokenizer/tiktoken_file.hpp"
 
 namespace py = pybind11;
@@ -96,6 +97,41 @@ void bind_tokenizer(py::module_& root) {
         return to_numpy(std::move(bytes));
       },
       py::arg("name"), py::arg("text"), "End offsets (str indices) of the scanner's pieces.");
+
+  py::class_<Regex, std::shared_ptr<Regex>>(
+      m, "Regex", "A compiled pre-tokenizer regex (csrc/tokenizer/regex.hpp).")
+      .def(py::init([](const std::string& pattern, const std::string& flavor) {
+             CTX_REQUIRE(flavor == "tiktoken" || flavor == "oniguruma",
+                         "flavor must be 'tiktoken' or 'oniguruma'");
+             auto re = Regex::compile(pattern, flavor == "tiktoken" ? Regex::Flavor::Tiktoken
+                                                                    : Regex::Flavor::Oniguruma);
+             return std::const_pointer_cast<Regex>(re);
+           }),
+           py::arg("pattern"), py::arg("flavor"))
+      .def_property_readonly("pattern", &Regex::pattern)
+      .def_property_readonly("num_instructions", &Regex::num_instructions)
+      .def_property_readonly("num_classes", &Regex::num_classes)
+      .def(
+          "find_all",
+          [](const Regex& re, const py::str& text) {
+            const std::string_view view = utf8_of(text);
+            std::vector<int64_t> spans;
+            {
+              py::gil_scoped_release release;
+              const auto* s = reinterpret_cast<const uint8_t*>(view.data());
+              re.for_each_match(s, 0, view.size(), [&](std::size_t b, std::size_t e) {
+                spans.push_back(static_cast<int64_t>(b));
+                spans.push_back(static_cast<int64_t>(e));
+              });
+              OffsetMap(view).chars_of_bytes(spans.data(), spans.size(), spans.data());
+            }
+            auto* owned = new std::vector<int64_t>(std::move(spans));
+            py::capsule free(owned, [](void* p) { delete static_cast<std::vector<int64_t>*>(p); });
+            return py::array_t<int64_t>(
+                {static_cast<py::ssize_t>(owned->size() / 2), static_cast<py::ssize_t>(2)},
+                owned->data(), free);
+          },
+          py::arg("text"), "(start, end) str offsets of the successive matches (find_iter).");
 
   py::class_<CharSpanCounter, std::shared_ptr<CharSpanCounter>>(m, "SpanCounter")
       .def_property_readonly("total", &CharSpanCounter::total)

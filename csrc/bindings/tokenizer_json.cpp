@@ -7,11 +7,13 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "bindings/modules.hpp"
 #include "common/error.hpp"
 #include "tokenizer/hf_bpe.hpp"
+#include "tokenizer/hf_json.hpp"
 #include "tokenizer/hf_pipeline.hpp"
 #include "tokenizer/hf_span_counter.hpp"
 #include "tokenizer/hf_unicode.hpp"
@@ -76,11 +78,15 @@ hf::DecoderStep::Kind decoder_kind(const std::string& name) {
 
 hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
   using K = hf::PreTokenizerStep::Kind;
-  static const std::map<std::string, K> kinds = {
-      {"BertPreTokenizer", K::Bert}, {"WhitespaceSplit", K::WhitespaceSplit},
-      {"ByteLevel", K::ByteLevel},   {"Scanner", K::Scanner},
-      {"Metaspace", K::Metaspace},   {"External", K::External},
-      {"Digits", K::CharSplit},      {"Punctuation", K::CharSplit}};
+  static const std::map<std::string, K> kinds = {{"BertPreTokenizer", K::Bert},
+                                                 {"WhitespaceSplit", K::WhitespaceSplit},
+                                                 {"ByteLevel", K::ByteLevel},
+                                                 {"Scanner", K::Scanner},
+                                                 {"Metaspace", K::Metaspace},
+                                                 {"External", K::External},
+                                                 {"Digits", K::CharSplit},
+                                                 {"Punctuation", K::CharSplit},
+                                                 {"Regex", K::Regex}};
   auto it = kinds.find(name);
   if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
   return it->second;
@@ -136,6 +142,69 @@ void bind_tokenizer_json(py::module_& root) {
       },
       py::arg("code_points"), "Canonical combining classes as HF tokenizers knows them.");
 
+  struct ParsedBpe {
+    hf::BpeJson json;
+    std::vector<uint32_t> left, right, merged;
+    std::unordered_map<std::string, int64_t> index;  // built on first id_of()
+  };
+  py::class_<ParsedBpe, std::shared_ptr<ParsedBpe>>(
+      m, "ParsedBpe", "A BPE model's vocab and merges parsed in C++ (hf_json.hpp).")
+      .def_property_readonly("rest", [](const ParsedBpe& p) { return py::str(p.json.rest); })
+      .def_property_readonly("size", [](const ParsedBpe& p) { return p.json.tokens.size(); })
+      .def_property_readonly("min_id",
+                             [](const ParsedBpe& p) {
+                               int64_t v = 0;
+                               for (std::size_t i = 0; i < p.json.ids.size(); ++i)
+                                 v = i == 0 ? p.json.ids[i] : std::min(v, p.json.ids[i]);
+                               return v;
+                             })
+      .def_property_readonly("max_id",
+                             [](const ParsedBpe& p) {
+                               int64_t v = 0;
+                               for (int64_t id : p.json.ids) v = std::max(v, id);
+                               return v;
+                             })
+      .def(
+          "id_of",
+          [](ParsedBpe& p, const std::string& token) -> py::object {
+            if (p.index.empty()) {
+              for (std::size_t i = 0; i < p.json.tokens.size(); ++i)
+                p.index[p.json.tokens[i]] = p.json.ids[i];
+            }
+            auto it = p.index.find(token);
+            if (it == p.index.end()) return py::none();
+            return py::int_(it->second);
+          },
+          py::arg("token"))
+      .def("tokens", [](const ParsedBpe& p) { return p.json.tokens; })
+      .def("ids",
+           [](const ParsedBpe& p) {
+             return py::array_t<int64_t>(static_cast<py::ssize_t>(p.json.ids.size()),
+                                         p.json.ids.data());
+           })
+      .def("merge_ids", [](const ParsedBpe& p) {
+        return py::make_tuple(
+            py::array_t<uint32_t>(static_cast<py::ssize_t>(p.left.size()), p.left.data()),
+            py::array_t<uint32_t>(static_cast<py::ssize_t>(p.right.size()), p.right.data()));
+      });
+  m.def(
+      "parse_bpe_json",
+      [](const py::bytes& raw, const std::string& source) -> py::object {
+        const std::string_view view = raw;
+        auto parsed = std::make_shared<ParsedBpe>();
+        {
+          py::gil_scoped_release release;
+          parsed->json = hf::extract_bpe_json(view, source);
+        }
+        if (!parsed->json.found) return py::none();
+        return py::cast(parsed);
+      },
+      py::arg("raw"), py::arg("source"),
+      "A tokenizer.json's BPE vocab and merges parsed in C++, or None (no such model).");
+
+  m.def("check_text_size", &hf::check_text_size, py::arg("bytes"),
+        "Raises BudgetError when a text of this many bytes is 4 GiB or more (32-bit offsets).");
+
   py::class_<hf::Prepared>(m, "Prepared", "Normalized text and segments of one input.")
       .def_property_readonly("text", [](const hf::Prepared& p) { return py::bytes(p.text); })
       .def_property_readonly("segments", [](const hf::Prepared& p) {
@@ -172,7 +241,8 @@ void bind_tokenizer_json(py::module_& root) {
           "add_pre_tokenizer",
           [](Pipeline& p, const std::string& kind, bool add_prefix_space,
              const std::string& scanner, const std::string& prepend_scheme, bool split,
-             const std::string& replacement, const std::string& behavior) {
+             const std::string& replacement, const std::string& behavior,
+             const std::string& pattern, bool invert, const std::string& flavor) {
             using Behavior = hf::PreTokenizerStep::Behavior;
             static const std::map<std::string, Behavior> behaviors = {
                 {"Removed", Behavior::Removed},
@@ -181,8 +251,10 @@ void bind_tokenizer_json(py::module_& root) {
                 {"MergedWithNext", Behavior::MergedWithNext},
                 {"Contiguous", Behavior::Contiguous}};
             using Prepend = hf::PreTokenizerStep::Prepend;
-            hf::PreTokenizerStep step{pre_tokenizer_kind(kind), add_prefix_space,
-                                      pretokenizer_from_name(scanner)};
+            hf::PreTokenizerStep step;
+            step.kind = pre_tokenizer_kind(kind);
+            step.add_prefix_space = add_prefix_space;
+            step.scanner = pretokenizer_from_name(scanner);
             CTX_REQUIRE(prepend_scheme == "always" || prepend_scheme == "first" ||
                             prepend_scheme == "never",
                         "prepend_scheme must be always, first or never");
@@ -196,6 +268,14 @@ void bind_tokenizer_json(py::module_& root) {
             step.behavior = b->second;
             if (kind == "Digits") step.char_flag = hf::kNumeric;
             if (kind == "Punctuation") step.char_flag = hf::kBertPunct;
+            if (step.kind == hf::PreTokenizerStep::Kind::Regex) {
+              CTX_REQUIRE(flavor == "oniguruma" || flavor == "tiktoken",
+                          "flavor must be 'oniguruma' or 'tiktoken'");
+              py::gil_scoped_release release;
+              step.regex = Regex::compile(pattern, flavor == "oniguruma" ? Regex::Flavor::Oniguruma
+                                                                         : Regex::Flavor::Tiktoken);
+              step.invert = invert;
+            }
             CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
                             step.scanner != Pretokenizer::Custom,
                         "unknown scanner '" + scanner + "'");
@@ -204,7 +284,8 @@ void bind_tokenizer_json(py::module_& root) {
           py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false,
           py::arg("scanner") = "custom", py::arg("prepend_scheme") = "always",
           py::arg("split") = true, py::arg("replacement") = "\xE2\x96\x81",
-          py::arg("behavior") = "Isolated")
+          py::arg("behavior") = "Isolated", py::arg("pattern") = "", py::arg("invert") = false,
+          py::arg("flavor") = "oniguruma")
       .def(
           "set_wordpiece",
           [](Pipeline& p, const std::vector<std::string>& tokens, const U32& ids, uint32_t unk_id,
@@ -237,6 +318,29 @@ void bind_tokenizer_json(py::module_& root) {
           py::kw_only(), py::arg("byte_level"), py::arg("ignore_merges"), py::arg("byte_fallback"),
           py::arg("fuse_unk"), py::arg("unk_id"), py::arg("continuing_subword_prefix"),
           py::arg("end_of_word_suffix"))
+      .def(
+          "set_bpe_parsed",
+          [](Pipeline& p, std::shared_ptr<ParsedBpe> parsed, bool byte_level, bool ignore_merges,
+             bool byte_fallback, bool fuse_unk, int64_t unk_id, const std::string& prefix,
+             const py::bytes& raw_prefix, const py::bytes& suffix, const std::string& source) {
+            hf::BpeOptions o;
+            o.byte_level = byte_level;
+            o.ignore_merges = ignore_merges;
+            o.byte_fallback = byte_fallback;
+            o.fuse_unk = fuse_unk;
+            o.unk_id = unk_id;
+            o.continuing_subword_prefix = raw_prefix;
+            o.end_of_word_suffix = suffix;
+            py::gil_scoped_release release;
+            ParsedBpe& b = *parsed;
+            b.json.resolve_merges(prefix, source, b.left, b.right, b.merged);
+            std::vector<uint32_t> ids(b.json.ids.begin(), b.json.ids.end());
+            p.model = std::make_unique<hf::HfBpe>(b.json.tokens, ids, b.left, b.right, b.merged,
+                                                  std::move(o));
+          },
+          py::arg("parsed"), py::kw_only(), py::arg("byte_level"), py::arg("ignore_merges"),
+          py::arg("byte_fallback"), py::arg("fuse_unk"), py::arg("unk_id"), py::arg("prefix"),
+          py::arg("continuing_subword_prefix"), py::arg("end_of_word_suffix"), py::arg("source"))
       .def(
           "add_token",
           [](Pipeline& p, const std::string& content, uint32_t id, bool special, bool lstrip,

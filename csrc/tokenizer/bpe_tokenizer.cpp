@@ -26,15 +26,15 @@ inline bool is_ascii_letter(uint8_t c) {
 
 BpeTokenizer::BpeTokenizer(std::string name, std::shared_ptr<const BpeModel> model,
                            Pretokenizer pretokenizer, std::vector<SpecialToken> special_tokens,
-                           std::shared_ptr<const PieceSplitter> splitter)
+                           std::shared_ptr<const Regex> regex)
     : name_(std::move(name)),
       model_(std::move(model)),
       pretokenizer_(pretokenizer),
-      splitter_(std::move(splitter)),
+      regex_(std::move(regex)),
       specials_(std::move(special_tokens)) {
   CTX_REQUIRE(model_ != nullptr, "a tokenizer needs a BPE model");
-  CTX_REQUIRE(pretokenizer_ != Pretokenizer::Custom || splitter_ != nullptr,
-              "a custom pre-tokenizer needs a PieceSplitter");
+  CTX_REQUIRE(pretokenizer_ != Pretokenizer::Custom || regex_ != nullptr,
+              "a custom pre-tokenizer needs a compiled regex");
   n_vocab_ = model_->vocab().id_bound();
   for (const SpecialToken& t : specials_.tokens())
     n_vocab_ = std::max<std::size_t>(n_vocab_, std::size_t{t.id} + 1);
@@ -103,10 +103,19 @@ std::size_t BpeTokenizer::count_range(const uint8_t* s, std::size_t n, std::size
     case Pretokenizer::Custom:
       break;
   }
-  std::size_t total = 0;
+  // The compiled pattern, counted one piece behind as above.
+  const Vocabulary& v = m.vocab();
+  std::size_t total = 0, pa = npos, pb = 0;
+  Vocabulary::Probe probe{};
   for_each_piece_in(s, begin, end, [&](std::size_t a, std::size_t b) {
-    total += m.count_piece(s + a, b - a, n - a);
+    const Vocabulary::Probe next = v.probe(s + a, b - a, n - a);
+    v.prefetch(next);
+    if (pa != npos) total += m.count_piece(s + pa, pb - pa, probe);
+    pa = a;
+    pb = b;
+    probe = next;
   });
+  if (pa != npos) total += m.count_piece(s + pa, pb - pa, probe);
   return total;
 }
 

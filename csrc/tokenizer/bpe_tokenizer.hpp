@@ -1,4 +1,4 @@
-// A complete byte-level BPE tokenizer: pre-tokenizer (a known scanner or a PieceSplitter), BPE
+// A complete byte-level BPE tokenizer: pre-tokenizer (a known scanner or a compiled Regex), BPE
 // model and special tokens, with tiktoken's semantics. Immutable after construction and safe to
 // share between threads. All text is valid UTF-8 (the Python layer guarantees it; C++ callers
 // with untrusted bytes check with find_invalid_utf8 first); offsets are bytes.
@@ -18,6 +18,7 @@
 
 #include "tokenizer/bpe.hpp"
 #include "tokenizer/pretokenizer.hpp"
+#include "tokenizer/regex.hpp"
 #include "tokenizer/span_counter.hpp"
 #include "tokenizer/special_tokens.hpp"
 
@@ -25,14 +26,17 @@ namespace ctxengine {
 
 class BpeTokenizer {
  public:
-  // `splitter` is required when pretokenizer == Custom and ignored otherwise.
+  // `regex` is required when pretokenizer == Custom and ignored otherwise. As in tiktoken, the
+  // pieces are the regex's matches; text between matches is not encoded.
   BpeTokenizer(std::string name, std::shared_ptr<const BpeModel> model, Pretokenizer pretokenizer,
                std::vector<SpecialToken> special_tokens,
-               std::shared_ptr<const PieceSplitter> splitter = nullptr);
+               std::shared_ptr<const Regex> regex = nullptr);
 
   const std::string& name() const noexcept { return name_; }
   const BpeModel& model() const noexcept { return *model_; }
   Pretokenizer pretokenizer() const noexcept { return pretokenizer_; }
+  // The compiled pattern of a Custom pretokenizer (nullptr otherwise).
+  const Regex* regex() const noexcept { return regex_.get(); }
   const SpecialTokens& special_tokens() const noexcept { return specials_; }
   // One more than the largest token id, special tokens included (tiktoken's n_vocab).
   std::size_t n_vocab() const noexcept { return n_vocab_; }
@@ -98,7 +102,7 @@ class BpeTokenizer {
   std::string name_;
   std::shared_ptr<const BpeModel> model_;
   Pretokenizer pretokenizer_;
-  std::shared_ptr<const PieceSplitter> splitter_;
+  std::shared_ptr<const Regex> regex_;
   SpecialTokens specials_;
   std::size_t n_vocab_ = 0;
 };
@@ -110,13 +114,9 @@ void BpeTokenizer::for_each_piece_in(const uint8_t* s, std::size_t begin, std::s
     for_each_piece(pretokenizer_, s, begin, end, fn);
     return;
   }
-  std::vector<std::size_t> ends;
-  splitter_->split(std::string_view(reinterpret_cast<const char*>(s) + begin, end - begin), ends);
-  std::size_t prev = begin;
-  for (std::size_t e : ends) {
-    fn(prev, begin + e);
-    prev = begin + e;
-  }
+  regex_->for_each_match(s, begin, end, [&](std::size_t a, std::size_t b) {
+    if (a < b) fn(a, b);  // an empty match encodes to nothing
+  });
 }
 
 }  // namespace ctxengine

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <limits>
 
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
@@ -28,29 +29,17 @@ bool is_ascii(std::string_view s) noexcept {
   return (acc & 0x8080808080808080ull) == 0;
 }
 
-// HF's NormalizedString::split for a character predicate: each delimiter character is one
-// match, the runs between them are non-matches, and `behavior` decides what is kept and
-// joined. Appends the kept (non-empty) spans of text[begin, end).
-void split_on_chars(const unsigned char* s, uint32_t begin, uint32_t end, uint8_t flag,
-                    PreTokenizerStep::Behavior behavior, std::vector<Piece>& out) {
+// HF's NormalizedString::split: `marks` are the matches (match = true) and the runs between
+// them in order, and `behavior` decides what is kept and joined. Appends the kept (non-empty)
+// spans.
+struct Mark {
+  uint32_t b, e;
+  bool match;
+};
+
+void apply_behavior(const std::vector<Mark>& marks, PreTokenizerStep::Behavior behavior,
+                    std::vector<Piece>& out) {
   using B = PreTokenizerStep::Behavior;
-  struct Mark {
-    uint32_t b, e;
-    bool match;
-  };
-  std::vector<Mark> marks;
-  uint32_t last = begin;
-  for (uint32_t i = begin; i < end;) {
-    uint32_t cp;
-    const auto len = static_cast<uint32_t>(decode_utf8(s, i, &cp));
-    if (flags(cp) & flag) {
-      if (last < i) marks.push_back({last, i, false});
-      marks.push_back({i, i + len, true});
-      last = i + len;
-    }
-    i += len;
-  }
-  if (last < end) marks.push_back({last, end, false});
   std::vector<Mark> kept;
   bool previous = false;
   switch (behavior) {
@@ -99,7 +88,49 @@ void split_on_chars(const unsigned char* s, uint32_t begin, uint32_t end, uint8_
   }
 }
 
+// Each delimiter character (flag `flag`) is one match (Digits, Punctuation).
+void split_on_chars(const unsigned char* s, uint32_t begin, uint32_t end, uint8_t flag,
+                    PreTokenizerStep::Behavior behavior, std::vector<Piece>& out) {
+  std::vector<Mark> marks;
+  uint32_t last = begin;
+  for (uint32_t i = begin; i < end;) {
+    uint32_t cp;
+    const auto len = static_cast<uint32_t>(decode_utf8(s, i, &cp));
+    if (flags(cp) & flag) {
+      if (last < i) marks.push_back({last, i, false});
+      marks.push_back({i, i + len, true});
+      last = i + len;
+    }
+    i += len;
+  }
+  if (last < end) marks.push_back({last, end, false});
+  apply_behavior(marks, behavior, out);
+}
+
+// The matches of a regex (HF's Pattern::find_matches over the onig crate's find_iter: empty
+// matches are marks too), optionally inverted.
+void split_on_regex(const unsigned char* s, uint32_t begin, uint32_t end, const Regex& re,
+                    bool invert, PreTokenizerStep::Behavior behavior, std::vector<Piece>& out) {
+  std::vector<Mark> marks;
+  uint32_t last = begin;
+  re.for_each_match(s, begin, end, [&](std::size_t mb, std::size_t me) {
+    if (last < mb) marks.push_back({last, static_cast<uint32_t>(mb), invert});
+    marks.push_back({static_cast<uint32_t>(mb), static_cast<uint32_t>(me), !invert});
+    last = static_cast<uint32_t>(me);
+  });
+  if (last < end) marks.push_back({last, end, invert});
+  apply_behavior(marks, behavior, out);
+}
+
 }  // namespace
+
+void check_text_size(std::size_t bytes) {
+  if (bytes >= std::numeric_limits<uint32_t>::max())
+    throw_error(ErrorKind::Limit,
+                "a tokenizer.json pipeline counts texts below 4 GiB (this one has " +
+                    std::to_string(bytes) +
+                    " bytes after normalization); split it into documents and count each");
+}
 
 void Pipeline::finalize() {
   raw_ = TokenMatcher();
@@ -147,6 +178,7 @@ void Pipeline::split_segments(std::string_view text, const TokenMatcher& matcher
 
 Prepared Pipeline::prepare(std::string_view text, const TokenMask& mask, bool alignment) const {
   CTX_REQUIRE(mask.size() == added_.size(), "the special-token mask has the wrong length");
+  check_text_size(text.size());
   Prepared p;
   std::vector<Segment> raw, sub;
   split_segments(text, raw_, mask, raw);
@@ -182,6 +214,8 @@ Prepared Pipeline::prepare(std::string_view text, const TokenMask& mask, bool al
       }
     } else if (!alignment && is_ascii(part) && normalizer.apply_ascii(part, p.text)) {
       // the ASCII fast path appended the normalized text
+    } else if (!alignment && normalizer.apply_stable(part, p.text)) {
+      // NFC / NFD on text they leave unchanged: appended as it is
     } else {
       nt.assign(part, seg.begin);
       normalizer.apply(nt);
@@ -192,6 +226,7 @@ Prepared Pipeline::prepare(std::string_view text, const TokenMask& mask, bool al
         p.src_end.push_back(nt.end[cp_index]);
       }
     }
+    check_text_size(p.text.size());  // normalization can grow the text
     sub.clear();
     const std::string_view normalized(p.text.data() + base, p.text.size() - base);
     if (has_normalized_) {
@@ -227,6 +262,13 @@ std::vector<Piece> Pipeline::run_step(std::size_t step, const std::string& text,
         continue;
       }
       split_on_chars(s, pc.begin, pc.end, st.char_flag, st.behavior, out);
+      continue;
+    }
+    if (st.kind == Kind::Regex) {
+      // Split steps come before ByteLevel and Metaspace (the loader checks), so no piece has
+      // a virtual prefix here.
+      CTX_CHECK(!pc.space && !pc.meta, "a Split step after ByteLevel or Metaspace");
+      split_on_regex(s, pc.begin, pc.end, *st.regex, st.invert, st.behavior, out);
       continue;
     }
     if (st.kind == Kind::Metaspace) {

@@ -1,8 +1,10 @@
 // A tokenizer.json as one object: added tokens, normalizer, pre-tokenizer, model,
-// post-processor and decoder, run in HF tokenizers' order. Pre-tokenizer steps that need a
-// regular expression the core has no scanner for ("external" steps) are run by the Python
-// layer with the `regex` module between prepare() and encode_pieces(); everything else runs
-// here, and encode()/count() do the whole pipeline in one call.
+// post-processor and decoder, run in HF tokenizers' order. Split regexes run as hand-written
+// scanners (known patterns) or compiled (regex.hpp); a pattern outside the compiled dialect
+// makes an "external" step that the Python layer runs with the `regex` module between
+// prepare() and encode_pieces(); everything else runs here, and encode()/count() do the whole
+// pipeline in one call. Offsets are 32-bit: texts (and normalized texts) of 4 GiB or more are
+// refused with a Limit error (check_text_size), never truncated.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "tokenizer/hf_model.hpp"
 #include "tokenizer/normalizer.hpp"
 #include "tokenizer/pretokenizer.hpp"
+#include "tokenizer/regex.hpp"
 
 namespace ctxengine::hf {
 
@@ -27,6 +30,7 @@ struct PreTokenizerStep {
     Scanner,          // Split(Isolated) / ByteLevel(use_regex) on a pattern with a scanner
     Metaspace,        // spaces become the replacement, prepended and split before if asked
     CharSplit,        // split on characters with flag `char_flag` (Digits, Punctuation)
+    Regex,            // Split on a compiled regex, any behavior, `invert`
     External,         // run by the Python layer
   };
   Kind kind = Kind::External;
@@ -39,7 +43,12 @@ struct PreTokenizerStep {
   enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
   Behavior behavior = Behavior::Isolated;
   uint8_t char_flag = 0;
+  std::shared_ptr<const ctxengine::Regex> regex;  // Regex
+  bool invert = false;                            // Regex
 };
+
+// Throws Limit when a text of `bytes` bytes cannot be run with 32-bit offsets (4 GiB or more).
+void check_text_size(std::size_t bytes);
 
 // A pre-token: normalized bytes [begin, end), or an added token's id. `space`: a virtual
 // leading space (ByteLevel's add_prefix_space) or, for a Metaspace piece, a virtual leading

@@ -62,6 +62,25 @@ void decompose(uint32_t cp, bool compat, std::vector<uint32_t>& out) {
   out.insert(out.end(), pool + row[1], pool + row[1] + row[2]);
 }
 
+bool composition_stable(uint32_t cp) noexcept {
+  // One bit per code point, built on first use: no canonical decomposition (Hangul syllables
+  // excepted: they recompose to themselves), combining class 0, and not the second of any
+  // composition (table pairs, Hangul vowel and trailing jamo).
+  static const std::vector<uint64_t> unstable = [] {
+    std::vector<uint64_t> bits(0x110000 / 64, 0);
+    auto mark = [&](uint32_t c) { bits[c >> 6] |= uint64_t{1} << (c & 63); };
+    for (const auto& row : kHfCanonicalMap) mark(row[0]);
+    for (const auto& row : kHfCompositions) mark(row[1]);
+    for (uint32_t c = 0x1161; c <= 0x1175; ++c) mark(c);
+    for (uint32_t c = 0x11A8; c <= 0x11C2; ++c) mark(c);
+    for (uint32_t c = 0x80; c < 0x110000; ++c) {
+      if (combining_class(c) != 0) mark(c);
+    }
+    return bits;
+  }();
+  return cp >= 0x110000 || !((unstable[cp >> 6] >> (cp & 63)) & 1);
+}
+
 uint32_t compose(uint32_t first, uint32_t second) noexcept {
   if (first >= kLBase && first < kLBase + kLCount && second >= kVBase &&
       second < kVBase + kVCount) {

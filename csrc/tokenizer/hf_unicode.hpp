@@ -57,6 +57,10 @@ inline bool is_chinese_char(uint32_t cp) noexcept {
 // to out, or cp itself when it has none. Hangul syllables decompose algorithmically.
 void decompose(uint32_t cp, bool compat, std::vector<uint32_t>& out);
 
+// Whether NFC leaves cp as it is wherever it stands: it has no canonical decomposition (or is a
+// Hangul syllable), combining class 0, and composes with nothing before it. A text of such code
+// points is its own NFC, and its own NFD when it has no Hangul syllable.
+bool composition_stable(uint32_t cp) noexcept;
 // The primary composite of a canonical pair, or 0 when the pair does not compose.
 uint32_t compose(uint32_t first, uint32_t second) noexcept;
 

@@ -286,6 +286,27 @@ void Normalizer::apply(NormalizedText& t) const {
   }
 }
 
+bool Normalizer::apply_stable(std::string_view utf8, std::string& out) const {
+  using Kind = NormalizerStep::Kind;
+  bool nfd = false;  // NFD also splits Hangul syllables, which NFC puts back together
+  for (const NormalizerStep& st : steps_) {
+    if (st.kind != Kind::Nfc && st.kind != Kind::Nfd) return false;
+    nfd = nfd || st.kind == Kind::Nfd;
+  }
+  const auto* s = reinterpret_cast<const unsigned char*>(utf8.data());
+  for (std::size_t i = 0; i < utf8.size();) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    i += decode_utf8(s, i, &cp);
+    if (!composition_stable(cp) || (nfd && cp >= 0xAC00 && cp < 0xAC00 + 11172)) return false;
+  }
+  out.append(utf8);
+  return true;
+}
+
 bool Normalizer::apply_ascii(std::string_view ascii, std::string& out) const {
   using Kind = NormalizerStep::Kind;
   auto is_ascii = [](const std::vector<uint32_t>& cps) {

@@ -50,6 +50,10 @@ class Normalizer {
   // The fast path for ASCII text without alignment: appends the normalized text to `out` and
   // returns true, or returns false (out unchanged) when a step needs the general path.
   bool apply_ascii(std::string_view ascii, std::string& out) const;
+  // The fast path of NFC / NFD normalizers on text they leave unchanged (CJK, most scripts):
+  // appends `utf8` and returns true when every step is NFC or NFD and every code point is
+  // composition_stable; false (out unchanged) otherwise.
+  bool apply_stable(std::string_view utf8, std::string& out) const;
 
  private:
   std::vector<NormalizerStep> steps_;

@@ -1,7 +1,7 @@
 // Pre-tokenization: splitting text into the pieces that BPE encodes one at a time. The known
 // regex patterns run as hand-written scanners (scanners.hpp); identify_pattern() maps a pattern
-// string, exactly as tiktoken or a tokenizer.json spells it, to its scanner. Other patterns go
-// through a PieceSplitter, which a general regex engine implements.
+// string, exactly as tiktoken or a tokenizer.json spells it, to its scanner. Other patterns are
+// compiled (regex.hpp) and run as Pretokenizer::Custom.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +19,7 @@ enum class Pretokenizer : uint8_t {
   R50k,    // r50k_base, p50k_base, gpt2, and HF ByteLevel(use_regex=true)
   Llama3,  // Llama 3 tokenizer.json (and cl100k_base's pattern before tiktoken 0.6)
   Qwen2,   // Qwen2 / Qwen2.5 / Qwen3 tokenizer.json
-  Custom,  // any other pattern: pieces come from a PieceSplitter
+  Custom,  // any other pattern: pieces come from a compiled Regex
 };
 
 // "cl100k_base", "o200k_base", "r50k_base", "llama3", "qwen2" or "custom".
@@ -35,17 +35,6 @@ std::vector<std::string_view> pattern_strings(Pretokenizer p);
 
 // Looks a pretokenizer up by its name (pretokenizer_name); Custom if unknown.
 Pretokenizer pretokenizer_from_name(std::string_view name) noexcept;
-
-// The general path: splits text into pieces that tile it, in order. Implementations must be
-// thread-safe (split is called concurrently) and must treat the end of `text` as the end of the
-// input (for `$` and look-aheads).
-class PieceSplitter {
- public:
-  virtual ~PieceSplitter() = default;
-  // Appends the end offset (in bytes, relative to text) of each piece; the last one is
-  // text.size() when text is not empty.
-  virtual void split(std::string_view text, std::vector<std::size_t>& piece_ends) const = 0;
-};
 
 // Calls fn(begin, end) for each piece of s[begin, end) with the scanner of `p` (not Custom).
 template <class Fn>

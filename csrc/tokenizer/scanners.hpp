@@ -26,8 +26,16 @@
 
 namespace ctxengine::detail {
 
+// How the letter runs are scanned: eight ASCII bytes at a time (SWAR, char_class.hpp). The
+// template parameter lets csrc/bench/bench_scan_avx2.cpp measure a 32-byte AVX2 variant.
+struct SwarRuns {
+  static std::size_t letters(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
+    return letter_run_end(s, i, end);
+  }
+};
+
 // cl100k_base (kEndRule = true, 3 digits), llama3 (false, 3) and qwen2 (false, 1).
-template <bool kEndRule, int kMaxDigits>
+template <bool kEndRule, int kMaxDigits, class Runs = SwarRuns>
 struct Cl100kFamilyScanner {
   static std::size_t next(const uint8_t* s, std::size_t i, std::size_t end) noexcept {
     uint32_t len;
@@ -37,10 +45,10 @@ struct Cl100kFamilyScanner {
       if (const std::size_t n = contraction_ci(s, i, end)) return i + n;
     }
     // [^\r\n\p{L}\p{N}]?\p{L}+
-    if (cls & kLetter) return letter_run_end(s, i + len, end);
+    if (cls & kLetter) return Runs::letters(s, i + len, end);
     if (!(cls & (kNewline | kNumber)) && i + len < end) {
       uint32_t len2;
-      if (class_at(s, i + len, &len2) & kLetter) return letter_run_end(s, i + len + len2, end);
+      if (class_at(s, i + len, &len2) & kLetter) return Runs::letters(s, i + len + len2, end);
     }
     // \p{N}{1,kMaxDigits}
     if (cls & kNumber) {

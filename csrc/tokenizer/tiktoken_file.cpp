@@ -96,15 +96,13 @@ Vocabulary parse_tiktoken_ranks(std::string_view content, const std::string& sou
 
 namespace {
 
-// A pattern string, or the name of a scanner ("cl100k_base", "llama3", ...).
-Pretokenizer known_pattern(std::string_view pattern) {
+// A pattern string, or the name of a scanner ("cl100k_base", "llama3", ...): the hand-written
+// scanner when there is one, else the pattern compiled with tiktoken's (fancy-regex) semantics.
+Pretokenizer known_pattern(std::string_view pattern, std::shared_ptr<const Regex>* regex) {
   Pretokenizer pretokenizer = identify_pattern(pattern);
   if (pretokenizer == Pretokenizer::Custom) pretokenizer = pretokenizer_from_name(pattern);
   if (pretokenizer == Pretokenizer::Custom)
-    throw_error(ErrorKind::Unsupported,
-                "no scanner for this pre-tokenizer pattern; the known patterns are those of "
-                "cl100k_base, o200k_base, r50k_base/gpt2, Llama 3 and Qwen2 (pass one of these "
-                "names as the pattern, or the exact pattern string)");
+    *regex = Regex::compile(pattern, Regex::Flavor::Tiktoken);
   return pretokenizer;
 }
 
@@ -114,24 +112,26 @@ std::shared_ptr<BpeTokenizer> make_bpe_tokenizer(
     const std::string& name, const std::vector<std::pair<std::string, uint32_t>>& tokens,
     const std::vector<std::pair<uint32_t, uint32_t>>* merges, bool whole_piece_lookup,
     std::string_view pattern, std::vector<SpecialToken> special_tokens, const std::string& source) {
-  const Pretokenizer pretokenizer = known_pattern(pattern);
+  std::shared_ptr<const Regex> regex;
+  const Pretokenizer pretokenizer = known_pattern(pattern, &regex);
   Vocabulary vocab = Vocabulary::from_tokens(tokens, source);
   auto model = std::make_shared<const BpeModel>(
       merges == nullptr
           ? BpeModel::from_ranks(std::move(vocab), source)
           : BpeModel::from_merge_pairs(std::move(vocab), *merges, whole_piece_lookup, source));
   return std::make_shared<BpeTokenizer>(name, std::move(model), pretokenizer,
-                                        std::move(special_tokens));
+                                        std::move(special_tokens), std::move(regex));
 }
 
 std::shared_ptr<BpeTokenizer> load_tiktoken(const std::string& name, std::string_view content,
                                             const std::string& source, std::string_view pattern,
                                             std::vector<SpecialToken> special_tokens) {
-  const Pretokenizer pretokenizer = known_pattern(pattern);
+  std::shared_ptr<const Regex> regex;
+  const Pretokenizer pretokenizer = known_pattern(pattern, &regex);
   auto model = std::make_shared<const BpeModel>(
       BpeModel::from_ranks(parse_tiktoken_ranks(content, source), source));
   return std::make_shared<BpeTokenizer>(name, std::move(model), pretokenizer,
-                                        std::move(special_tokens));
+                                        std::move(special_tokens), std::move(regex));
 }
 
 }  // namespace ctxengine

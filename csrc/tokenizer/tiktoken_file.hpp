@@ -19,8 +19,9 @@ namespace ctxengine {
 // a duplicate token or rank, or an empty file.
 Vocabulary parse_tiktoken_ranks(std::string_view content, const std::string& source);
 
-// A tokenizer from a rank file's content, its regex pattern (one of the known pattern strings,
-// see identify_pattern, or a scanner name; Unsupported otherwise) and its special tokens.
+// A tokenizer from a rank file's content, its regex pattern (a known pattern string or scanner
+// name runs a hand-written scanner; any other pattern is compiled with tiktoken's semantics,
+// Unsupported naming the construct outside the dialect) and its special tokens.
 // A tokenizer from token bytes by id and, for HF-style BPE, a list of merges (pairs of ids, in
 // priority order); without merges the ids are tiktoken ranks. `pattern` as for load_tiktoken.
 std::shared_ptr<BpeTokenizer> make_bpe_tokenizer(

@@ -18,9 +18,10 @@ class VocabMap {
 
   // Inserts or overwrites; returns false when the key was already present.
   bool insert(std::string_view key, uint32_t id);
-  uint32_t find(std::string_view key) const noexcept {
+  uint32_t find(std::string_view key) const noexcept { return find(key, hash(key)); }
+  // find() with the key's hash() already computed (see prefetch).
+  uint32_t find(std::string_view key, uint64_t h) const noexcept {
     if (slots_.empty()) return kMissing;
-    const uint64_t h = hash(key);
     const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
@@ -30,6 +31,10 @@ class VocabMap {
         return s.id;
       }
     }
+  }
+  // Starts loading the slot of a key with hash h: batches of lookups overlap their misses.
+  void prefetch(uint64_t h) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
   }
   std::size_t size() const noexcept { return size_; }
   void clear() {

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import typing
 
-from . import chunking, index, pack, score, text, tokenizer, tokenizer_json
+from . import attn, chunking, index, pack, score, text, tokenizer, tokenizer_json
 
 __all__: list[str] = [
+    "attn",
     "chunking",
     "index",
     "pack",

@@ -12,11 +12,28 @@ import numpy.typing
 
 __all__: list[str] = [
     "BpeTokenizer",
+    "Regex",
     "SpanCounter",
     "identify_pattern",
     "pattern_strings",
     "split_pieces",
 ]
+
+class Regex:
+    """
+    A compiled pre-tokenizer regex (csrc/tokenizer/regex.hpp).
+    """
+    def __init__(self, pattern: str, flavor: str) -> None: ...
+    def find_all(self, text: str) -> numpy.typing.NDArray[numpy.int64]:
+        """
+        (start, end) str offsets of the successive matches (find_iter).
+        """
+    @property
+    def num_classes(self) -> int: ...
+    @property
+    def num_instructions(self) -> int: ...
+    @property
+    def pattern(self) -> str: ...
 
 class SpanCounter:
     def __len__(self) -> int: ...

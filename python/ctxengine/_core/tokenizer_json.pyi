@@ -11,13 +11,35 @@ import numpy
 import numpy.typing
 
 __all__: list[str] = [
+    "ParsedBpe",
     "Pipeline",
     "Prepared",
     "SpanCounting",
     "character_flags",
+    "check_text_size",
     "combining_classes",
+    "parse_bpe_json",
     "reference_version",
 ]
+
+class ParsedBpe:
+    """
+    A BPE model's vocab and merges parsed in C++ (hf_json.hpp).
+    """
+    def id_of(self, token: str) -> typing.Any: ...
+    def ids(self) -> numpy.typing.NDArray[numpy.int64]: ...
+    def merge_ids(
+        self,
+    ) -> tuple[numpy.typing.NDArray[numpy.uint32], numpy.typing.NDArray[numpy.uint32]]: ...
+    def tokens(self) -> list[str]: ...
+    @property
+    def max_id(self) -> int: ...
+    @property
+    def min_id(self) -> int: ...
+    @property
+    def rest(self) -> str: ...
+    @property
+    def size(self) -> int: ...
 
 class Prepared:
     """
@@ -66,6 +88,9 @@ class Pipeline:
         split: bool = True,
         replacement: str = "▁",
         behavior: str = "Isolated",
+        pattern: str = "",
+        invert: bool = False,
+        flavor: str = "oniguruma",
     ) -> None: ...
     def add_token(
         self,
@@ -154,6 +179,20 @@ class Pipeline:
         continuing_subword_prefix: bytes,
         end_of_word_suffix: bytes,
     ) -> None: ...
+    def set_bpe_parsed(
+        self,
+        parsed: ParsedBpe,
+        *,
+        byte_level: bool,
+        ignore_merges: bool,
+        byte_fallback: bool,
+        fuse_unk: bool,
+        unk_id: typing.SupportsInt | typing.SupportsIndex,
+        prefix: str,
+        continuing_subword_prefix: bytes,
+        end_of_word_suffix: bytes,
+        source: str,
+    ) -> None: ...
     def set_post_processor(
         self,
         prefix: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32],
@@ -199,11 +238,21 @@ def character_flags(
     HF character flags (1 drop, 2 Bert Mn, 4 Bert punct, 8 mark).
     """
 
+def check_text_size(bytes: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Raises BudgetError when a text of this many bytes is 4 GiB or more (32-bit offsets).
+    """
+
 def combining_classes(
     code_points: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32],
 ) -> numpy.typing.NDArray[numpy.uint8]:
     """
     Canonical combining classes as HF tokenizers knows them.
+    """
+
+def parse_bpe_json(raw: bytes, source: str) -> typing.Any:
+    """
+    A tokenizer.json's BPE vocab and merges parsed in C++, or None (no such model).
     """
 
 def reference_version() -> str:

@@ -7,7 +7,7 @@ this package.
 
 from __future__ import annotations
 
-from . import bench, chunk, count, eval, haystack, index, pack, search  # noqa: F401
+from . import attn, bench, chunk, count, eval, haystack, index, memory, pack, search  # noqa: F401
 from .app import fail, main
 
 __all__ = ["fail", "main"]

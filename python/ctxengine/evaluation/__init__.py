@@ -7,6 +7,9 @@
   recall table and draws the NIAH heatmap.
 - Models are optional: pass any ``llm(messages) -> str`` callable or an :class:`OpenAIClient`,
   and answers are scored RULER-style (:func:`score`).
+- :func:`generate_conversation`: long multi-session conversations with dated sessions, facts
+  that change over time and questions with known evidence turns (for memory);
+  :func:`generate_agent_trace`: long tool-using agent traces (for context management);
 - :func:`load_dataset`: LongBench, L-Eval, LooGLE and LoCoMo files the user has, as
   :class:`Example` objects; :func:`evaluate_examples` builds their prompts at a budget.
 
@@ -17,6 +20,14 @@
 
 from __future__ import annotations
 
+from .agent_traces import TraceEvent, generate_agent_trace
+from .conversations import (
+    Conversation,
+    Question,
+    Turn,
+    conversation_from_locomo,
+    generate_conversation,
+)
 from .datasets import (
     Example,
     load_dataset,
@@ -35,18 +46,25 @@ from .scoring import score, string_match_all, string_match_part
 __all__ = [
     "LLM",
     "PIPELINES",
+    "Conversation",
     "Example",
     "FactRecall",
     "OpenAIClient",
     "Pipeline",
+    "Question",
     "Recall",
     "Report",
     "Row",
+    "TraceEvent",
+    "Turn",
     "context_recall",
+    "conversation_from_locomo",
     "evaluate",
     "evaluate_examples",
     "evaluate_haystacks",
     "find_fact",
+    "generate_agent_trace",
+    "generate_conversation",
     "get_pipeline",
     "load_dataset",
     "load_leval",

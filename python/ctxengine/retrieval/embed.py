@@ -178,12 +178,13 @@ class MiniLMEmbedder:
         self._eps = float(config.get("layer_norm_eps", 1e-12))
         self._w = load_safetensors(root / "model.safetensors")
         self._wt: dict[str, np.ndarray] = {}
+        self._positions = int(config["max_position_embeddings"])
         self._tokenizer = self._load_tokenizer(root / "tokenizer.json")
 
-    def _load_tokenizer(self, path: Path) -> Callable[[list[str]], list[list[int]]]:
-        # ctxengine's own tokenizer.json support (WordPiece). It truncates the text to
-        # max_length minus the special tokens, then adds [CLS] ... [SEP], as HF's truncation with
-        # a post-processor does. Text that spells a special token ("[SEP]") encodes as that
+    def _load_tokenizer(self, path: Path) -> Callable[..., list[list[int]]]:
+        # ctxengine's own tokenizer.json support (WordPiece). It truncates the text to the given
+        # length minus the special tokens, then adds [CLS] ... [SEP], as HF's truncation with a
+        # post-processor does. Text that spells a special token ("[SEP]") encodes as that
         # token, as HF always does (allowed_special="all"; ctxengine's default would raise,
         # tiktoken's policy). A file ctxengine cannot load is an error, not a silent fallback.
         from ..tokenizers import JsonTokenizer
@@ -191,9 +192,10 @@ class MiniLMEmbedder:
         own = JsonTokenizer.from_file(path)
         prefix = [int(i) for i in own.special_prefix]
         suffix = [int(i) for i in own.special_suffix]
-        body = self.max_length - len(prefix) - len(suffix)
+        specials = len(prefix) + len(suffix)
 
-        def encode(texts: list[str]) -> list[list[int]]:
+        def encode(texts: list[str], max_length: int | None = None) -> list[list[int]]:
+            body = (self.max_length if max_length is None else max_length) - specials
             return [
                 prefix + own.encode(t, allowed_special="all")[:body].tolist() + suffix
                 for t in texts
@@ -206,7 +208,7 @@ class MiniLMEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        ids = self._tokenizer(texts)
+        ids = self._tokenizer(texts, self.max_length)
         # Batches of similar lengths (padding is wasted work): at most batch_size texts, none
         # more than twice (+8 tokens) as long as the batch's shortest, 16K padded tokens.
         order = np.argsort([len(x) for x in ids], kind="stable").tolist()
@@ -232,7 +234,27 @@ class MiniLMEmbedder:
             wt = self._wt[name] = np.ascontiguousarray(self._w[name + ".weight"].T)
         return x @ wt + self._w[name + ".bias"]
 
-    def _encode(self, batch: list[list[int]]) -> np.ndarray:
+    def attention_qk(
+        self, text: str, *, max_tokens: int | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The queries and keys of every layer's self-attention for one text: a list (one per
+        layer) of ``(q, k)``, float32 ``[heads, n, head_dim]`` each, before the
+        ``1/sqrt(head_dim)`` scale. The text is truncated to `max_tokens` tokens with [CLS] and
+        [SEP] (default: the model's position limit, 512 for all-MiniLM-L6-v2, rather than the
+        256 its embeddings use). The embeddings are computed as by ``__call__``; this only
+        records the attention inputs on the way (for sparse-attention studies, see
+        :mod:`ctxengine.attn`).
+        """
+        limit = self._positions if max_tokens is None else int(max_tokens)
+        if not 3 <= limit <= self._positions:
+            raise InvalidInputError(f"max_tokens must be between 3 and {self._positions}")
+        record: list[tuple[np.ndarray, np.ndarray]] = []
+        self._encode(self._tokenizer([text], limit), record)
+        return record
+
+    def _encode(
+        self, batch: list[list[int]], record: list[tuple[np.ndarray, np.ndarray]] | None = None
+    ) -> np.ndarray:
         w = self._w
         n, length = len(batch), max(len(x) for x in batch)
         ids = np.zeros((n, length), dtype=np.int64)
@@ -257,12 +279,14 @@ class MiniLMEmbedder:
 
         for layer in range(self._layers):
             p = f"encoder.layer.{layer}."
-            q = split(self._linear(h, p + "attention.self.query") * scale)
+            q_lin = self._linear(h, p + "attention.self.query")
+            q = split(q_lin * scale)
+            k_lin = self._linear(h, p + "attention.self.key")
             k_t = np.ascontiguousarray(  # keys as (n, heads, d, length): a plain GEMM per head
-                self._linear(h, p + "attention.self.key")
-                .reshape(n, length, heads, d)
-                .transpose(0, 2, 3, 1)
+                k_lin.reshape(n, length, heads, d).transpose(0, 2, 3, 1)
             )
+            if record is not None:  # the first text's unscaled queries and keys
+                record.append((split(q_lin)[0], split(k_lin)[0]))
             v = split(self._linear(h, p + "attention.self.value"))
             scores = q @ k_t + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))

@@ -36,7 +36,8 @@ def list_tokenizers() -> list[str]:
 
 def identify_pattern(pattern: str) -> str:
     """The built-in scanner that runs this exact pre-tokenizer regex (``"cl100k_base"``,
-    ``"o200k_base"``, ``"r50k_base"``, ``"llama3"``, ``"qwen2"``), or ``"custom"``.
+    ``"o200k_base"``, ``"r50k_base"``, ``"llama3"``, ``"qwen2"``), or ``"custom"`` (a pattern
+    that is compiled: see docs/tokenizers.md, "Compiled patterns").
 
     >>> identify_pattern(r"\\p{N}")
     'custom'
@@ -65,7 +66,9 @@ def get_tokenizer(
     ``r50k_base``, ``p50k_base``, ``p50k_edit``, ``gpt2`` when their files are on this machine
     (see :func:`list_tokenizers`). A path to a ``*.tiktoken`` rank file (optionally ``.gz``)
     works too: its `pattern` is a scanner name (``"cl100k_base"``, ``"o200k_base"``,
-    ``"r50k_base"``, ``"llama3"``, ``"qwen2"``) or an exact pattern string, and
+    ``"r50k_base"``, ``"llama3"``, ``"qwen2"``) or any pre-tokenizer regex (the model's
+    ``pat_str``; one of the known patterns runs its hand-written scanner, any other is compiled
+    with tiktoken's semantics, ``UnsupportedError`` naming a construct outside the dialect), and
     `special_tokens` maps text to id. A file named like a known encoding (``r50k_base.tiktoken``)
     gets that encoding's pattern and special tokens and is checked against its sha256.
 
@@ -137,7 +140,7 @@ def _load_path(path: Path, pattern: str | None, special_tokens: dict[str, int] |
             raise InvalidInputError(
                 f"{path}: say which pre-tokenizer pattern this vocabulary uses: "
                 "pattern='cl100k_base' (or 'o200k_base', 'r50k_base', 'llama3', 'qwen2', or "
-                "the exact regex string)"
+                "the model's regex string, e.g. its tokenizer's pat_str)"
             )
         pattern = known.pattern
     if special_tokens is None:

@@ -8,8 +8,10 @@ the component) and what is malformed (:class:`~ctxengine.FormatError`). Ids equa
 ``tokenizers``' ``encode(text, add_special_tokens=False)``; ``add_special_tokens=True`` adds the
 post-processor's tokens. docs/tokenizer_json.md lists what is supported.
 
-Pre-tokenizer ``Split`` steps whose regex has no native scanner run through the ``regex``
-module (the "general path": exact, slower); every other step runs in C++.
+Pre-tokenizer ``Split`` regexes run in C++: the known patterns as hand-written scanners, any
+other pattern of the tokenizer-file dialect compiled (``ctxengine._core.tokenizer.Regex``, with
+Oniguruma's semantics). Only a pattern outside that dialect runs through the ``regex`` module
+(the "general path": exact, slower).
 
 >>> import json
 >>> spec = {"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {
@@ -38,7 +40,7 @@ import numpy.typing as npt
 import regex
 
 from .._native import core
-from ..errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
+from ..errors import BudgetError, FormatError, InvalidInputError, NotFoundError, UnsupportedError
 from .byte_alphabet import BYTE_OF_CHAR
 from .tokenizer import SpecialSet, Tokenizer, _as_ids
 
@@ -50,6 +52,10 @@ _tj = core.tokenizer_json
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 
 _BEHAVIORS = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"}
+# HF's Whitespace pre-tokenizer (the Rust regex crate's semantics: the compiled "tiktoken" flavor).
+_WHITESPACE = r"\w+|[^\w\s]+"
+_MAX_REPEAT = 100_000  # Oniguruma's and the compiled path's limit
+_REPEAT_COUNT = regex.compile(r"\{(\d+)(?:,(\d*))?\}|\{,(\d+)\}")
 
 
 def load(path: str | os.PathLike[str]) -> JsonTokenizer:
@@ -290,8 +296,11 @@ class _JsonCore:
     :class:`ctxengine.tokenizer.Tokenizer` calls on its native object (special tokens in
     `allowed` are recognized, the others are plain text; the policy lives in Tokenizer)."""
 
-    def __init__(self, spec: dict[str, Any], *, name: str, scanners: bool = True) -> None:
+    def __init__(
+        self, spec: dict[str, Any], *, name: str, scanners: bool = True, parsed: Any = None
+    ) -> None:
         self.name = name
+        self._parsed = parsed  # the BPE vocab and merges parsed in C++ (large files), or None
         self.pattern = ""  # the Split regex when there is exactly one
         self._scanners = scanners  # False: every regex step takes the general path (tests)
         self._pipe = _tj.Pipeline()
@@ -299,7 +308,8 @@ class _JsonCore:
         # What decides whether a BpeTokenizer twin counts like the pipeline (see _twin).
         self._normalizer_kinds: list[str] = []
         self._pre_plan: list[str] = []  # per step: "scanner:<name>", "bytelevel" or "other"
-        self._bpe_arrays: tuple[list[str], Any, Any, Any, bool] | None = None
+        # () -> (tokens, ids, left, right, ignore_merges) of a byte-level BPE model, or None
+        self._bpe_arrays: Callable[[], tuple[list[str], Any, Any, Any, bool]] | None = None
         self._added: list[dict[str, Any]] = []
         self._build(spec)
         self._pipe.finalize()
@@ -325,11 +335,25 @@ class _JsonCore:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FormatError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        return cls.from_str(text, name=str(p))
+        return cls._from_text(text, raw, name=str(p))
 
     @classmethod
     def from_str(cls, text: str, *, name: str = "tokenizer.json") -> _JsonCore:
         """Build from the JSON text of a ``tokenizer.json``; `name` is used in error messages."""
+        return cls._from_text(text, text.encode("utf-8", "surrogatepass"), name=name)
+
+    @classmethod
+    def _from_text(cls, text: str, raw: bytes, *, name: str) -> _JsonCore:
+        # A BPE model's vocab and merges (most of a large file) are parsed in C++; Python's json
+        # reads the rest. Anything the C++ reader does not take (malformed JSON, odd merges)
+        # goes through json alone, which words the error.
+        parsed = None
+        try:
+            parsed = _tj.parse_bpe_json(raw, name)
+            if parsed is not None:
+                text = parsed.rest
+        except (FormatError, UnicodeDecodeError):  # e.g. a str with lone surrogates
+            parsed = None
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -340,7 +364,7 @@ class _JsonCore:
         if not isinstance(spec, dict):
             raise FormatError(f"{name}: a tokenizer.json holds a JSON object at the top level")
         try:
-            return cls(spec, name=name)
+            return cls(spec, name=name, parsed=parsed)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, (FormatError, UnsupportedError, InvalidInputError)):
                 raise
@@ -441,10 +465,17 @@ class _JsonCore:
                 self._pipe.add_pre_tokenizer(kind, behavior=behavior)
                 self._steps.append(None)
             elif kind == "Whitespace":
-                # HF: the matches of \w+|[^\w\s]+ (Rust regex), the rest removed.
-                step = _RegexStep(compile_pattern(r"\w+|[^\w\s]+"), "Removed", True)
-                self._pipe.add_pre_tokenizer("External")
-                self._steps.append(step)
+                # HF: the matches of \w+|[^\w\s]+ (the Rust regex crate), the rest removed.
+                if self._scanners:
+                    self._pipe.add_pre_tokenizer(
+                        "Regex", pattern=_WHITESPACE, behavior="Removed", invert=True,
+                        flavor="tiktoken",
+                    )  # fmt: skip
+                    self._steps.append(None)
+                else:
+                    step = _RegexStep(compile_pattern(_WHITESPACE), "Removed", True)
+                    self._pipe.add_pre_tokenizer("External")
+                    self._steps.append(step)
             elif kind == "Metaspace":
                 metaspace = True
                 self._pipe.add_pre_tokenizer(
@@ -465,17 +496,20 @@ class _JsonCore:
                     source = regex.escape(str(pattern["String"]))
                 else:
                     raise self._fail(f"a Split pattern needs 'String' or 'Regex': {pattern}")
-                try:
-                    compiled = compile_pattern(source)
-                except regex.error as exc:
-                    raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                 invert = bool(n.get("invert", False))
                 scanner = core.tokenizer.identify_pattern(source)
                 if self._scanners and behavior == "Isolated" and not invert and scanner != "custom":
                     self._pipe.add_pre_tokenizer("Scanner", scanner=scanner)
                     self._steps.append(None)
                     self._pre_plan[-1] = f"scanner:{scanner}"
+                elif self._scanners and self._add_compiled(source, behavior, invert):
+                    self._steps.append(None)
                 else:
+                    self._check_repetitions(source)
+                    try:
+                        compiled = compile_pattern(source)
+                    except regex.error as exc:
+                        raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                     self._pipe.add_pre_tokenizer("External")
                     self._steps.append(_RegexStep(compiled, behavior, invert))
                 self.pattern = source if not self.pattern else ""
@@ -483,10 +517,38 @@ class _JsonCore:
                 raise self._unsupported(f"the {kind} pre-tokenizer")
         return byte_level
 
+    def _add_compiled(self, source: str, behavior: str, invert: bool) -> bool:
+        """Adds the Split step compiled in C++; False when the pattern is outside the compiled
+        dialect (the general path takes it). A pattern that asks for unbounded work (a
+        repetition count over 100,000, say) refuses the file."""
+        try:
+            self._pipe.add_pre_tokenizer(
+                "Regex", pattern=source, behavior=behavior, invert=invert, flavor="oniguruma"
+            )
+        except (UnsupportedError, FormatError):
+            return False
+        except BudgetError as exc:
+            raise self._unsupported("the Split pattern", str(exc)) from None
+        return True
+
+    def _check_repetitions(self, source: str) -> None:
+        """The general path's guard against patterns whose compilation alone takes unbounded
+        time (`regex` expands a{99999999}): the compiled path's repetition limit, checked
+        lexically."""
+        for match in _REPEAT_COUNT.finditer(source):
+            count = max(int(x) for x in match.groups() if x)
+            if count > _MAX_REPEAT:
+                raise self._unsupported(
+                    "the Split pattern",
+                    f"a repetition count of {count} is over the limit of {_MAX_REPEAT}",
+                )
+
     def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
         kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
         if kind not in ("BPE", "WordPiece"):
             raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
+        if self._parsed is not None and kind == "BPE":
+            return self._build_parsed_bpe(m, byte_level)
         vocab = m.get("vocab")
         if not isinstance(vocab, dict) or not vocab:
             raise self._fail(f"the {kind} model has no 'vocab' object")
@@ -498,7 +560,7 @@ class _JsonCore:
         if ids.min() < 0 or ids.max() >= 2**32 - 1:
             raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
         self._max_id = int(ids.max())
-        self._model_vocab = vocab
+        self._model_vocab: Any = vocab
         if kind == "WordPiece":
             unk = str(m.get("unk_token", "[UNK]"))
             if unk not in vocab:
@@ -544,7 +606,8 @@ class _JsonCore:
         if unk is not None and unk not in vocab:
             raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
         if bl and not prefix and not m.get("end_of_word_suffix"):
-            self._bpe_arrays = (tokens, ids, left, right, bool(m.get("ignore_merges", False)))
+            arrays = (tokens, ids, left, right, bool(m.get("ignore_merges", False)))
+            self._bpe_arrays = lambda: arrays
 
         def raw(s: str) -> bytes:
             if not bl:
@@ -565,6 +628,48 @@ class _JsonCore:
             continuing_subword_prefix=raw(prefix),
             end_of_word_suffix=raw(str(m.get("end_of_word_suffix") or "")),
         )
+
+    def _build_parsed_bpe(self, m: dict[str, Any], bl: bool) -> None:
+        """_build_bpe over the vocab and merges the C++ reader parsed (the same checks)."""
+        p = self._parsed
+        if p.size == 0:
+            raise self._fail("the BPE model has no 'vocab' object")
+        if p.min_id < 0 or p.max_id >= 2**32 - 1:
+            raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
+        if m.get("dropout") not in (None, 0, 0.0):
+            raise self._unsupported("BPE dropout", "it makes tokenization random")
+        self._max_id = int(p.max_id)
+        self._model_vocab = _ParsedVocab(p)
+        prefix = str(m.get("continuing_subword_prefix") or "")
+        suffix = str(m.get("end_of_word_suffix") or "")
+        unk = m.get("unk_token")
+        unk_id = None if unk is None else p.id_of(str(unk))
+        if unk is not None and unk_id is None:
+            raise self._fail(f"the BPE unk_token {unk!r} is not in the vocabulary")
+        ignore_merges = bool(m.get("ignore_merges", False))
+
+        def raw(s: str) -> bytes:
+            return bytes(BYTE_OF_CHAR[c] for c in s) if bl else s.encode("utf-8")
+
+        self._pipe.set_bpe_parsed(
+            p,
+            byte_level=bl,
+            ignore_merges=ignore_merges,
+            byte_fallback=bool(m.get("byte_fallback", False)),
+            fuse_unk=bool(m.get("fuse_unk", False)),
+            unk_id=-1 if unk_id is None else int(unk_id),
+            prefix=prefix,
+            continuing_subword_prefix=raw(prefix),
+            end_of_word_suffix=raw(suffix),
+            source=self.name,
+        )
+        if bl and not prefix and not suffix:
+
+            def arrays() -> tuple[list[str], Any, Any, Any, bool]:
+                left, right = p.merge_ids()
+                return p.tokens(), p.ids(), left, right, ignore_merges
+
+            self._bpe_arrays = arrays
 
     def _build_added_tokens(self, added: Any) -> None:
         if not isinstance(added, list):
@@ -743,7 +848,7 @@ class _JsonCore:
             return None
         if len(self._normalizer_kinds) > 1:  # identity of a sequence is not checked per step
             return None
-        tokens, ids, left, right, ignore_merges = self._bpe_arrays
+        tokens, ids, left, right, ignore_merges = self._bpe_arrays()
         byte_tokens: list[tuple[bytes, int]] = []
         for token, token_id in zip(tokens, ids.tolist(), strict=True):
             try:
@@ -955,6 +1060,17 @@ def _utf8(text: str) -> bytes:
 # Normalizers whose output equals their input on a text only if it does on every substring of
 # it (Lowercase works per character; a substring of a Unicode-normalized string is normalized).
 _SUBSTRING_CLOSED = frozenset({"Lowercase", "NFC", "NFD", "NFKC", "NFKD"})
+
+
+class _ParsedVocab:
+    """The `get` of a vocab dict, over the C++ parsed vocabulary."""
+
+    def __init__(self, parsed: Any) -> None:
+        self._parsed = parsed
+
+    def get(self, token: str) -> int | None:
+        found = self._parsed.id_of(token)
+        return None if found is None else int(found)
 
 
 def _flatten(node: Any, key: str, owner: _JsonCore) -> list[dict[str, Any]]:
