@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 
+# Haystack sends usage reports unless told not to; tests never touch the network.
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+
 import pytest
 from hypothesis import HealthCheck, settings
 

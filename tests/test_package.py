@@ -65,7 +65,17 @@ def test_cli_version_and_help() -> None:
     assert ctxengine.__version__ in result.output
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("count", "chunk", "index", "search", "pack", "haystack", "eval", "bench"):
+    for command in (
+        "count",
+        "chunk",
+        "index",
+        "search",
+        "pack",
+        "haystack",
+        "eval",
+        "bench",
+        "serve",
+    ):
         assert command in result.output
 
 

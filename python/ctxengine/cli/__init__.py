@@ -7,7 +7,19 @@ this package.
 
 from __future__ import annotations
 
-from . import attn, bench, chunk, count, eval, haystack, index, memory, pack, search  # noqa: F401
+from . import (  # noqa: F401
+    attn,
+    bench,
+    chunk,
+    count,
+    eval,
+    haystack,
+    index,
+    memory,
+    pack,
+    search,
+    serve,
+)
 from .app import fail, main
 
 __all__ = ["fail", "main"]

@@ -1,11 +1,13 @@
 """The ``ctxengine`` command group and the CLI's error policy.
 
 User mistakes print one line (``ctxengine: error: ...``) and exit with status 1, internal
-errors with status 2; each command lives in its own module and registers itself on `main`.
+errors with status 2; a reader of stdout that goes away (``| head``) ends the command quietly
+with status 0. Each command lives in its own module and registers itself on `main`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -31,11 +33,25 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            _reader_left()
         except InternalError as exc:
             fail(str(exc), EXIT_INTERNAL_ERROR)
         except (Error, ValueError, OSError, UnicodeError) as exc:
             fail(_one_line(exc))
+
+
+def _reader_left() -> NoReturn:
+    """The reader of stdout went away (``ctxengine search ... | head -3``): end quietly with
+    status 0, as Unix tools do. Later writes, including Python's flush at exit, go to
+    /dev/null instead of raising again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(0)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -8,8 +8,8 @@ import sys
 from typing import IO, Any, BinaryIO
 
 import click
-from tqdm import tqdm
 
+from .._progress import progress_bar
 from ..chunking import MODES, chunk, chunk_stream
 from ..errors import InvalidInputError
 from .app import main
@@ -21,7 +21,7 @@ PROGRESS_BYTES = 16 << 20
 class _Progress:
     """A binary file that reports the bytes read to a tqdm bar."""
 
-    def __init__(self, f: BinaryIO, bar: tqdm) -> None:
+    def __init__(self, f: BinaryIO, bar: Any) -> None:
         self._f, self._bar = f, bar
         self.name = getattr(f, "name", "<stdin>")
 
@@ -52,7 +52,9 @@ class _Progress:
 @click.option("--no-trim", is_flag=True, help="Keep whitespace at chunk edges (chunks tile).")
 @click.option("--output", "-o", default="-", help="Write here instead of stdout.")
 @click.option(
-    "--progress/--no-progress", default=None, help="Progress bar on stderr (default: big inputs)."
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: for big inputs, on a terminal).",
 )
 def chunk_command(
     source: str,
@@ -84,14 +86,14 @@ def chunk_command(
     f: BinaryIO = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
     size = None if source == "-" else os.fstat(f.fileno()).st_size
     big = (size or 0) >= PROGRESS_BYTES
-    bar = tqdm(
+    bar = progress_bar(
         total=size,
         unit="B",
         unit_scale=True,
         desc=os.path.basename(name),
-        file=sys.stderr,
         delay=0 if progress or (progress is None and big) else 1.0,
-        disable=progress is False,
+        wanted=progress is not False,
+        force=progress is True,
         leave=False,
     )
     out: IO[bytes] = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
+from .._progress import progress_bar
 from ..errors import InvalidInputError
 from ..tokenizers import Tokenizer, get_tokenizer
 from .app import main
@@ -55,9 +55,7 @@ def _batches(names: list[str]) -> Iterator[tuple[list[str], list[str]]]:
 
 def _count(tok: Tokenizer, names: list[str], progress: bool) -> list[tuple[str, int]]:
     results: list[tuple[str, int]] = []
-    with tqdm(
-        total=len(names), unit="file", disable=not progress, file=sys.stderr, leave=False
-    ) as bar:
+    with progress_bar(total=len(names), unit="file", wanted=progress, leave=False) as bar:
         for batch_names, batch_texts in _batches(names):
             counts = tok.count_many(batch_texts)
             results.extend(zip(batch_names, (int(c) for c in counts), strict=True))
@@ -83,7 +81,7 @@ def count_command(files: tuple[str, ...], tokenizer_name: str, as_json: bool) ->
     """
     tok = get_tokenizer(tokenizer_name)
     names = list(files)
-    progress = len(names) >= PROGRESS_MIN_FILES and sys.stderr.isatty()
+    progress = len(names) >= PROGRESS_MIN_FILES
     results = _count(tok, names, progress)
     total = sum(c for _, c in results)
     if as_json:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .._progress import progress_bar
 from ..errors import InvalidInputError
 from ..haystack import TASKS, generate_grid, write_jsonl
 from ._grid import parse_depths, parse_lengths, parse_options
@@ -114,9 +115,7 @@ def haystack(
         measure=measure,
         **parse_options(options),
     )
-    from tqdm import tqdm
-
-    bar = tqdm(records, total=total, unit="haystack", file=sys.stderr, disable=total < 2)
+    bar = progress_bar(records, total=total, unit="haystack", wanted=total >= 2)
     if output == "-":
         n = write_jsonl(bar, sys.stdout)
     else:

@@ -10,11 +10,11 @@ template, with the question) is sent to it and the answer scored RULER-style.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._progress import progress_bar
 from ..errors import InvalidInputError
 from ..haystack import FillerSpec, generate, load_filler, resolve_tokenizer
 from ..haystack._tokens import TokenCounter
@@ -104,11 +104,7 @@ def _run(
     progress: bool,
     on_row: Callable[[Row], None] | None = None,
 ) -> Report:
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, unit="item", file=sys.stderr, dynamic_ncols=True)
+    bar = progress_bar(total=total, unit="item", wanted=progress)
     report = Report()
     prepared: dict[Any, Any] = {}
     context: str | None = None
@@ -124,11 +120,9 @@ def _run(
                     report.rows.append(row)
                     if on_row is not None:
                         on_row(row)
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return report
 
 

@@ -13,6 +13,7 @@ standalone :class:`BM25`, embedders, fusion and exact inner-product top-k.
 from __future__ import annotations
 
 from .bm25 import BM25, analyze
+from .dense import GpuFallbackWarning
 from .embed import Embedder, get_embedder
 from .index import AddFilesResult, Index, SkippedFilesWarning
 from .records import Hit
@@ -22,6 +23,7 @@ __all__ = [
     "BM25",
     "AddFilesResult",
     "Embedder",
+    "GpuFallbackWarning",
     "Hit",
     "Index",
     "SkippedFilesWarning",

@@ -6,21 +6,35 @@
   vectors, searched with nprobe = max(16, nlist / 8) lists.
 
 Filters use FAISS's ID selectors, so they act inside the search. With GPU FAISS installed and a
-GPU present, flat and IVF indexes are copied to the GPU for unfiltered searches with k <= 2048
-(GPU FAISS's limit); everything else runs on the CPU copy.
+GPU present (``pip install "ctxengine[gpu]"``), flat and IVF indexes are copied to the GPU for
+unfiltered searches; a search with k beyond GPU FAISS's limit (2048, or 16384 in a cuVS build),
+a filtered search and HNSW run on the CPU copy, with the same answers. ``gpu=True`` without GPU
+FAISS or a GPU searches on the CPU and says so once per process (:class:`GpuFallbackWarning`).
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedError
+__all__ = ["GpuFallbackWarning", "add", "build", "deserialize", "search", "serialize"]
 
-__all__ = ["add", "build", "deserialize", "search", "serialize"]
+# GPU FAISS's largest k for one search (faiss/gpu/utils/DeviceDefs.cuh); cuVS builds allow more.
+GPU_MAX_K = 2048
+GPU_MAX_K_CUVS = 16384
+
+
+class GpuFallbackWarning(UserWarning):
+    """``gpu=True`` was asked for but dense search runs on the CPU (no GPU FAISS or no GPU)."""
+
+
+_warned = threading.Event()  # the fallback is announced once per process
 
 
 class Dense:
@@ -28,6 +42,7 @@ class Dense:
         self.index = index
         self.kind = kind
         self.gpu = gpu
+        self.gpu_max_k = _gpu_max_k() if gpu is not None else 0
         self.params: tuple[int, Any] = (0, None)  # the last unfiltered search's (k, params)
 
 
@@ -37,15 +52,45 @@ def _faiss() -> Any:
     return faiss
 
 
+def _gpu_max_k() -> int:
+    options = getattr(_faiss(), "GpuClonerOptions", None)
+    return GPU_MAX_K_CUVS if getattr(options and options(), "use_cuvs", False) else GPU_MAX_K
+
+
+def _fall_back(reason: str) -> None:
+    if _warned.is_set():
+        return
+    _warned.set()
+    # Point the warning at the user's line: the first frame outside ctxengine.
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("ctxengine"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"gpu=True, but {reason}: dense search runs on the CPU (the same results). "
+        "For GPU search install the GPU extra on a machine with an NVIDIA GPU: "
+        'pip install "ctxengine[gpu]" (see docs/retrieval.md, GPU)',
+        GpuFallbackWarning,
+        stacklevel=level,
+    )
+
+
 def _gpu_copy(index: Any, kind: str, gpu: bool | None) -> Any:
+    """A copy of `index` on the GPU(s), or None: `gpu` False, None without a GPU, or True
+    without one (then one GpuFallbackWarning)."""
+    if gpu is False:
+        return None
     faiss = _faiss()
-    available = hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
-    if gpu and not available:
-        raise UnsupportedError(
-            "gpu=True but GPU FAISS or a GPU is missing: install faiss-gpu on a machine with a "
-            "GPU, or use gpu=None"
-        )
-    if not available or gpu is False or kind == "hnsw":
+    if not hasattr(faiss, "StandardGpuResources"):
+        if gpu:
+            _fall_back("this FAISS has no GPU support (faiss-cpu is installed)")
+        return None
+    if faiss.get_num_gpus() == 0:
+        if gpu:
+            _fall_back("GPU FAISS sees no GPU")
+        return None
+    if kind == "hnsw":
+        if gpu:
+            _fall_back("FAISS has no GPU version of an HNSW index (use 'flat' or 'ivf')")
         return None
     return faiss.index_cpu_to_all_gpus(index)
 
@@ -89,7 +134,7 @@ def search(
     if k == 0:
         return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
     if allowed is None:
-        if dense.gpu is not None and k <= 2048:
+        if dense.gpu is not None and k <= dense.gpu_max_k:  # beyond it: the CPU copy
             scores, rows = dense.gpu.search(query, k)
             return scores[0], rows[0]
         # This path runs once per query: the parameters are made once per k (not per query),

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._progress import progress_bar
 from ..errors import InvalidInputError
 from . import dense
 from .embed import Embedder, embedder_name, get_embedder
@@ -54,14 +55,12 @@ class Embeddings:
 
     def embed(self, texts: list[str], *, progress: bool = False, batch: int = 256) -> np.ndarray:
         """Unit vectors of `texts`, embedded in batches."""
-        from tqdm import tqdm
-
         parts = []
-        for i in tqdm(
+        for i in progress_bar(
             range(0, len(texts), batch),
             desc="embedding",
             unit="batch",
-            disable=not progress or len(texts) <= batch,
+            wanted=progress and len(texts) > batch,
         ):
             parts.append(self.embed_batch(texts[i : i + batch]))
         if not parts:

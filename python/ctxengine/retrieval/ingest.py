@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._native import core
+from .._progress import progress_bar
 from ..chunking import chunk_many
 from .records import ChunkTable
 
@@ -48,8 +49,6 @@ def chunk_documents(
 ) -> Batch:
     """Chunk `texts` (documents `first_doc`, ...) into rows whose chunk ids start at
     `first_chunk`. Whitespace-only chunks are dropped."""
-    from tqdm import tqdm
-
     # Per-chunk columns as Python lists, converted once (per-document NumPy arrays cost more
     # than the work for the many small documents of a large corpus).
     cols: dict[str, list[int]] = {n: [] for n in ChunkTable.names}
@@ -57,7 +56,7 @@ def chunk_documents(
     encoded: list[bytes] = []
     chunk_texts: list[str] = []
     spans: list[Any] = []
-    with tqdm(total=len(texts), desc="chunking", unit="doc", disable=not progress) as bar:
+    with progress_bar(total=len(texts), desc="chunking", unit="doc", wanted=progress) as bar:
         for b in range(0, len(texts), _STEP):
             part = texts[b : b + _STEP]
             spans += chunk_many(part, max_tokens, tokenizer=tokenizer, overlap=overlap, by=by)
@@ -112,10 +111,8 @@ def read_files(
 ) -> ReadFiles:
     """Read UTF-8 text files; binary (a NUL byte or not UTF-8) and unreadable ones are
     skipped with the reason."""
-    from tqdm import tqdm
-
     out = ReadFiles()
-    for f in tqdm(files, desc="reading", unit="file", disable=not progress):
+    for f in progress_bar(files, desc="reading", unit="file", wanted=progress):
         try:
             raw = Path(f).read_bytes()
         except OSError as exc:

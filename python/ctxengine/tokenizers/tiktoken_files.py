@@ -201,14 +201,20 @@ def read_rank_file(path: Path, *, expected_sha256: str = "", name: str = "") -> 
 
 
 def gpt2_ranks() -> bytes:
-    """GPT-2's ranks, rebuilt from the data-gym files in tiktoken's cache as tiktoken does, and
-    written in the rank-file format."""
+    """GPT-2's ranks in the rank-file format: r50k_base's file when it is on this machine (the
+    same ranks), else rebuilt from the data-gym files in tiktoken's cache as tiktoken does."""
+    r50k = KNOWN["r50k_base"]
+    path = _cached(r50k.url, r50k.file)
+    if path is not None:
+        return read_rank_file(path, expected_sha256=r50k.sha256, name="r50k_base (gpt2's ranks)")
     vocab_path = _cached(_GPT2_VOCAB_URL, "vocab.bpe")
     encoder_path = _cached(_GPT2_ENCODER_URL, "encoder.json")
     if vocab_path is None or encoder_path is None:
         raise NotFoundError(
-            "gpt2's files (vocab.bpe and encoder.json) are not in tiktoken's cache; ctxengine "
-            "never downloads. Its ranks are r50k_base's: pass a local r50k_base.tiktoken instead"
+            "gpt2's ranks are not on this machine: neither r50k_base's rank file (gpt2 uses the "
+            "same ranks) nor gpt2's data-gym files (vocab.bpe and encoder.json) are in "
+            f"tiktoken's cache or CTXENGINE_TIKTOKEN_DIR; ctxengine never downloads. Download "
+            f"{r50k.url} once and put it in CTXENGINE_TIKTOKEN_DIR"
         )
     vocab = read_rank_file(vocab_path, expected_sha256=_GPT2_VOCAB_SHA, name="gpt2 vocab.bpe")
     encoder = read_rank_file(
