@@ -543,3 +543,21 @@ def test_bm25_under_given_statistics_scores_as_the_whole_corpus(docs, variant) -
         a = piece._native.search(q.encode(), 25, None, False, stats=own_stats)
         b = piece._native.search(q.encode(), 25)
         assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
+
+
+def test_the_server_and_the_adapters_open_a_sharded_folder(tmp_path: Path, docs) -> None:
+    from fastapi.testclient import TestClient
+
+    from ctxengine.integrations._common import open_index
+    from ctxengine.server.app import create_app
+
+    root = _saved(tmp_path, docs)
+    want = ShardedIndex.load(root)
+    opened, folder = open_index(str(root))
+    assert isinstance(opened, ShardedIndex) and folder == str(root)
+    with TestClient(create_app({"docs": root})) as client:
+        for q in QUERIES[:3]:
+            r = client.post("/v1/search", json={"index": "docs", "query": q, "k": 5})
+            assert r.status_code == 200, r.text
+            hits = want.search(q, 5)
+            assert r.json()["hits"] == [{**h.to_dict(), "score": h.score} for h in hits]

@@ -30,16 +30,8 @@ def is_saved_index(path: str | Path) -> bool:
 def open_index(path: str | Path, *, ray_address: str | None = None) -> Any:
     """The index saved at `path`: an Index, or a ShardedIndex (on Ray with `ray_address`).
     A sharded index's Ray actors live as long as this process."""
-    from ..distributed.persistence import is_sharded
+    from ..distributed import is_sharded, load_saved
 
-    if is_sharded(path):
-        from ..distributed import ShardedIndex
-
-        if ray_address is None:
-            return ShardedIndex.load(path)
-        return ShardedIndex.load(path, backend="ray", ray_address=ray_address)
-    if ray_address is not None:
+    if ray_address is not None and not is_sharded(path):
         raise click.UsageError("--ray applies to a sharded index (made with --shards)")
-    from ..retrieval import Index
-
-    return Index.load(path)
+    return load_saved(path, ray_address=ray_address)

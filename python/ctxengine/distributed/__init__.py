@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .errors import ShardDamagedError, ShardError, ShardMissingError, ShardUnavailableError
 from .ingest import IngestReport
-from .persistence import is_sharded
+from .persistence import is_sharded, load_saved
 from .routing import shard_of
 from .sharded import Hits, ShardedIndex
 
@@ -28,5 +28,6 @@ __all__ = [
     "ShardUnavailableError",
     "ShardedIndex",
     "is_sharded",
+    "load_saved",
     "shard_of",
 ]
