@@ -140,11 +140,14 @@ class Embeddings:
         is one defined list (a sharded index merges shards' lists by that rule). FAISS orders
         equal scores by its heap, and which of several chunks tied at the k-th score it keeps
         depends on its code path (a filter changes it): one more result is asked for, and when
-        it ties with the k-th, the exact search is widened until the tie is whole.
+        it ties with the k-th, the exact search is widened until the tie is whole. (Not on a
+        GPU, which answers k as asked, its cap kept: there only the order of ties is fixed.)
         """
-        want = k + 1
+        self.ensure(records)
+        on_gpu = self.faiss is not None and self.faiss.gpu is not None and doc_mask is None
+        want = k if on_gpu else k + 1
         ids, scores = self._search_vector(records, q, want, doc_mask)
-        exact = self.faiss is not None and self.faiss.kind == "flat"
+        exact = self.faiss is not None and self.faiss.kind == "flat" and not on_gpu
         while exact and len(ids) == want and scores[-1] == scores[k - 1]:
             want *= 4
             ids, scores = self._search_vector(records, q, want, doc_mask)
