@@ -6,7 +6,8 @@
   an Index and its global numbering), :mod:`.directory` (the coordinator's table of documents),
   :mod:`.merge` (gathering ranked lists), :mod:`.stats` (corpus-wide BM25 statistics),
   :mod:`.ingest` (the ingest loop and its checkpoints), :mod:`.persistence` (a root folder of
-  shard folders and a manifest), :mod:`.backend` (in-process shards) and :mod:`.errors`.
+  shard folders and a manifest; :mod:`.saved` opens a saved folder of either kind),
+  :mod:`.backend` (in-process shards) and :mod:`.errors`.
 - :mod:`.ray_backend` (shards as Ray actors) and :mod:`.ray_ingest` (a Ray Data pipeline over
   files) need ``pip install 'ctxengine[ray]'``; nothing imports Ray until ``backend="ray"``.
 """
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 from .errors import ShardDamagedError, ShardError, ShardMissingError, ShardUnavailableError
 from .ingest import IngestReport
-from .persistence import is_sharded, load_saved
+from .persistence import is_sharded
 from .routing import shard_of
+from .saved import load_saved
 from .sharded import Hits, ShardedIndex
 
 __all__ = [

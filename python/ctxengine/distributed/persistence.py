@@ -37,7 +37,6 @@ __all__ = [
     "VERSION",
     "is_sharded",
     "load",
-    "load_saved",
     "read_manifest",
     "save",
 ]
@@ -50,25 +49,6 @@ MANIFEST = "sharded.json"
 def is_sharded(path: str | os.PathLike[str]) -> bool:
     """Whether `path` is a folder holding a saved sharded index."""
     return (Path(path) / MANIFEST).is_file()
-
-
-def load_saved(path: str | os.PathLike[str], *, ray_address: str | None = None) -> Any:
-    """The index saved in folder `path`: an :class:`~ctxengine.Index`, or a ShardedIndex (its
-    shards in this process, or on the Ray cluster at `ray_address`): what a command, the HTTP
-    service or an adapter opens when given an index folder."""
-    if is_sharded(path):
-        from .sharded import ShardedIndex
-
-        if ray_address is None:
-            return ShardedIndex.load(path)
-        return ShardedIndex.load(path, backend="ray", ray_address=ray_address)
-    if ray_address is not None:
-        raise InvalidInputError(
-            f"{path} holds one Index, not a sharded one (made with --shards): Ray does not apply"
-        )
-    from ..retrieval import Index
-
-    return Index.load(path)
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
