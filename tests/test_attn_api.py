@@ -3,10 +3,8 @@ clear errors for bad input and the SIMD switch (tests/test_doctests.py runs the 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +12,7 @@ import pytest
 from attn_support import every_method, qk, rows
 from ctxengine import InvalidInputError, attn
 from ctxengine.attn import _reference as ref
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from package_env import package_env
 
 # ---- formats ----------------------------------------------------------------------------------
 
@@ -192,7 +188,7 @@ def test_gpu_arrays_without_a_gpu_build_are_explained() -> None:
 
 
 def test_ctxengine_simd_env_forces_the_scalar_path() -> None:
-    env = dict(os.environ, CTXENGINE_SIMD="scalar", PYTHONPATH=str(ROOT / "python"))
+    env = package_env(CTXENGINE_SIMD="scalar")
     out = subprocess.run(
         [sys.executable, "-c", "from ctxengine import attn; print(attn.simd_backend())"],
         env=env,

@@ -216,6 +216,7 @@ def _check_topk(scores: np.ndarray, ids: np.ndarray, ref: np.ndarray, k: int) ->
     matched = np.flatnonzero(ref > 0) if ref.size else np.array([], dtype=np.int64)
     order = sorted(matched, key=lambda i: (-ref[i], i))[:k]
     assert len(ids) == len(order)
+    # rtol, not equality: the core scores in float32, the reference in float64.
     np.testing.assert_allclose(scores, ref[ids], rtol=1e-5)
     np.testing.assert_allclose(scores, ref[order], rtol=1e-5)
     # Where the reference separates neighbours clearly, the order is the same.

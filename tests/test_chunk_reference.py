@@ -119,9 +119,12 @@ def reference_chunks(
             if word_boundary(p) and (found := try_end(p, WORD)):
                 return found
             p -= 1
-        if trim:
-            if found := try_end(fe, CHAR):
-                return found
+        if trim:  # fe trimmed, else the character boundaries before it, trimmed
+            p = fe
+            while p > max(s, min_end):
+                if found := try_end(p, CHAR):
+                    return found
+                p -= 1
             if min_end > s:
                 return None
         if fe <= min_end or cnt(s, fe) > max_tokens:
@@ -286,21 +289,27 @@ def reference_token_windows(
     def cnt(a: int, b: int) -> int:
         return count(text[char_of_byte[bounds[a]] : char_of_byte[bounds[b]]])
 
-    out, i, n = [], 0, len(ids)
-    while i < n:
+    n = len(ids)
+
+    def window(i: int) -> tuple[int, int]:
         j, tokens = min(n, i + max_tokens), 0
         while j > i:
-            if on_char(j):
+            if on_char(j) and bounds[j] > bounds[i]:
                 tokens = cnt(i, j)
                 if tokens <= max_tokens:
                     break
             j -= 1
+        return j, tokens
+
+    out, i = [], 0
+    while i < n:
+        j, tokens = window(i)
         assert j > i
         out.append((char_of_byte[bounds[i]], char_of_byte[bounds[j]], tokens))
         if j >= n:
             break
-        k = max(i + 1, j - overlap)
-        while k < j and (not on_char(k) or cnt(k, j) > overlap):
+        k = max(i + 1, j - overlap)  # the next window must end past this one
+        while k < j and (not on_char(k) or cnt(k, j) > overlap or window(k)[0] <= j):
             k += 1
         i = k
     return out
@@ -329,5 +338,19 @@ def test_token_windows_are_full_and_tile_the_text() -> None:
     chunks = ctxengine.chunk(text, 200, by="tokens")
     assert chunks.starts[0] == 0 and chunks.ends[-1] == len(text)
     assert (chunks.starts[1:] == chunks.ends[:-1]).all()
-    full = (chunks.tokens[:-1] == 200).mean()
-    assert full > 0.95  # exactly max_tokens, but where a window's own encoding differs
+    # Each window is exactly the next 200 tokens of the text's encoding, unless that cut falls
+    # inside a character or those 200 tokens, encoded on their own, take more than 200; only
+    # then is it shorter (test_token_windows_match_reference checks how much shorter).
+    tok = ctxengine.get_tokenizer("cl100k_base")
+    _, token_starts = tok.encode_with_offsets(text)
+    first_token_at: dict[int, int] = {}
+    for i, s in enumerate(token_starts.tolist()):
+        first_token_at.setdefault(s, i)
+    short = 0
+    for s, e in zip(chunks.starts[:-1].tolist(), chunks.ends[:-1].tolist(), strict=True):
+        j = first_token_at[s] + 200
+        cut = int(token_starts[j])
+        full_fits = cut > token_starts[j - 1] and tok.count(text[s:cut]) <= 200
+        assert (e == cut) == full_fits, (s, e, cut)
+        short += not full_fits
+    assert short < len(chunks) - 1  # some windows are full: the rule is exercised

@@ -353,8 +353,13 @@ def test_a_count_callable_gives_valid_chunks(by: str) -> None:
     chunks = ctxengine.chunk(text, 100, tokenizer=O200K, by=by, overlap=20)
     check_chunks(text, chunks, 100, O200K, overlap=20)
     native = ctxengine.chunk(text, 100, tokenizer="o200k_base", by=by, overlap=20)
-    same = sum(a == b for a, b in zip(chunks, native, strict=False))
-    assert same >= 0.9 * len(native)  # fit() may settle differently where counts dip
+    check_chunks(text, native, 100, O200K, overlap=20)
+    # Equal on this text. The contract alone would allow a difference: SpanCounter::fit promises
+    # a point where one more character would pass the limit, not the last point within it, and
+    # BPE counts of growing prefixes can dip, so the native counter's fit and the bisection a
+    # callable gets could settle on different points inside such a dip. This text has no chunk
+    # end in one; if that changes, show the dip before changing this assertion.
+    assert list(chunks) == list(native)
 
 
 @pytest.mark.parametrize("by", ["recursive", "markdown", "tokens"])

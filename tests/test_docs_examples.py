@@ -3,7 +3,6 @@ the page stays true to the code."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import ctxengine
+from package_env import package_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "integrations.md"
@@ -23,10 +22,7 @@ def test_integration_page_examples_run(tmp_path: Path) -> None:
     assert len(blocks) >= 6
     # The page's index folder, moved into this test's own temporary folder.
     program = "\n\n".join(blocks).replace("/tmp/ctxengine-docs-index", str(tmp_path / "ix"))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(ctxengine.__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]
-    )
+    env = package_env()
     run = subprocess.run(
         [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, env=env
     )

@@ -3,16 +3,12 @@ and `import ctxengine` imports none of them."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import ctxengine
-
-ROOT = str(Path(ctxengine.__file__).resolve().parent.parent)
+from package_env import package_env
 
 
 @pytest.mark.parametrize(
@@ -32,7 +28,7 @@ def test_a_missing_framework_names_the_extra(module: str, framework: str, extra:
         f"try:\n    import {module}\nexcept ImportError as e:\n    print(e)\n"
         "else:\n    print('imported')\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    env = package_env()
     out = subprocess.run(
         [sys.executable, "-c", prog], capture_output=True, text=True, check=True, env=env
     )

@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PY_DIRS = ["python", "tests", "bench", "scripts"]
+PY_DIRS = ["python", "tests", "bench", "scripts", "fuzz"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

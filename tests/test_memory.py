@@ -26,6 +26,7 @@ from ctxengine.errors import FormatError, InvalidInputError, NotFoundError, Unsu
 from ctxengine.memory import EXTRACTION_SCHEMA, Memory, Weights
 from ctxengine.memory.normalize import name_key
 from ctxengine.memory.ranking import lexical_query
+from package_env import package_env
 from tiktoken_oracle import encoding
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -494,7 +495,7 @@ def _python(code: str) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    return package_env()
 
 
 def test_a_reader_in_another_process_sees_committed_writes(tmp_path: Path) -> None:

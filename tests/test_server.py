@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import pytest
 
 import ctxengine
 from integration_support import QUESTIONS, count, documents, saved_index
+from package_env import package_env
 
-ROOT = str(Path(ctxengine.__file__).resolve().parent.parent)
 TOKEN = "s3cret-token"
 
 
@@ -35,8 +34,7 @@ def _free_port() -> int:
 class Server:
     def __init__(self, args: list[str], token: str | None = TOKEN) -> None:
         self.port = _free_port()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
+        env = package_env()
         env.pop("CTXENGINE_TOKEN", None)
         cmd = [sys.executable, "-m", "ctxengine", "serve", *args, "--port", str(self.port)]
         cmd += ["--max-body-mb", "1", "--max-budget", "50000", "--max-k", "100"]
@@ -255,7 +253,7 @@ def test_concurrent_requests_get_the_library_answers(server: Server, folder: Pat
 
 
 def test_command_line_errors(folder: Path, tmp_path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    env = package_env()
     cases = [
         ([str(tmp_path)], "not an index folder"),
         ([f"a={folder}", f"a={folder}"], "two indexes are named 'a'"),

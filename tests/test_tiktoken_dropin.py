@@ -24,6 +24,7 @@ import tok_oracles
 from corpus import cjk_texts, english_prose, multilingual, stdlib_sources
 from ctxengine.tokenizers import registry
 from ctxengine.tokenizers import tiktoken_files as files
+from package_env import package_env
 
 NAMES = ["cl100k_base", "o200k_base", "o200k_harmony"]
 
@@ -356,9 +357,4 @@ def test_importing_ctxengine_imports_no_framework() -> None:
 
 
 def _env() -> dict[str, str]:
-    import os
-
-    env = dict(os.environ)
-    root = str(Path(ctxengine.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    return env
+    return package_env()

@@ -139,19 +139,25 @@ Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
     return counter.count(static_cast<std::size_t>(offset(a)), static_cast<std::size_t>(offset(b)));
   };
 
+  // The window [i, j): max_tokens tokens, pulled back to a character boundary and until its
+  // own count fits (re-encoding a span alone can differ from its slice of the whole); j == i
+  // when not even one character fits.
+  auto window = [&](std::size_t i, std::size_t* tokens) {
+    std::size_t j = std::min(n_tokens, i + opt.max_tokens);
+    for (; j > i; --j) {
+      if (!on_char(j) || offset(j) <= offset(i)) continue;
+      *tokens = count(i, j);
+      if (*tokens <= opt.max_tokens) break;
+    }
+    return j;
+  };
+
   Chunks out;
   std::size_t i = 0;
   while (i < n_tokens) {
-    // The window [i, j): max_tokens tokens, pulled back to a character boundary and until its
-    // own count fits (re-encoding a span alone can differ from its slice of the whole).
     if (offset(i) >= static_cast<uint64_t>(n)) break;  // only empty tokens are left
-    std::size_t j = std::min(n_tokens, i + opt.max_tokens);
     std::size_t tokens = 0;
-    for (; j > i; --j) {
-      if (!on_char(j) || offset(j) <= offset(i)) continue;
-      tokens = count(i, j);
-      if (tokens <= opt.max_tokens) break;
-    }
+    const std::size_t j = window(i, &tokens);
     if (j == i) {
       std::size_t len;
       const uint32_t cp = detail::char_at(w, offset(i), &len);
@@ -162,9 +168,11 @@ Chunks chunk_token_windows(std::string_view text, const SpanCounter& counter,
     add(out, ChunkRecord{offset(i), offset(j), tokens});
     if (j >= n_tokens) break;
     // The next window starts `overlap` tokens back, on a character boundary, sharing at most
-    // `overlap` tokens by its own count.
-    std::size_t k = std::max(i + 1, j > opt.overlap ? j - opt.overlap : 0);
-    while (k < j && (!on_char(k) || count(k, j) > opt.overlap)) ++k;
+    // `overlap` tokens by its own count, and must end past this one: a start from which the
+    // window cannot get beyond j (characters of many tokens right after it) would repeat
+    // text and add none (found by fuzz/fuzz_text.py).
+    std::size_t k = std::max(i + 1, j > opt.overlap ? j - opt.overlap : 0), unused = 0;
+    while (k < j && (!on_char(k) || count(k, j) > opt.overlap || window(k, &unused) <= j)) ++k;
     i = k;
   }
   if (request.char_offsets) to_char_offsets(text, 0, 0, out, 0);

@@ -210,10 +210,15 @@ bool Chunker::choose_end(const Span& span, uint64_t s, uint64_t min_end, uint64_
     p = prev_char_start(w, p);
   }
 
-  // Characters: fit()'s own answer, trimmed, then as it is (fit() vouches for its count). An
-  // overlapping chunk that could only add whitespace gives up its overlap instead.
+  // Characters: fit()'s own answer, trimmed; if trimming raises the count past the budget (BPE
+  // counts are not monotone: ";\n" can be one token where ";" after the text before it is
+  // not), the character boundaries before it, trimmed, so a trimmed chunk never ends in
+  // whitespace (found by fuzz/fuzz_text.py). Only when none fits, fit()'s answer as it is
+  // (fit() vouches for its count). An overlapping chunk that could only add whitespace gives
+  // up its overlap instead.
   if (opt_.trim) {
-    if (try_end(fe, kLevelChar)) return true;
+    for (uint64_t q = fe; q > floor; q = prev_char_start(w, q))
+      if (try_end(q, kLevelChar)) return true;
     if (min_end > s) return false;
   }
   if (fe <= min_end) return false;

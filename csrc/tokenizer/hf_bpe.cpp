@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "text/utf8.hpp"
+#include "tokenizer/vocabulary.hpp"
 
 namespace ctxengine::hf {
 namespace {
@@ -66,6 +67,8 @@ HfBpe::HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>
              const std::vector<uint32_t>& merged, BpeOptions options)
     : opt_(std::move(options)), serial_(next_model_serial()) {
   CTX_REQUIRE(tokens.size() == ids.size(), "tokens and ids differ in length");
+  if (!ids.empty())
+    check_id_range(*std::max_element(ids.begin(), ids.end()), ids.size(), "the BPE vocabulary");
   CTX_REQUIRE(left.size() == right.size() && left.size() == merged.size(),
               "merge arrays differ in length");
   std::string raw;

@@ -13,6 +13,7 @@
 #include "common/thread_pool.hpp"
 #include "text/utf8.hpp"
 #include "tokenizer/hf_unicode.hpp"
+#include "tokenizer/vocabulary.hpp"
 
 namespace ctxengine::hf {
 namespace {
@@ -137,6 +138,10 @@ void Pipeline::finalize() {
   normalized_ = TokenMatcher();
   has_normalized_ = false;
   id_to_added_.clear();
+  std::size_t max_id = 0;
+  for (const AddedToken& t : added_) max_id = std::max<std::size_t>(max_id, t.id);
+  if (!added_.empty())
+    check_id_range(max_id, added_.size() + (model ? model->vocab_size() : 0), "the added tokens");
   for (std::size_t i = 0; i < added_.size(); ++i) {
     const AddedToken& t = added_[i];
     if (t.normalized) {

@@ -26,6 +26,16 @@ uint64_t hash_long_bytes(const uint8_t* p, std::size_t len) noexcept {
 
 }  // namespace detail
 
+void check_id_range(std::size_t max_id, std::size_t count, const std::string& source) {
+  const std::size_t limit = 4 * count + kIdSlack;
+  if (max_id >= limit)
+    throw_error(ErrorKind::Format,
+                source + ": token id " + std::to_string(max_id) + " is far beyond the " +
+                    std::to_string(count) +
+                    " tokens it comes with (ids must be nearly dense: " + "below " +
+                    std::to_string(limit) + " here); the file is damaged or not a " + "vocabulary");
+}
+
 Vocabulary Vocabulary::from_tokens(const std::vector<std::pair<std::string, uint32_t>>& tokens,
                                    const std::string& source) {
   std::string bytes;
@@ -56,6 +66,7 @@ Vocabulary Vocabulary::from_refs(std::string_view bytes, const std::vector<Token
                   source + ": token id " + std::to_string(r.id) + " is too large");
     bound = std::max<std::size_t>(bound, std::size_t{r.id} + 1);
   }
+  if (bound > 0) check_id_range(bound - 1, refs.size(), source);
   // Lay the bytes out by id so that bytes(id) is two loads.
   constexpr uint32_t kUnset = kNoToken;
   std::vector<uint32_t> ref_of_id(bound, kUnset);

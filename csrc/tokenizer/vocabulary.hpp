@@ -14,6 +14,13 @@ namespace ctxengine {
 
 inline constexpr uint32_t kNoToken = 0xFFFFFFFFu;
 
+// Tables indexed by token id (id -> bytes, id -> token string, id -> added token) are sized by
+// the largest id, so one huge id would let a file of a few bytes ask for gigabytes. Real
+// vocabularies are dense, with a few reserved gaps: ids may reach four times the number of
+// tokens plus kIdSlack, no further. Throws Format naming `source` otherwise.
+inline constexpr std::size_t kIdSlack = std::size_t{1} << 20;
+void check_id_range(std::size_t max_id, std::size_t count, const std::string& source);
+
 namespace detail {
 
 // Bytes p[0, len) (len <= 8) packed little-endian into a u64, zero-padded. `avail` is how many

@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "text/utf8.hpp"
+#include "tokenizer/vocabulary.hpp"
 
 namespace ctxengine::hf {
 
@@ -19,6 +20,9 @@ WordPiece::WordPiece(const std::vector<std::string>& tokens, const std::vector<u
       max_chars_(max_input_chars_per_word),
       serial_(next_model_serial()) {
   CTX_REQUIRE(tokens.size() == ids.size(), "tokens and ids differ in length");
+  if (!ids.empty())
+    check_id_range(*std::max_element(ids.begin(), ids.end()), ids.size(),
+                   "the WordPiece vocabulary");
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     vocab_.insert(tokens[i], ids[i]);
     max_len_ = std::max(max_len_, tokens[i].size());

@@ -167,6 +167,11 @@ class ChatTemplate:
             raise FormatError(
                 f"the chat template ({self.source}) refused the messages: {exc}"
             ) from exc
+        except Exception as exc:  # the template's own code failed: 1 % 0, None + 1, ...
+            raise FormatError(
+                f"the chat template ({self.source}) failed on these messages: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def _read_text(path: Path) -> str:
@@ -263,6 +268,10 @@ def _compile(template: str) -> Any:
         return env.from_string(template)
     except jinja2.TemplateSyntaxError as exc:
         raise FormatError(f"the chat template does not parse: {exc}") from exc
+    except Exception as exc:  # Jinja's compiler on odd input: nesting too deep, ...
+        raise FormatError(
+            f"the chat template does not compile: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 class Renderer:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import FormatError
+
 __all__ = ["GpuFallbackWarning", "add", "build", "deserialize", "search", "serialize"]
 
 # GPU FAISS's largest k for one search (faiss/gpu/utils/DeviceDefs.cuh); cuVS builds allow more.
@@ -169,6 +171,11 @@ def serialize(dense: Dense) -> bytes:
 
 def deserialize(path: Path, *, gpu: bool | None = None) -> Dense:
     faiss = _faiss()
-    index = faiss.read_index(str(path))
+    try:
+        index = faiss.read_index(str(path))
+    except (RuntimeError, MemoryError) as exc:  # FAISS's own checks of a damaged file
+        raise FormatError(
+            f"{path} is not a FAISS index FAISS can read ({exc}); rebuild it"
+        ) from exc
     kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "ivf"
     return Dense(index, kind, _gpu_copy(index, kind, gpu))

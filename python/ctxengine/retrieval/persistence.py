@@ -19,7 +19,7 @@ from ..errors import FormatError, InvalidInputError, NotFoundError
 from ..tokenizers import resolve_tokenizer
 from . import dense, store
 from .embed import Embedder
-from .records import ChunkTable
+from .records import BEND, BSTART, DOC, END, START, TOKENS, ChunkTable
 
 __all__ = ["load_index", "save_index"]
 
@@ -143,6 +143,7 @@ def load_index(
             table = table.reshape(-1, width)
         if table.dtype != np.int64 or table.ndim != 2 or table.shape[1] != width:
             raise FormatError("the chunk table has the wrong shape or type")
+        _check_tables(ends, alive, chunk_range, table)
         if len(table):
             records.chunks.append(table)
         bm25 = {
@@ -151,6 +152,7 @@ def load_index(
             if n.startswith("bm25_") and n != "bm25_chunks.npy"
         }
         bm25_chunks = opened.array("bm25_chunks.npy")
+        _check_ids(bm25_chunks, len(table), "bm25_chunks.npy")
         if index._lexical.load(bm25, bm25_chunks) != len(bm25_chunks):
             raise FormatError("the BM25 index does not match its chunk table")
         if opened.has("vectors.npy"):
@@ -166,13 +168,66 @@ def load_index(
         if opened.has("dense.faiss"):
             emb.faiss = dense.deserialize(opened.path("dense.faiss"), gpu=gpu)
             emb.faiss_chunks = np.asarray(opened.array("dense_chunks.npy"))
+            _check_ids(emb.faiss_chunks, len(table), "dense_chunks.npy")
+            if emb.faiss.index.ntotal != emb.faiss_chunks.size or emb.faiss.index.d != emb.dim:
+                raise FormatError("dense.faiss does not match its chunk table")
             emb.identity = emb.faiss_chunks.size == records.chunks.size
             emb.dirty = False
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         if isinstance(exc, (FormatError, InvalidInputError, NotFoundError)):
             raise
         raise FormatError(f"the index at {path} is malformed ({exc!r}); rebuild it") from exc
     return index
+
+
+def _check_tables(
+    ends: np.ndarray, alive: np.ndarray, chunk_range: np.ndarray, table: np.ndarray
+) -> None:
+    """The document and chunk tables agree with each other and with text.bin: every offset a
+    search will use lies where it must. Checksums catch damage only with verify=True; this
+    catches the damage that would otherwise surface as an IndexError or garbage offsets, at
+    the cost of one pass over the chunk table (not the text)."""
+    n_docs, n_chunks = len(ends), len(table)
+    if ends.dtype.kind not in "iu" or ends.ndim != 1 or alive.dtype != np.bool_:
+        raise FormatError("the document table has the wrong type")
+    lengths = np.diff(ends, prepend=0) if n_docs else ends
+    if n_docs and (lengths < 0).any():
+        raise FormatError("doc_text_end.npy is not in order")
+    if chunk_range.shape != (n_docs, 2) or chunk_range.dtype.kind not in "iu":
+        raise FormatError("doc_chunks.npy has the wrong shape")
+    if n_docs and (
+        (chunk_range[:, 0] < 0).any()
+        or (chunk_range[:, 0] > chunk_range[:, 1]).any()
+        or (chunk_range[:, 1] > n_chunks).any()
+    ):
+        raise FormatError("doc_chunks.npy names chunks that do not exist")
+    if not n_chunks:
+        return
+    doc = table[:, DOC]
+    if (doc < 0).any() or (doc >= n_docs).any():
+        raise FormatError("chunks.npy names documents that do not exist")
+    live = table[alive[doc]]  # a removed document's text is gone; its rows are never read
+    doc, start, end = live[:, DOC], live[:, START], live[:, END]
+    bstart, bend, tokens = live[:, BSTART], live[:, BEND], live[:, TOKENS]
+    if (
+        (start < 0).any()
+        or (start > end).any()
+        or (bstart < 0).any()
+        or (bstart > bend).any()
+        or (bend > lengths[doc]).any()
+        or (end > bend).any()  # a str offset never exceeds its UTF-8 offset
+        or (tokens < 0).any()
+    ):
+        raise FormatError("chunks.npy has offsets outside their documents")
+
+
+def _check_ids(ids: np.ndarray, n_chunks: int, name: str) -> None:
+    if (
+        ids.ndim != 1
+        or ids.dtype.kind not in "iu"
+        or (ids.size and (int(ids.min()) < 0 or int(ids.max()) >= n_chunks))
+    ):
+        raise FormatError(f"{name} names chunks that do not exist")
 
 
 def _map_file(path: Path) -> memoryview:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..chunking import Chunk
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import FormatError, InvalidInputError, NotFoundError
 
 __all__ = ["ChunkTable", "Hit", "Records"]
 
@@ -205,11 +205,14 @@ class Records:
             ):
                 raise InvalidInputError(f"{name} must be an integer >= 0, got {value!r}")
         data = self.data[i]
-        if start == 0 and end is None:
-            return str(data, "utf-8", "surrogatepass")
-        begin = self._byte_offset(i, int(start))
-        stop = len(data) if end is None else self._byte_offset(i, max(int(start), int(end)))
-        return str(data[begin:stop], "utf-8", "surrogatepass")
+        try:
+            if start == 0 and end is None:
+                return str(data, "utf-8", "surrogatepass")
+            begin = self._byte_offset(i, int(start))
+            stop = len(data) if end is None else self._byte_offset(i, max(int(start), int(end)))
+            return str(data[begin:stop], "utf-8", "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise _damaged_text(exc) from exc
 
     def _byte_offset(self, doc: int, pos: int) -> int:
         """The UTF-8 byte offset of str offset `pos` in document `doc` (clamped to its end)."""
@@ -268,21 +271,34 @@ class Records:
         runs on every search."""
         rows = zip(ids.tolist(), self.chunks.get()[ids].tolist(), strict=True)
         names, data, meta = self.ids, self.data, self.meta
-        if scores is None:
+        try:
+            if scores is None:
+                return [
+                    Chunk(
+                        str(data[d][bs:be], "utf-8", "surrogatepass"), s, e, t, names[d], i, meta[d]
+                    )
+                    for i, (d, s, e, bs, be, t) in rows
+                ]
             return [
-                Chunk(str(data[d][bs:be], "utf-8", "surrogatepass"), s, e, t, names[d], i, meta[d])
-                for i, (d, s, e, bs, be, t) in rows
+                Hit(
+                    str(data[d][bs:be], "utf-8", "surrogatepass"),
+                    s,
+                    e,
+                    t,
+                    names[d],
+                    i,
+                    meta[d],
+                    score=score,
+                )
+                for (i, (d, s, e, bs, be, t)), score in zip(rows, scores, strict=True)
             ]
-        return [
-            Hit(
-                str(data[d][bs:be], "utf-8", "surrogatepass"),
-                s,
-                e,
-                t,
-                names[d],
-                i,
-                meta[d],
-                score=score,
-            )
-            for (i, (d, s, e, bs, be, t)), score in zip(rows, scores, strict=True)
-        ]
+        except UnicodeDecodeError as exc:  # only a damaged index loaded with verify=False
+            raise _damaged_text(exc) from exc
+
+
+def _damaged_text(exc: UnicodeDecodeError) -> FormatError:
+    return FormatError(
+        f"the index's stored text is damaged ({exc.reason} at byte {exc.start} of a chunk): it "
+        "was loaded with verify=False; load it with verify=True to find the damaged file, or "
+        "rebuild it"
+    )

@@ -18,9 +18,11 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +114,12 @@ class Opened:
 
     def array(self, name: str) -> np.ndarray:
         try:
-            return np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
-        except (ValueError, OSError) as exc:
+            # A damaged header can send NumPy down its Python 2 path (a warning, then a
+            # tokenizer error) or anywhere else: every failure is the file's.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                return np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
+        except Exception as exc:
             raise FormatError(f"{self.folder / name} is not a valid array file: {exc}") from exc
 
     def path(self, name: str) -> Path:
@@ -121,6 +127,18 @@ class Opened:
 
     def has(self, name: str) -> bool:
         return name in self.manifest["files"]
+
+
+def _valid_files(files: Any) -> bool:
+    """The manifest's file table: plain file names (no path, no NUL) -> size and sha256."""
+    return isinstance(files, dict) and all(
+        isinstance(name, str)
+        and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name) is not None
+        and isinstance(entry, dict)
+        and isinstance(entry.get("bytes"), int)
+        and isinstance(entry.get("sha256"), str)
+        for name, entry in files.items()
+    )
 
 
 def open_index(path: str | os.PathLike[str], *, verify: bool = True) -> Opened:
@@ -131,7 +149,13 @@ def open_index(path: str | os.PathLike[str], *, verify: bool = True) -> Opened:
     if not current.is_file():
         raise FormatError(f"{root} is not a ctxengine index (it has no CURRENT file)")
     parts = current.read_text(errors="replace").split()
-    if len(parts) != 2 or "/" in parts[0] or parts[0].startswith("."):
+    # The version folder as save_index names it, and a sha256: anything else (a NUL byte, a
+    # path out of the index folder) is damage, refused before it reaches the file system.
+    if (
+        len(parts) != 2
+        or not re.fullmatch(r"v[0-9]+-[0-9a-f]+", parts[0])
+        or not re.fullmatch(r"[0-9a-f]{64}", parts[1])
+    ):
         raise FormatError(f"{current} is corrupt; the index cannot be loaded")
     folder = root / parts[0]
     try:
@@ -144,6 +168,8 @@ def open_index(path: str | os.PathLike[str], *, verify: bool = True) -> Opened:
         manifest = json.loads(raw)
     except ValueError as exc:
         raise FormatError(f"{folder / 'manifest.json'} is not valid JSON") from exc
+    if not isinstance(manifest, dict) or not _valid_files(manifest.get("files")):
+        raise FormatError(f"{folder / 'manifest.json'} is not an index manifest; rebuild the index")
     if manifest.get("format") != FORMAT:
         raise FormatError(f"{root} is not a ctxengine index (format {manifest.get('format')!r})")
     version = manifest.get("version")
@@ -156,7 +182,7 @@ def open_index(path: str | os.PathLike[str], *, verify: bool = True) -> Opened:
         raise FormatError(f"{root} has an unknown index format {version}; rebuild it")
     for fname, entry in manifest["files"].items():
         file = folder / fname
-        if "/" in fname or not file.is_file():
+        if not file.is_file():
             raise FormatError(f"the index at {root} is missing {fname}; rebuild it")
         size = file.stat().st_size
         if size != entry["bytes"]:

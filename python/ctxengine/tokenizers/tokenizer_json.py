@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -365,7 +366,7 @@ class _JsonCore:
             raise FormatError(f"{name}: a tokenizer.json holds a JSON object at the top level")
         try:
             return cls(spec, name=name, parsed=parsed)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             if isinstance(exc, (FormatError, UnsupportedError, InvalidInputError)):
                 raise
             raise FormatError(f"{name}: malformed tokenizer.json ({_describe(exc)})") from None
@@ -544,7 +545,7 @@ class _JsonCore:
                 )
 
     def _build_model(self, m: dict[str, Any], byte_level: bool) -> None:
-        kind = m.get("type") or ("BPE" if "merges" in m else "WordPiece")
+        kind = m.get("type") or _untyped_model(m)
         if kind not in ("BPE", "WordPiece"):
             raise self._unsupported(f"the {kind} model", "only BPE and WordPiece are")
         if self._parsed is not None and kind == "BPE":
@@ -559,8 +560,10 @@ class _JsonCore:
             raise self._fail("vocabulary ids must be integers") from None
         if ids.min() < 0 or ids.max() >= 2**32 - 1:
             raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
+        self._check_unique_ids(ids, tokens)
         self._max_id = int(ids.max())
         self._model_vocab: Any = vocab
+        self._vocab_size = len(vocab)
         if kind == "WordPiece":
             unk = str(m.get("unk_token", "[UNK]"))
             if unk not in vocab:
@@ -629,6 +632,16 @@ class _JsonCore:
             end_of_word_suffix=raw(str(m.get("end_of_word_suffix") or "")),
         )
 
+    def _check_unique_ids(self, ids: np.ndarray, tokens: list[str] | None) -> None:
+        unique, counts = np.unique(ids, return_counts=True)
+        if (counts > 1).any():  # HF would decode such an id to either token, by hash order
+            dup = int(unique[counts > 1][0])
+            which = ""
+            if tokens is not None:
+                a, b = [t for t, i in zip(tokens, ids.tolist(), strict=True) if i == dup][:2]
+                which = f", {a!r} and {b!r}"
+            raise self._fail(f"the vocabulary gives id {dup} to two tokens{which}")
+
     def _build_parsed_bpe(self, m: dict[str, Any], bl: bool) -> None:
         """_build_bpe over the vocab and merges the C++ reader parsed (the same checks)."""
         p = self._parsed
@@ -638,8 +651,14 @@ class _JsonCore:
             raise self._fail("vocabulary ids must be in [0, 2**32 - 1)")
         if m.get("dropout") not in (None, 0, 0.0):
             raise self._unsupported("BPE dropout", "it makes tokenization random")
+        self._check_unique_ids(np.asarray(p.ids(), dtype=np.int64), None)
+        tokens = p.tokens()
+        if len(set(tokens)) != len(tokens):  # JSON would keep the last; refuse, as ids above
+            dup = next(t for t, n in Counter(tokens).items() if n > 1)
+            raise self._fail(f"the vocabulary lists the token {dup!r} twice")
         self._max_id = int(p.max_id)
         self._model_vocab = _ParsedVocab(p)
+        self._vocab_size = int(p.size)
         prefix = str(m.get("continuing_subword_prefix") or "")
         suffix = str(m.get("end_of_word_suffix") or "")
         unk = m.get("unk_token")
@@ -683,9 +702,7 @@ class _JsonCore:
             if t.get("single_word"):
                 raise self._unsupported(f"the single_word flag of added token {content!r}")
             special = bool(t.get("special", False))
-            # HF gives a token already in the model's vocabulary that vocabulary's id.
-            model_id = self._model_vocab.get(content)
-            token_id = int(t["id"]) if model_id is None else int(model_id)
+            token_id = self._added_token_id(content, t["id"])
             self._pipe.add_token(
                 content,
                 token_id,
@@ -695,6 +712,23 @@ class _JsonCore:
                 normalized=bool(t.get("normalized", not special)),
             )
             self._added.append({"content": content, "id": token_id, "special": special})
+
+    def _added_token_id(self, content: str, file_id: Any) -> int:
+        """The id HF gives an added token, which is not always the file's: the id of the same
+        content added before, else the model vocabulary's id for it, else the next id after the
+        vocabulary and the added tokens it does not hold (as tokenizers 0.23 assigns them). HF
+        only warns when the file says otherwise; a hand-edited file can (found by
+        fuzz/fuzz_tokenizer_json.py)."""
+        if not isinstance(file_id, int) or isinstance(file_id, bool) or file_id < 0:
+            raise self._fail(f"added token {content!r} has id {file_id!r}, not an integer >= 0")
+        for a in self._added:
+            if a["content"] == content:
+                return int(a["id"])
+        model_id = self._model_vocab.get(content)
+        if model_id is not None:
+            return int(model_id)
+        beyond = [a["id"] for a in self._added if self._model_vocab.get(a["content"]) is None]
+        return max([self._vocab_size, *(i + 1 for i in beyond)])
 
     def _build_post_processor(self, node: Any) -> None:
         prefix: list[int] = []
@@ -1116,3 +1150,14 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return f"missing field {exc}"
     return str(exc) or type(exc).__name__
+
+
+def _untyped_model(m: dict[str, Any]) -> str:
+    """The model HF reads from a "model" without "type": the first of BPE, WordPiece and
+    WordLevel whose fields are all there (found by fuzz/fuzz_tokenizer_json.py: a WordPiece
+    without its continuing_subword_prefix is a WordLevel model to HF)."""
+    if "merges" in m:
+        return "BPE"
+    if "continuing_subword_prefix" in m and "max_input_chars_per_word" in m:
+        return "WordPiece"
+    return "WordLevel" if "unk_token" in m else "untyped"
