@@ -140,14 +140,16 @@ class Embeddings:
         is one defined list (a sharded index merges shards' lists by that rule). FAISS orders
         equal scores by its heap, and which of several chunks tied at the k-th score it keeps
         depends on its code path (a filter changes it): one more result is asked for, and when
-        it ties with the k-th, the exact search is widened until the tie is whole. (Not on a
-        GPU, which answers k as asked, its cap kept: there only the order of ties is fixed.)
+        it ties with the k-th, the exact search is widened until the tie is whole. (On a GPU
+        asked for exactly its cap, k itself, there is no room for the one more: there only the
+        order of ties is fixed.)
         """
         self.ensure(records)
-        on_gpu = self.faiss is not None and self.faiss.gpu is not None and doc_mask is None
-        want = k if on_gpu else k + 1
+        gpu = self.faiss.gpu is not None and doc_mask is None if self.faiss is not None else False
+        probe = not gpu or k < self.faiss.gpu_max_k
+        want = k + 1 if probe else k
         ids, scores = self._search_vector(records, q, want, doc_mask)
-        exact = self.faiss is not None and self.faiss.kind == "flat" and not on_gpu
+        exact = probe and self.faiss is not None and self.faiss.kind == "flat"
         while exact and len(ids) == want and scores[-1] == scores[k - 1]:
             want *= 4
             ids, scores = self._search_vector(records, q, want, doc_mask)
