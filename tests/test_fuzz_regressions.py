@@ -98,6 +98,25 @@ def test_a_template_that_fails_while_rendering_is_a_format_error(template: str, 
         chat.render([{"role": "user", "content": "hi"}])
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        # Each range is within Jinja's own limit (100,000); their product is not.
+        "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        "{{ 'x' * 1000000000 }}",
+        "{{ ([1] * 1000000000) | length }}",
+        "{{ 10 ** 100000000 }}",
+    ],
+)
+def test_a_template_asking_for_unbounded_work_is_refused(template: str) -> None:
+    chat = ctxengine.ChatTemplate(template)
+    with pytest.raises(FormatError, match=r"refused the messages: (.*too large|.*more than)"):
+        chat.render([{"role": "user", "content": "hi"}])
+    # The budget is per render: ordinary templates still render afterwards.
+    small = ctxengine.ChatTemplate("{% for i in range(3) %}{{ i }}{% endfor %}{{ 'ab' * 2 }}")
+    assert small.render([]) == "012abab"
+
+
 def _wordpiece(vocab: dict[str, int], added: list[tuple[str, int]]) -> str:
     token = {"special": True, "single_word": False, "lstrip": False, "rstrip": False,
              "normalized": False}  # fmt: skip

@@ -5,18 +5,30 @@
 #include <cstdlib>
 #include <cstring>
 
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#include <cpuid.h>
+#endif
+
 #include "attn/kernels.hpp"
 #include "common/error.hpp"
 
 namespace ctxengine::attn {
 namespace {
 
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+// F16C straight from CPUID (leaf 1, ECX bit 29): clang before 15 has no "f16c" in
+// __builtin_cpu_supports. AVX2's own check below covers the OS saving the YMM registers.
+bool cpu_has_f16c() noexcept {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+}
+#endif
+
 bool cpu_has_avx2() noexcept {
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
   __builtin_cpu_init();
   return detail::avx2_compiled() && __builtin_cpu_supports("avx2") &&
-         __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
-         __builtin_cpu_supports("popcnt");
+         __builtin_cpu_supports("fma") && cpu_has_f16c() && __builtin_cpu_supports("popcnt");
 #else
   return false;
 #endif

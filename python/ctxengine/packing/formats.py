@@ -20,7 +20,9 @@ and question), and renders them the way its backend receives them:
 
 from __future__ import annotations
 
+import contextvars
 import json
+import operator
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,14 @@ from typing import Any
 from ..errors import FormatError, InvalidInputError, NotFoundError, UnsupportedError
 from ..tokenizers import tokenizer_name
 from ._tokenizer import count_with_specials
+
+# A chat template is a file from a model folder: data, whose work is bounded. Jinja has no while
+# loop, so a template's loops run over its inputs or over range(); the range() steps of one
+# render are summed (nested loops multiply), and repetition (`'x' * n`, `**`) is size-checked.
+_STEPS_PER_RENDER = 1_000_000
+_MAX_REPEAT = 10_000_000  # characters or items one `*` may make
+_MAX_EXPONENT = 10_000
+_steps_left: contextvars.ContextVar[list[int]] = contextvars.ContextVar("steps_left")
 
 __all__ = ["FORMATS", "ChatTemplate", "Rendered", "Renderer"]
 
@@ -153,6 +163,7 @@ class ChatTemplate:
         except ImportError as exc:  # pragma: no cover - jinja2 is a dependency
             raise UnsupportedError("chat templates need jinja2: pip install jinja2") from exc
         context = {**self.special_tokens, **variables}
+        budget = _steps_left.set([_STEPS_PER_RENDER])
         try:
             return str(
                 compiled.render(
@@ -172,6 +183,8 @@ class ChatTemplate:
                 f"the chat template ({self.source}) failed on these messages: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+        finally:
+            _steps_left.reset(budget)
 
 
 def _read_text(path: Path) -> str:
@@ -256,9 +269,37 @@ def _compile(template: str) -> Any:
     def safe_dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
         return dict(*args, **kwargs)
 
-    env = ImmutableSandboxedEnvironment(
+    def bounded_range(*args: int) -> range:
+        steps = range(*args)
+        left = _steps_left.get([_STEPS_PER_RENDER])
+        left[0] -= len(steps)
+        if left[0] < 0:
+            raise jinja2.exceptions.SecurityError(
+                f"the template asks for more than {_STEPS_PER_RENDER:,} range() steps in one "
+                "render; a chat template's loops should follow its messages"
+            )
+        return steps
+
+    class BoundedEnvironment(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
+            if op == "**" and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
+                raise jinja2.exceptions.SecurityError(f"exponent {right} is too large")
+            if op == "*":
+                for seq, n in ((left, right), (right, left)):
+                    sized = isinstance(seq, (str, list, tuple)) and isinstance(n, int)
+                    if sized and len(seq) * n > _MAX_REPEAT:
+                        raise jinja2.exceptions.SecurityError(
+                            f"repetition of {len(seq) * n:,} items is too large"
+                        )
+                return operator.mul(left, right)
+            return super().call_binop(context, op, left, right)
+
+    env = BoundedEnvironment(
         trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols]
     )
+    env.globals["range"] = bounded_range
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
