@@ -31,22 +31,26 @@ def cluster():
     if ray.is_initialized():
         ray.shutdown()
     paths = [str(Path(p).resolve()) for p in sys.path if p and Path(p).is_dir()]
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        object_store_memory=256 * 1024 * 1024,
-        log_to_driver=False,
-        # The workers import ctxengine as this process does (a source tree or an install).
-        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}},
-    )
-    ray.cloudpickle.register_pickle_by_value(test_dense)  # the test embedder, by value
-    yield
-    ray.shutdown()
-    # Finalise Ray's leftover objects now, not in a later test's garbage collection (CPython
-    # 3.11's ast.parse fails with "AST constructor recursion depth mismatch" when such
-    # finalisers run inside it: tests/test_import_graph.py did).
-    gc.collect()
+    try:
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            object_store_memory=256 * 1024 * 1024,
+            log_to_driver=False,
+            # The workers import ctxengine as this process does (a source tree or an install).
+            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}},
+        )
+        ray.cloudpickle.register_pickle_by_value(test_dense)  # the test embedder, by value
+        yield
+    finally:
+        # Also when the cluster failed to start: its half-started processes and open pipes.
+        ray.shutdown()
+        # Finalise Ray's leftover objects now, not in a later test's garbage collection
+        # (CPython 3.11's ast.parse fails with "AST constructor recursion depth mismatch" when
+        # such finalisers run inside it: tests/test_import_graph.py did; an unclosed pipe's
+        # ResourceWarning fails whichever later test collects it).
+        gc.collect()
 
 
 @pytest.fixture(scope="module")
