@@ -112,7 +112,10 @@ def test_k_beyond_the_gpu_cap_is_answered_by_the_cpu_copy(
     assert n > 300
     query = "how to read and write files"
     got = {k: index.search(query, k, mode="dense") for k in (10, 200, n)}
-    assert calls == ([10, 200] if cuvs else [10])  # the rest ran on the CPU copy, no error
+    # Within the cap on the GPU (k, or k + 1 and more to settle ties at the k-th score); the
+    # rest ran on the CPU copy, no error.
+    cap = 300 if cuvs else 100
+    assert calls and max(calls) <= cap and (max(calls) > 200) == cuvs
     monkeypatch.undo()
     for k, hits in got.items():
         assert [h.chunk_id for h in hits] == _exact(index, query, k)

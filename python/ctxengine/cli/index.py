@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any, Literal
 
 import click
 
+from ._indexes import ray_option
 from .app import main
 
 
@@ -79,6 +81,27 @@ from .app import main
     "--stem/--no-stem", default=False, show_default=True, help="Light English stemming (BM25)."
 )
 @click.option("--append", is_flag=True, help="Add to the index at --out instead of replacing it.")
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Split the index over N shards (a sharded index; saved as it grows, so a killed run "
+    "re-run with the same arguments resumes and adds nothing twice).",
+)
+@ray_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --ray: ingest workers (default: the cluster's CPUs).",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="With --shards: save after this many new documents (or more as the index grows).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def index_command(
     paths: tuple[str, ...],
@@ -93,6 +116,10 @@ def index_command(
     min_chars: int,
     stem: bool,
     append: bool,
+    shards: int | None,
+    ray_address: str | None,
+    workers: int | None,
+    checkpoint_every: int,
     quiet: bool,
 ) -> None:
     """Chunk, index and save PATHS (files, directories walked recursively, or globs).
@@ -103,20 +130,25 @@ def index_command(
     """
     from ..retrieval import Index, SkippedFilesWarning
 
-    if append:
-        index = Index.load(out, embedder=embed)
-    else:
-        index = Index(
-            tokenizer=tokenizer,
-            max_tokens=max_tokens,
-            overlap=overlap,
-            by=by,
-            embedder=embed,
-            dense_index=dense_index,  # type: ignore[arg-type]
-            stop_words=stop_words,
-            min_chars=min_chars,
-            stem=stem,
+    options: dict[str, Any] = {
+        "tokenizer": tokenizer,
+        "max_tokens": max_tokens,
+        "overlap": overlap,
+        "by": by,
+        "embedder": embed,
+        "dense_index": dense_index,
+        "stop_words": stop_words,
+        "min_chars": min_chars,
+        "stem": stem,
+    }
+    if shards is not None:
+        _index_sharded(
+            list(paths), out, options, shards, append, ray_address, workers, checkpoint_every, quiet
         )
+        return
+    if ray_address is not None or workers is not None:
+        raise click.UsageError("--ray and --workers build a sharded index: add --shards N")
+    index = Index.load(out, embedder=embed) if append else Index(**options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedFilesWarning)
         result = index.add_files(list(paths), progress=not quiet)
@@ -128,3 +160,59 @@ def index_command(
         f"{index.n_chunks} chunks; skipped {len(result.skipped)}",
         err=True,
     )
+
+
+def _index_sharded(
+    paths: list[str],
+    out: Path,
+    options: dict[str, Any],
+    shards: int,
+    append: bool,
+    ray_address: str | None,
+    workers: int | None,
+    checkpoint_every: int,
+    quiet: bool,
+) -> None:
+    """`index --shards N`: a sharded index, saved to --out as it grows. When --out holds the
+    checkpoint of an ingest that did not finish, this run resumes it: files already in are
+    skipped, so nothing is added twice."""
+    from ..distributed import ShardedIndex
+    from ..distributed.persistence import is_sharded, read_manifest
+    from ..retrieval import SkippedFilesWarning
+
+    backend: Literal["local", "ray"] = "local" if ray_address is None else "ray"
+    resume = is_sharded(out) and not read_manifest(out).get("complete", True)
+    if append or resume:
+        index = ShardedIndex.load(
+            out, backend=backend, ray_address=ray_address, embedder=options["embedder"]
+        )
+        if index.n_shards != shards:
+            index.close()
+            raise click.UsageError(f"{out} holds {index.n_shards} shards, not {shards}")
+        if resume:
+            click.echo(
+                f"ctxengine: resuming the unfinished ingest in {out} ({len(index)} documents in)",
+                err=True,
+            )
+    else:
+        index = ShardedIndex(shards, backend=backend, ray_address=ray_address, **options)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkippedFilesWarning)
+            result = index.add_files(
+                paths,
+                progress=not quiet,
+                skip_existing=resume,
+                workers=workers,
+                checkpoint=out,
+                checkpoint_every=checkpoint_every,
+            )
+        for path, why in result.skipped:
+            click.echo(f"ctxengine: skipped {path}: {why}", err=True)
+        click.echo(
+            f"indexed {len(result.added)} file(s) into {out} ({shards} shards): {len(index)} "
+            f"documents, {index.n_chunks} chunks; skipped {len(result.skipped)}",
+            err=True,
+        )
+    finally:
+        index.close()

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import InvalidInputError
+from ._indexes import is_saved_index, open_index, ray_option
 from .app import main
 
 FORMATS = ["text", "openai", "anthropic", "chatml", "hf", "json"]
@@ -25,14 +26,19 @@ def _budget(value: str | None, model: str | None) -> int | str:
         return value  # a model name: its context window
 
 
-def _source(paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int) -> Any:
-    """A saved index (a folder made by `ctxengine index`), or the files given, indexed now."""
+def _source(
+    paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int, ray_address: str | None
+) -> Any:
+    """A saved index (a folder made by `ctxengine index`, sharded or not), or the files given,
+    indexed now."""
     from ..retrieval import Index
 
-    if len(paths) == 1 and (Path(paths[0]) / "CURRENT").is_file():
+    if len(paths) == 1 and is_saved_index(paths[0]):
         # The index keeps its own tokenizer (its chunk counts are in it); pack recounts the
         # chunks when --tokenizer or --model names another.
-        return Index.load(paths[0])
+        return open_index(paths[0], ray_address=ray_address)
+    if ray_address is not None:
+        raise click.UsageError("--ray applies to a sharded index folder (made with --shards)")
     for p in paths:
         if not Path(p).exists():
             raise FileNotFoundError(2, "No such file or directory", p)
@@ -98,6 +104,7 @@ def _source(paths: tuple[str, ...], tokenizer: Any, chunk_tokens: int) -> Any:
     default=256,
     help="Chunk size when FILES are indexed on the fly.",
 )
+@ray_option
 def pack_command(
     args: tuple[str, ...],
     budget: str | None,
@@ -115,6 +122,7 @@ def pack_command(
     neighbors: int,
     max_per_doc: int | None,
     chunk_tokens: int,
+    ray_address: str | None,
 ) -> None:
     """Pack the best context for QUERY from INDEX_DIR (made by `ctxengine index`) or FILES
     into a prompt of at most --budget tokens, and print it.
@@ -133,7 +141,7 @@ def pack_command(
 
     total = _budget(budget, model)
     resolve_budget(total, model=model, reserve_output=reserve_output)  # fail before indexing
-    source = _source(tuple(paths), tokenizer, chunk_tokens)
+    source = _source(tuple(paths), tokenizer, chunk_tokens, ray_address)
     packed = pack(
         query,
         source,

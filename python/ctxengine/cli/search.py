@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ._indexes import open_index, ray_option
 from .app import main
 
 
@@ -62,6 +63,7 @@ def _parse_filter(items: tuple[str, ...]) -> dict[str, Any] | None:
     help="Diversify with maximal marginal relevance (1 = relevance only).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON array.")
+@ray_option
 def search_command(
     index_dir: Path,
     query: str,
@@ -71,14 +73,13 @@ def search_command(
     filters: tuple[str, ...],
     mmr_lambda: float | None,
     as_json: bool,
+    ray_address: str | None,
 ) -> None:
-    """Search INDEX_DIR (made by `ctxengine index`) for QUERY.
+    """Search INDEX_DIR (made by `ctxengine index`, sharded or not) for QUERY.
 
     ctxengine search my-index "how do I open a file" -k 5 --mode hybrid --json
     """
-    from ..retrieval import Index
-
-    index = Index.load(index_dir)
+    index = open_index(index_dir, ray_address=ray_address)
     hits = index.search(
         query,
         k,

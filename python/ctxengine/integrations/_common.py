@@ -31,9 +31,9 @@ def open_index(index: Any) -> tuple[Any, str | None]:
     a ``ShardedIndex``, ...) as given, or an index folder (``ctxengine index --out``) loaded;
     `folder` is the path when one was given (adapters that serialise themselves keep it)."""
     if isinstance(index, (str, os.PathLike)):
-        from ..retrieval import Index
+        from ..distributed import load_saved
 
-        return Index.load(index), str(Path(index))
+        return load_saved(index), str(Path(index))  # an Index or a sharded index folder
     if callable(getattr(index, "search", None)):
         return index, None
     raise InvalidInputError(

@@ -272,9 +272,12 @@ def _fetch(index: Any, chunk_ids: list[Any]) -> dict[Any, Any]:
 
 
 def _is_ctxengine_index(index: Any) -> bool:
+    """An Index, or an index that says it reads as one (``_ctxengine_index = True``: its
+    ``chunks(ids)`` and ``document(doc_id, start, end)`` behave as Index's, such as
+    ``ctxengine.distributed.ShardedIndex``)."""
     from ..retrieval import Index
 
-    return isinstance(index, Index)
+    return isinstance(index, Index) or getattr(type(index), "_ctxengine_index", False) is True
 
 
 # Mean chunk size of indexes that do not state theirs, learnt from their first search.

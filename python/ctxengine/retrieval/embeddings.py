@@ -109,8 +109,11 @@ class Embeddings:
             return
         vectors = self.vectors()
         live = records.live_chunks()
+        # A FAISS index over no vectors may predate the dimension (an index searched before
+        # its first vector, as an empty shard is): rebuilt, never added to.
         if (
             self.faiss is not None
+            and self.faiss_chunks.size
             and live.size >= self.faiss_chunks.size
             and np.array_equal(live[: self.faiss_chunks.size], self.faiss_chunks)
         ):
@@ -128,7 +131,42 @@ class Embeddings:
         self.ensure(records)
         if self.faiss_chunks.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        q = self.embed_batch([query])
+        return self.search_vector(records, self.embed_batch([query]), k, doc_mask)
+
+    def search_vector(
+        self, records: Records, q: np.ndarray, k: int, doc_mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`search` for an embedded query `q` (a unit float32 row, shape (1, dim)): what
+        the shards of a sharded index run, the query embedded once for all of them.
+
+        Equal scores go to the lower chunk id, as everywhere else in an index, so the answer
+        is one defined list (a sharded index merges shards' lists by that rule). FAISS orders
+        equal scores by its heap, and which of several chunks tied at the k-th score it keeps
+        depends on its code path (a filter changes it): one more result is asked for, and when
+        it ties with the k-th, the exact search is widened until the tie is whole. (On a GPU
+        asked for exactly its cap, k itself, there is no room for the one more: there only the
+        order of ties is fixed.)
+        """
+        self.ensure(records)
+        gpu = self.faiss.gpu is not None and doc_mask is None if self.faiss is not None else False
+        probe = not gpu or k < self.faiss.gpu_max_k
+        want = k + 1 if probe else k
+        ids, scores = self._search_vector(records, q, want, doc_mask)
+        exact = probe and self.faiss is not None and self.faiss.kind == "flat"
+        while exact and len(ids) == want and scores[-1] == scores[k - 1]:
+            want *= 4
+            ids, scores = self._search_vector(records, q, want, doc_mask)
+        if len(ids) > 1 and (scores[1:] == scores[:-1]).any():
+            order = np.lexsort((ids, -scores))
+            ids, scores = ids[order], scores[order]
+        return ids[:k], scores[:k]
+
+    def _search_vector(
+        self, records: Records, q: np.ndarray, k: int, doc_mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self.ensure(records)
+        if self.faiss_chunks.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
         allowed = None
         if doc_mask is not None:
             allowed = doc_mask[records.chunks.column("doc")[self.faiss_chunks]]

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
-__all__ = ["mmr", "reciprocal_rank_fusion", "weighted_fusion"]
+__all__ = ["fuse", "mmr", "reciprocal_rank_fusion", "weighted_fusion"]
 
 
 def _ranked(scores: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +75,19 @@ def weighted_fusion(
         for i, v in zip(np.asarray(ids).tolist(), norm.tolist(), strict=True):
             fused[i] = fused.get(i, 0.0) + w * v
     return _ranked(fused)
+
+
+def fuse(
+    lexical: tuple[np.ndarray, np.ndarray],
+    dense: tuple[np.ndarray, np.ndarray],
+    fusion: str,
+    weights: Sequence[float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hybrid search's fusion of the BM25 and dense ``(ids, scores)`` lists: ``"rrf"`` or
+    ``"weighted"`` (see above), with `weights` for (bm25, dense)."""
+    if fusion == "rrf":
+        return reciprocal_rank_fusion([lexical[0], dense[0]], weights=weights)
+    return weighted_fusion([lexical, dense], weights)
 
 
 def mmr(

@@ -45,7 +45,7 @@ from .bm25 import MIN_CHARS, STOP_WORDS, TermStats, analyzer_options, bm25_param
 from .embed import Embedder
 from .embeddings import Embeddings
 from .filters import Filter, doc_mask
-from .fusion import mmr, reciprocal_rank_fusion, weighted_fusion
+from .fusion import fuse, mmr
 from .ingest import chunk_documents, expand_paths, read_files
 from .lexical import Lexical
 from .persistence import load_index, save_index
@@ -261,14 +261,7 @@ class Index:
         read = read_files(files, metadata, progress=progress)
         result = AddFilesResult(skipped=read.skipped)
         result.added = self.add_many(read.texts, read.ids, read.metas, progress=progress)
-        if result.skipped:
-            shown = ", ".join(f"{p} ({why})" for p, why in result.skipped[:5])
-            more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
-            warnings.warn(
-                f"skipped {len(result.skipped)} binary or unreadable file(s): {shown}{more}",
-                SkippedFilesWarning,
-                stacklevel=2,
-            )
+        warn_skipped(result.skipped)
         return result
 
     def remove(self, doc_id: str) -> None:
@@ -354,24 +347,11 @@ class Index:
         shards of a sharded index): every shard then scores as one index holding all the
         chunks. An empty or whitespace-only query raises InvalidInputError.
         """
-        if not isinstance(query, str):
-            raise InvalidInputError(f"query must be str, got {type(query).__name__}")
-        if not query.strip():
-            raise InvalidInputError("the query is empty; pass some words to search for")
-        k = check_k(k)
-        if mode not in ("bm25", "dense", "hybrid"):
-            raise InvalidInputError(f"mode must be 'bm25', 'dense' or 'hybrid', got {mode!r}")
-        if fusion not in ("rrf", "weighted"):
-            raise InvalidInputError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
         emb = self._embeddings
-        if (mode != "bm25" or mmr_lambda is not None) and emb.embedder is None:
-            raise UnsupportedError(
-                f"{'mmr' if mode == 'bm25' else mode + ' search'} needs an embedder: "
-                "Index(embedder='all-MiniLM-L6-v2') or `ctxengine index --embed MODEL`"
-            )
+        k = check_search(query, k, mode, fusion, mmr_lambda, emb.embedder is not None, "Index")
         records = self._records
         mask = doc_mask(records, filter)
-        fetch = k if mode != "hybrid" and mmr_lambda is None else max(candidates or 0, 4 * k, 50)
+        fetch = fetch_size(k, mode, mmr_lambda, candidates)
         if stats is not None and not isinstance(stats, TermStats):
             raise InvalidInputError("stats must be a TermStats (from Index.term_stats)")
         if mode == "bm25":
@@ -381,10 +361,7 @@ class Index:
         else:
             lexical = self._lexical.search(records, query, fetch, mask, stats)
             dense = emb.search(records, query, fetch, mask)
-            if fusion == "rrf":
-                ids, scores = reciprocal_rank_fusion([lexical[0], dense[0]], weights=weights)
-            else:
-                ids, scores = weighted_fusion([lexical, dense], weights)
+            ids, scores = fuse(lexical, dense, fusion, weights)
         if mmr_lambda is not None and len(ids):
             ids, scores = mmr(ids, scores, emb.vectors()[ids], k, lambda_=mmr_lambda)
         if len(ids) > k:
@@ -481,6 +458,51 @@ class Index:
         was built with unnamed objects. Corrupt, truncated, tampered or newer-format indexes
         raise FormatError."""
         return load_index(cls, path, tokenizer=tokenizer, embedder=embedder, verify=verify, gpu=gpu)
+
+
+def check_search(
+    query: Any,
+    k: Any,
+    mode: str,
+    fusion: str,
+    mmr_lambda: float | None,
+    has_embedder: bool,
+    owner: str,
+) -> int:
+    """A search's arguments checked (`owner` names the index class in the message); returns
+    k."""
+    if not isinstance(query, str):
+        raise InvalidInputError(f"query must be str, got {type(query).__name__}")
+    if not query.strip():
+        raise InvalidInputError("the query is empty; pass some words to search for")
+    k = check_k(k)
+    if mode not in ("bm25", "dense", "hybrid"):
+        raise InvalidInputError(f"mode must be 'bm25', 'dense' or 'hybrid', got {mode!r}")
+    if fusion not in ("rrf", "weighted"):
+        raise InvalidInputError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
+    if (mode != "bm25" or mmr_lambda is not None) and not has_embedder:
+        raise UnsupportedError(
+            f"{'mmr' if mode == 'bm25' else mode + ' search'} needs an embedder: "
+            f"{owner}(embedder='all-MiniLM-L6-v2') or `ctxengine index --embed MODEL`"
+        )
+    return int(k)
+
+
+def fetch_size(k: int, mode: str, mmr_lambda: float | None, candidates: int | None) -> int:
+    """How many hits each list of a search needs: k, or for fusion and MMR the candidates."""
+    return k if mode != "hybrid" and mmr_lambda is None else max(candidates or 0, 4 * k, 50)
+
+
+def warn_skipped(skipped: list[tuple[str, str]]) -> None:
+    """One :class:`SkippedFilesWarning` naming the files an add_files skipped (if any)."""
+    if skipped:
+        shown = ", ".join(f"{p} ({why})" for p, why in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        warnings.warn(
+            f"skipped {len(skipped)} binary or unreadable file(s): {shown}{more}",
+            SkippedFilesWarning,
+            stacklevel=3,
+        )
 
 
 def _name_of(tokenizer: Any) -> str | None:

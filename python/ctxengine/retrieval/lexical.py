@@ -116,10 +116,16 @@ class Lexical:
         k: int,
         doc_mask: np.ndarray | None,
         threads: int,
+        stats: TermStats | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """:meth:`search` for many queries, in parallel in C++."""
+        """:meth:`search` for many queries, in parallel in C++; `stats` as in :meth:`search`
+        (covering every query's terms)."""
         scores, keys, counts = self.native.search_many(
-            [_utf8(q) for q in queries], k, self._filter(records, doc_mask), threads=threads
+            [_utf8(q) for q in queries],
+            k,
+            self._filter(records, doc_mask),
+            None if stats is None else stats._native(),
+            threads=threads,
         )
         return [
             (keys[i, :n], scores[i, :n].astype(np.float64)) for i, n in enumerate(counts.tolist())

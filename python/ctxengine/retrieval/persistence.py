@@ -235,13 +235,18 @@ def _load(
     # Vectors and FAISS.
     if has_vectors:
         vectors = opened.array("vectors.npy", np.float32, 2)
-        if vectors.shape != (records.chunks.size, emb.dim):
+        # An index that has embedded nothing yet (no chunks: empty, or only empty documents,
+        # as a shard of a sharded index can be) knows no dimension: it saves dim None and a
+        # (0, 0) array, and must load as it was saved.
+        if vectors.shape != (records.chunks.size, emb.dim or 0) or (
+            emb.dim is None and vectors.shape[0]
+        ):
             raise FormatError("the vectors do not match the chunk table")
         if verify:
             for b in range(0, len(vectors), 1 << 16):
                 if not np.isfinite(vectors[b : b + (1 << 16)]).all():
                     raise FormatError("vectors.npy holds NaN or infinite values")
-        emb.parts = [vectors]
+        emb.parts = [vectors] if len(vectors) else []  # a (0, 0) part cannot be appended to
         emb.dirty = True
     elif opened.has("dense.faiss"):
         raise FormatError("the index has a FAISS file but no vectors")

@@ -158,12 +158,12 @@ class _Bearer:
 
 
 def _open(indexes: Mapping[str, Any]) -> dict[str, Any]:
-    from ..retrieval import Index
+    from ..distributed import load_saved
 
     out = {}
     for name, index in indexes.items():
         if isinstance(index, (str, os.PathLike)):
-            index = Index.load(index)
+            index = load_saved(index)  # an Index or a sharded index folder
         if not callable(getattr(index, "search", None)):
             raise TypeError(f"index {name!r} has no search method")
         out[name] = index
