@@ -187,6 +187,8 @@ def test_chunks_and_neighbors_equal_one_index(one, sharded) -> None:
 
 
 def test_pack_equals_pack_of_one_index(one, sharded) -> None:
+    # pack sizes its one search by the mean chunk size: the same sum over the shards
+    assert sharded.mean_chunk_tokens == one.mean_chunk_tokens > 0
     for q in QUERIES[:3]:
         for mode in ("bm25", "hybrid"):
             a = ctxengine.pack(q, one, 1500, mode=mode)
