@@ -77,8 +77,9 @@ const detail::BpeSeams* BpeModel::seams() const {
   if (seams_ == nullptr) return nullptr;
   std::call_once(seams_->once, [this] {
     seams_->index = std::make_unique<detail::BpeSeams>(
-        vocab_, [this](const uint8_t* p, std::size_t len, uint32_t* ids) {
-          std::vector<uint32_t> out;
+        vocab_, [this, out = std::vector<uint32_t>()](const uint8_t* p, std::size_t len,
+                                                      uint32_t* ids) mutable {
+          out.clear();
           merge_short<false>(p, len, &out, nullptr);
           std::copy(out.begin(), out.end(), ids);
           return out.size();

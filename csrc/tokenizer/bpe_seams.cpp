@@ -58,7 +58,11 @@ bool listed(const std::vector<uint64_t>& sorted, uint64_t kind, uint32_t key) {
 
 BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
   chars_.assign(0x10000, Char{});
-  std::vector<uint64_t> keys;
+  // Tokens share most pairs (ASCII letter pairs above all): a set that grows with the distinct
+  // pairs stays small and in cache while the crossings of all tokens go in.
+  pairs_.assign(1 << 12, 0);
+  mask_ = pairs_.size() - 1;
+  shift_ = 64 - 12;
   std::vector<uint64_t> left_parts, right_parts;  // kind << 32 | part key
   for (std::size_t id = 0; id < vocab.id_bound(); ++id) {
     if (!vocab.contains(static_cast<uint32_t>(id))) continue;
@@ -92,7 +96,7 @@ BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
         if (!continuations(t + i + 1, n - i - 1)) continue;
         right = part_key(t + i, n - i);
       }
-      keys.push_back(pair_key(left, right));
+      insert(pair_key(left, right));
       // the kind: WW 1, WP 2, PW 4, PP 8 (left bits; right bits are these << 4)
       const uint8_t kind =
           static_cast<uint8_t>(1u << ((left_whole ? 0 : 2) + (right_whole ? 0 : 1)));
@@ -112,18 +116,8 @@ BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
     std::sort(v->begin(), v->end());
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  pair_count_ = keys.size();
-  int bits = 4;
-  while ((std::size_t{1} << bits) < 2 * keys.size()) ++bits;
-  pairs_.assign(std::size_t{1} << bits, 0);
-  mask_ = pairs_.size() - 1;
-  shift_ = 64 - bits;
-  for (uint64_t key : keys) insert(pairs_, key);
-
   uint8_t b[4];
-  uint32_t ids[8];
+  uint32_t ids[3];
   for (uint32_t cp = 0; cp < 0x10000; ++cp) {
     if (cp >= 0xD800 && cp < 0xE000) continue;  // surrogates are not characters of UTF-8 text
     const uint32_t len = utf8_bytes(cp, b);
@@ -141,13 +135,24 @@ BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
   }
 }
 
-void BpeSeams::insert(std::vector<uint64_t>& table, uint64_t key) {
+void BpeSeams::insert(uint64_t key) {
   for (std::size_t slot = mix64(key) >> shift_;; slot = (slot + 1) & mask_) {
-    if (table[slot] == key) return;
-    if (table[slot] == 0) {
-      table[slot] = key;
-      return;
+    if (pairs_[slot] == key) return;
+    if (pairs_[slot] == 0) {
+      pairs_[slot] = key;
+      break;
     }
+  }
+  if (2 * ++pair_count_ <= pairs_.size()) return;
+  std::vector<uint64_t> old(2 * pairs_.size(), 0);  // load above 1/2: twice the slots
+  old.swap(pairs_);
+  mask_ = pairs_.size() - 1;
+  --shift_;
+  for (uint64_t k : old) {
+    if (k == 0) continue;
+    std::size_t slot = mix64(k) >> shift_;
+    while (pairs_[slot] != 0) slot = (slot + 1) & mask_;
+    pairs_[slot] = k;
   }
 }
 

@@ -91,7 +91,7 @@ class BpeSeams {
   }
   bool may_cross_parts(const uint8_t* pa, uint32_t la, uint32_t cpa, const uint8_t* pb, uint32_t lb,
                        uint32_t cpb, uint8_t kinds) const noexcept;
-  void insert(std::vector<uint64_t>& table, uint64_t key);
+  void insert(uint64_t key);
 
   std::vector<Char> chars_;      // by code point, U+0000..U+FFFF
   std::vector<uint64_t> pairs_;  // open addressing set of pair_key(left, right); 0 = empty
