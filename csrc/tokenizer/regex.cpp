@@ -54,7 +54,6 @@ class RegexCompiler {
     }
     if (!re_.dispatch_) re_.nullable_alts_ = ~uint64_t{0};
     possessify();
-    specialize();
     re_.num_classes_ = classes_.size();
     build_tables(firsts, pres, nexts);
   }
@@ -350,14 +349,6 @@ class RegexCompiler {
     }
   }
 
-  // Possessive runs need no choice point: their own instructions, without the greed tests.
-  void specialize() {
-    for (Inst& in : re_.prog_) {
-      if (in.op != Inst::Run || in.greed != static_cast<uint8_t>(Greed::Possessive)) continue;
-      in.op = in.min == 0 && in.max == 1 ? Inst::Opt : Inst::Span;
-    }
-  }
-
   // ---- analysis -----------------------------------------------------------------------------
   bool nullable(int node) const {
     const Node& n = ast_.nodes[node];
@@ -586,9 +577,6 @@ class RegexMachine {
     return false;
   }
 
-  // A greedy run of `in` from q: where it stops, with the characters taken added to *n.
-  std::size_t take_greedy(const Inst& in, std::size_t q, uint64_t* n) const;
-
   [[noreturn]] void too_much_work() const {
     throw_error(ErrorKind::Limit, "the pre-tokenizer pattern needed more than " +
                                       std::to_string(Regex::kMaxSteps) +
@@ -616,267 +604,193 @@ class RegexMachine {
   friend class Regex;
 };
 
-namespace {
-
-// Skips ASCII letters (any case, or lowercase when !fold) eight at a time from q, adding them to
-// *n: the class's only ASCII members (Inst::flag).
-inline std::size_t swar_letters(const uint8_t* s, std::size_t q, std::size_t end, bool fold,
-                                uint64_t* n) {
-  while (q + 8 <= end) {
-    uint64_t w;
-    std::memcpy(&w, s + q, 8);
-    const uint64_t hit =
-        fold ? detail::ascii_letter_bits<true>(w) : detail::ascii_letter_bits<false>(w);
-    if (hit == 0x8080808080808080ull) {
-      q += 8;
-      *n += 8;
-      continue;
-    }
-    const auto k = static_cast<std::size_t>(__builtin_ctzll(~hit & 0x8080808080808080ull)) >> 3;
-    *n += k;
-    return q + k;
-  }
-  return q;
-}
-
-}  // namespace
-
-std::size_t RegexMachine::take_greedy(const Inst& in, std::size_t q, uint64_t* n) const {
-  const uint64_t bit = uint64_t{1} << in.cls;
-  const uint64_t max = in.max == rx::kInfinite ? ~uint64_t{0} : in.max;
-  const uint8_t* s = s_;
-  if (in.flag != 0) q = swar_letters(s, q, end_, in.flag == 1, n);
-  uint32_t len;
-  while (*n < max && q < end_) {
-    const uint8_t b = s[q];
-    if (b < 0x80) {
-      if (!(re_.ascii_cls_[b] & bit)) break;
-      ++q;
-    } else {
-      if (!(re_.classes_at(s, q, &len) & bit)) break;
-      q += len;
-    }
-    ++*n;
-  }
-  return q;
-}
-
 std::size_t RegexMachine::run(uint32_t pc, std::size_t pos) {
   const std::size_t base = top_;
   const Inst* prog = re_.prog_.data();
   const uint8_t* s = s_;
   const std::size_t end = end_;
-  const uint64_t* ascii = re_.ascii_cls_;
   uint32_t len;
-  // Threaded dispatch (labels as values, which GCC and Clang support): every handler ends in
-  // its own indirect jump to the next instruction's handler, which the branch predictor learns
-  // per site, where a switch funnels all of them through one jump. Order as Inst::Op.
-  static void* const kHandlers[] = {&&op_match,  &&op_lit,      &&op_class,         &&op_run,
-                                    &&op_opt,    &&op_span,     &&op_split,         &&op_split_if,
-                                    &&op_jmp,    &&op_assert,   &&op_look,          &&op_look_class,
-                                    &&op_atomic, &&op_set_slot, &&op_check_progress};
-  static_assert(sizeof(kHandlers) / sizeof(kHandlers[0]) == Inst::CheckProgress + 1,
-                "one handler per instruction");
-#define CTX_NEXT() goto* kHandlers[prog[pc].op]
-  CTX_NEXT();
-
-op_match:
-  top_ = base;
-  return pos;
-
-op_lit:
-  {
-    const Inst& in = prog[pc];
-    if (end - pos >= in.y && std::memcmp(s + pos, re_.literals_.data() + in.x, in.y) == 0) {
-      pos += in.y;
-      ++pc;
-      CTX_NEXT();
-    }
-    goto fail;
-  }
-
-op_class:
-  {
-    const Inst& in = prog[pc];
-    if (pos < end && ((re_.classes_at(s, pos, &len) >> in.cls) & 1)) {
-      pos += len;
-      ++pc;
-      CTX_NEXT();
-    }
-    goto fail;
-  }
-
-op_opt:
-  {
-    const Inst& in = prog[pc];
-    if (pos < end) {
-      const uint8_t b = s[pos];
-      if (b < 0x80) {
-        pos += (ascii[b] >> in.cls) & 1;
-      } else if ((re_.classes_at(s, pos, &len) >> in.cls) & 1) {
-        pos += len;
-      }
-    }
-    ++pc;
-    CTX_NEXT();
-  }
-
-op_span:
-  {
-    const Inst& in = prog[pc];
-    uint64_t n = 0;
-    const std::size_t q = take_greedy(in, pos, &n);
-    if (n < in.min) goto fail;
-    pos = q;
-    ++pc;
-    CTX_NEXT();
-  }
-
-op_run:
-  {
-    const Inst& in = prog[pc];
-    const uint64_t bit = uint64_t{1} << in.cls;
-    const uint64_t max = in.max == rx::kInfinite ? ~uint64_t{0} : in.max;
-    std::size_t q = pos;
-    uint64_t n = 0;
-    if (in.greed == static_cast<uint8_t>(Greed::Lazy)) {
-      for (; n < in.min; ++n) {
-        if (q >= end || !(re_.classes_at(s, q, &len) & bit)) goto fail;
-        q += len;
-      }
-      if (n < max) push(pc, kRunTake, q, n);
-      pos = q;
-      ++pc;
-      CTX_NEXT();
-    }
-    q = take_greedy(in, q, &n);
-    if (n < in.min) goto fail;
-    if (n > in.min) push(pc, kRunGive, q, n);
-    pos = q;
-    ++pc;
-    CTX_NEXT();
-  }
-
-op_split:
-  {
-    const Inst& in = prog[pc];
-    push(in.y, kResume, pos, 0);
-    pc = in.x;
-    CTX_NEXT();
-  }
-
-op_split_if:
-  {
-    const Inst& in = prog[pc];
-    if (pos < end && ((re_.classes_at(s, pos, &len) >> in.cls) & 1)) {
-      push(in.y, kResume, pos, 0);
-      pc = in.x;
-    } else {
-      pc = in.y;
-    }
-    CTX_NEXT();
-  }
-
-op_jmp:
-  pc = prog[pc].x;
-  CTX_NEXT();
-
-op_assert:
-  if (anchor(prog[pc].flag, pos)) {
-    ++pc;
-    CTX_NEXT();
-  }
-  goto fail;
-
-op_look_class:
-  {
-    const Inst& in = prog[pc];
-    const bool hit = pos < end && ((re_.classes_at(s, pos, &len) >> in.cls) & 1);
-    if (hit != (in.flag != 0)) {
-      ++pc;
-      CTX_NEXT();
-    }
-    goto fail;
-  }
-
-op_look:
-  {
-    const Inst& in = prog[pc];
-    const bool hit = run(in.x, pos) != npos;
-    if (hit != (in.flag != 0)) {
-      ++pc;
-      CTX_NEXT();
-    }
-    goto fail;
-  }
-
-op_atomic:
-  {
-    const std::size_t r = run(prog[pc].x, pos);
-    if (r == npos) goto fail;
-    pos = r;
-    ++pc;
-    CTX_NEXT();
-  }
-
-op_set_slot:
-  {
-    const Inst& in = prog[pc];
-    push(in.x, kRestoreSlot, slots_[in.x], 0);
-    slots_[in.x] = pos;
-    ++pc;
-    CTX_NEXT();
-  }
-
-op_check_progress:
-  if (slots_[prog[pc].x] == pos) goto fail;
-  ++pc;
-  CTX_NEXT();
-
-fail:
-  // resume the most recent choice point
   while (true) {
-    if (top_ == base) return npos;
-    if (++steps_ > Regex::kMaxSteps) too_much_work();
-    const Frame f = stk_[--top_];
-    switch (f.kind) {
-      case kResume:
-        pc = f.pc;
-        pos = f.pos;
-        CTX_NEXT();
-      case kRunGive: {
-        const Inst& r = prog[f.pc];
-        std::size_t q = f.pos, n = f.aux;
-        while (true) {
-          do {
-            --q;
-          } while ((s[q] & 0xC0) == 0x80);
-          --n;
-          // stop where what follows can begin (or at the minimum)
-          if (r.y == 0 || n <= r.min || ((re_.classes_at(s, q, &len) >> (r.y - 1)) & 1)) break;
+    const Inst& in = prog[pc];
+    switch (in.op) {
+      case Inst::Match:
+        top_ = base;
+        return pos;
+      case Inst::Lit:
+        if (end - pos >= in.y && std::memcmp(s + pos, re_.literals_.data() + in.x, in.y) == 0) {
+          pos += in.y;
+          ++pc;
+          continue;
         }
-        if (n > r.min) push(f.pc, kRunGive, q, n);
-        pc = f.pc + 1;
+        break;
+      case Inst::Class:
+        if (pos < end && ((re_.classes_at(s, pos, &len) >> in.cls) & 1)) {
+          pos += len;
+          ++pc;
+          continue;
+        }
+        break;
+      case Inst::Run: {
+        const uint64_t bit = uint64_t{1} << in.cls;
+        const uint64_t max = in.max == rx::kInfinite ? ~uint64_t{0} : in.max;
+        std::size_t q = pos;
+        uint64_t n = 0;
+        if (in.greed == static_cast<uint8_t>(Greed::Lazy)) {
+          bool ok = true;
+          for (; n < in.min; ++n) {
+            if (q >= end || !(re_.classes_at(s, q, &len) & bit)) {
+              ok = false;
+              break;
+            }
+            q += len;
+          }
+          if (!ok) break;
+          if (n < max) push(pc, kRunTake, q, n);
+          pos = q;
+          ++pc;
+          continue;
+        }
+        if (in.flag != 0) {  // ASCII letters eight at a time (the class's ASCII members)
+          const bool fold = in.flag == 1;
+          while (q + 8 <= end) {
+            uint64_t w;
+            std::memcpy(&w, s + q, 8);
+            const uint64_t hit =
+                fold ? detail::ascii_letter_bits<true>(w) : detail::ascii_letter_bits<false>(w);
+            if (hit == 0x8080808080808080ull) {
+              q += 8;
+              n += 8;
+              continue;
+            }
+            const auto k =
+                static_cast<std::size_t>(__builtin_ctzll(~hit & 0x8080808080808080ull)) >> 3;
+            q += k;
+            n += k;
+            break;
+          }
+        }
+        while (n < max && q < end) {
+          const uint8_t b = s[q];
+          if (b < 0x80) {
+            if (!(re_.ascii_cls_[b] & bit)) break;
+            ++q;
+          } else {
+            if (!(re_.classes_at(s, q, &len) & bit)) break;
+            q += len;
+          }
+          ++n;
+        }
+        if (n < in.min) break;
+        if (in.greed == static_cast<uint8_t>(Greed::Greedy) && n > in.min) {
+          push(pc, kRunGive, q, n);
+        } else if (prog[pc + 1].op == Inst::Match) {
+          top_ = base;
+          return q;
+        }
         pos = q;
-        CTX_NEXT();
+        ++pc;
+        continue;
       }
-      case kRunTake: {
-        const Inst& r = prog[f.pc];
-        if (f.pos < end && (re_.classes_at(s, f.pos, &len) >> r.cls) & 1) {
-          const std::size_t n = f.aux + 1;
-          if (r.max == rx::kInfinite || n < r.max) push(f.pc, kRunTake, f.pos + len, n);
-          pc = f.pc + 1;
-          pos = f.pos + len;
-          CTX_NEXT();
+      case Inst::Split:
+        push(in.y, kResume, pos, 0);
+        pc = in.x;
+        continue;
+      case Inst::SplitIf:
+        if (pos < end && ((re_.classes_at(s, pos, &len) >> in.cls) & 1)) {
+          push(in.y, kResume, pos, 0);
+          pc = in.x;
+        } else {
+          pc = in.y;
+        }
+        continue;
+      case Inst::Jmp:
+        pc = in.x;
+        continue;
+      case Inst::Assert:
+        if (anchor(in.flag, pos)) {
+          ++pc;
+          continue;
+        }
+        break;
+      case Inst::LookClass: {
+        const bool hit = pos < end && ((re_.classes_at(s, pos, &len) >> in.cls) & 1);
+        if (hit != (in.flag != 0)) {
+          ++pc;
+          continue;
         }
         break;
       }
-      case kRestoreSlot:
-        slots_[f.pc] = f.pos;
+      case Inst::Look: {
+        const bool hit = run(in.x, pos) != npos;
+        if (hit != (in.flag != 0)) {
+          ++pc;
+          continue;
+        }
         break;
+      }
+      case Inst::Atomic: {
+        const std::size_t r = run(in.x, pos);
+        if (r == npos) break;
+        pos = r;
+        ++pc;
+        continue;
+      }
+      case Inst::SetSlot:
+        push(in.x, kRestoreSlot, slots_[in.x], 0);
+        slots_[in.x] = pos;
+        ++pc;
+        continue;
+      case Inst::CheckProgress:
+        if (slots_[in.x] == pos) break;
+        ++pc;
+        continue;
+    }
+    // failure: resume the most recent choice point
+    bool resumed = false;
+    while (!resumed) {
+      if (top_ == base) return npos;
+      if (++steps_ > Regex::kMaxSteps) too_much_work();
+      const Frame f = stk_[--top_];
+      switch (f.kind) {
+        case kResume:
+          pc = f.pc;
+          pos = f.pos;
+          resumed = true;
+          break;
+        case kRunGive: {
+          const Inst& r = prog[f.pc];
+          std::size_t q = f.pos, n = f.aux;
+          while (true) {
+            do {
+              --q;
+            } while ((s[q] & 0xC0) == 0x80);
+            --n;
+            // stop where what follows can begin (or at the minimum)
+            if (r.y == 0 || n <= r.min || ((re_.classes_at(s, q, &len) >> (r.y - 1)) & 1)) break;
+          }
+          if (n > r.min) push(f.pc, kRunGive, q, n);
+          pc = f.pc + 1;
+          pos = q;
+          resumed = true;
+          break;
+        }
+        case kRunTake: {
+          const Inst& r = prog[f.pc];
+          if (f.pos < end && (re_.classes_at(s, f.pos, &len) >> r.cls) & 1) {
+            const std::size_t n = f.aux + 1;
+            if (r.max == rx::kInfinite || n < r.max) push(f.pc, kRunTake, f.pos + len, n);
+            pc = f.pc + 1;
+            pos = f.pos + len;
+            resumed = true;
+          }
+          break;
+        }
+        case kRestoreSlot:
+          slots_[f.pc] = f.pos;
+          break;
+      }
     }
   }
-#undef CTX_NEXT
 }
 
 // ---- Regex ----------------------------------------------------------------------------------
@@ -937,34 +851,26 @@ bool Regex::search(const uint8_t* s, std::size_t begin, std::size_t from, std::s
 }
 
 void Regex::scan(const uint8_t* s, std::size_t begin, std::size_t end,
-                 void (*emit)(void*, const std::size_t*, std::size_t), void* state) const {
+                 void (*emit)(void*, std::size_t, std::size_t), void* state) const {
   RegexMachine m(*this, s, begin, end);
-  std::size_t bounds[2 * kScanBatch];
-  std::size_t n = 0;
   std::size_t at = begin, last_end = npos;
   while (at <= end) {
     std::size_t mb, me;
-    if (!m.search(at, &mb, &me)) break;
+    if (!m.search(at, &mb, &me)) return;
     if (mb == me && me == last_end) {  // an empty match where the last one ended: skipped
-      if (mb >= end) break;
+      if (mb >= end) return;
       at = mb + char_len(s[mb]);
       continue;
     }
-    bounds[2 * n] = mb;
-    bounds[2 * n + 1] = me;
-    if (++n == kScanBatch) {
-      emit(state, bounds, n);
-      n = 0;
-    }
+    emit(state, mb, me);
     last_end = me;
     if (me == mb) {  // after an empty match, move on one character
-      if (me >= end) break;
+      if (me >= end) return;
       at = me + char_len(s[me]);
     } else {
       at = me;
     }
   }
-  if (n > 0) emit(state, bounds, n);
 }
 
 }  // namespace ctxengine

@@ -53,17 +53,11 @@ class Regex {
     using F = std::remove_reference_t<Fn>;
     scan(
         s, begin, end,
-        [](void* f, const std::size_t* bounds, std::size_t n) {
-          for (std::size_t i = 0; i < n; ++i)
-            (*static_cast<F*>(f))(bounds[2 * i], bounds[2 * i + 1]);
-        },
-        &fn);
+        [](void* f, std::size_t mb, std::size_t me) { (*static_cast<F*>(f))(mb, me); }, &fn);
   }
-  // The loop of for_each_match, with one machine for the whole text; matches are handed over
-  // in batches (bounds[2i], bounds[2i + 1]), one indirect call per batch rather than per match.
-  static constexpr std::size_t kScanBatch = 64;
+  // The loop of for_each_match, with one machine for the whole text.
   void scan(const uint8_t* s, std::size_t begin, std::size_t end,
-            void (*emit)(void*, const std::size_t*, std::size_t), void* state) const;
+            void (*emit)(void*, std::size_t, std::size_t), void* state) const;
 
   // Anchored: the end of the leftmost-first match starting exactly at `at`, or npos.
   std::size_t match_at(const uint8_t* s, std::size_t begin, std::size_t at, std::size_t end) const;
@@ -77,9 +71,7 @@ class Regex {
       Match,          // the alternative matched
       Lit,            // bytes literals_[x, x + y)
       Class,          // one character of class `cls`
-      Run,            // [min, max] characters of class `cls`, greedy or lazy
-      Opt,            // Run {0,1} possessive: one character of `cls` if there is one
-      Span,           // Run possessive: as many as max, at least min (no choice point)
+      Run,            // [min, max] characters of class `cls`, greedy, lazy or possessive
       Split,          // try x, then y
       SplitIf,        // as Split, but straight to y when the next character is not in `cls`
                       // (the first characters of x): no choice point for a branch that fails
