@@ -442,6 +442,52 @@ def test_an_interrupted_ingest_re_run_adds_nothing_twice(tmp_path: Path, docs, m
             same_hits(index.search(q, 25), one.search(q, 25))
 
 
+def test_a_checkpoint_with_an_empty_dense_shard_loads_and_resumes(
+    tmp_path: Path, docs, monkeypatch
+) -> None:
+    """The first checkpoint holds no document of shard 1 (files ordered so by their routing):
+    its shard saved with no vector, so no dimension. The ingest dies before the second one;
+    the checkpoint loads, answers as one Index over its prefix (searching the empty shard
+    densely before its first vector), and the re-run completes it. (CI once drew file paths
+    that routed so, and the load failed: "the vectors do not match the chunk table".)"""
+    files = _files(tmp_path, docs, n=24)
+    paths = [p.as_posix() for p in sorted(files.iterdir()) if p.name != "blob.bin"]
+    away = [p for p in paths if shard_of(p, 3) != 1]
+    order = away[:5] + [p for p in paths if p not in away[:5]]
+    assert len(away) > 5 and any(shard_of(p, 3) == 1 for p in order)
+    one, prefix = (Index(**OPTIONS, embedder=HashEmbedder()) for _ in range(2))
+    one.add_files(order, progress=False)
+    prefix.add_files(order[:5], progress=False)
+    real, calls = ShardedIndex._checkpoint, []
+
+    def die_at_the_second(self, folder):  # the coordinator dies as it starts the second one
+        calls.append(folder)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(self, folder)
+
+    monkeypatch.setattr(ShardedIndex, "_checkpoint", die_at_the_second)
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        ShardedIndex(3, **OPTIONS, embedder=HashEmbedder()).add_files(
+            order, progress=False, checkpoint=ckpt, checkpoint_every=5
+        )
+    monkeypatch.undo()
+    resumed = ShardedIndex.load(ckpt, embedder=HashEmbedder())
+    assert resumed.shard_sizes()[1] == (0, 0) and resumed.doc_ids() == order[:5]
+    for q in QUERIES:
+        for mode in ("bm25", "dense", "hybrid"):
+            same_hits(resumed.search(q, 10, mode=mode), prefix.search(q, 10, mode=mode))
+    result = resumed.add_files(order, progress=False, skip_existing=True, checkpoint=ckpt)
+    assert result.added == order[5:]
+    final = ShardedIndex.load(ckpt, embedder=HashEmbedder())
+    for index in (resumed, final):
+        assert index.doc_ids() == one.doc_ids() and index.shard_sizes()[1][0] > 0
+        for q in QUERIES:
+            for mode in ("bm25", "dense", "hybrid"):
+                same_hits(index.search(q, 25, mode=mode), one.search(q, 25, mode=mode))
+
+
 def test_cli_ingest_killed_by_sigkill_then_re_run(tmp_path: Path, docs) -> None:
     files = _files(tmp_path, docs)
     out = tmp_path / "ix"

@@ -6,6 +6,7 @@ twice. Needs ``pip install 'ctxengine[ray]'`` (CI installs it)."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import signal
 import sys
@@ -30,22 +31,26 @@ def cluster():
     if ray.is_initialized():
         ray.shutdown()
     paths = [str(Path(p).resolve()) for p in sys.path if p and Path(p).is_dir()]
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        object_store_memory=256 * 1024 * 1024,
-        log_to_driver=False,
-        # The workers import ctxengine as this process does (a source tree or an install).
-        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}},
-    )
-    ray.cloudpickle.register_pickle_by_value(test_dense)  # the test embedder, by value
-    yield
-    ray.shutdown()
-    # Finalise Ray's leftover objects now, not in a later test's garbage collection (CPython
-    # 3.11's ast.parse fails with "AST constructor recursion depth mismatch" when such
-    # finalisers run inside it: tests/test_import_graph.py did).
-    gc.collect()
+    try:
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            object_store_memory=256 * 1024 * 1024,
+            log_to_driver=False,
+            # The workers import ctxengine as this process does (a source tree or an install).
+            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}},
+        )
+        ray.cloudpickle.register_pickle_by_value(test_dense)  # the test embedder, by value
+        yield
+    finally:
+        # Also when the cluster failed to start: its half-started processes and open pipes.
+        ray.shutdown()
+        # Finalise Ray's leftover objects now, not in a later test's garbage collection
+        # (CPython 3.11's ast.parse fails with "AST constructor recursion depth mismatch" when
+        # such finalisers run inside it: tests/test_import_graph.py did; an unclosed pipe's
+        # ResourceWarning fails whichever later test collects it).
+        gc.collect()
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +149,47 @@ def test_a_killed_actor_is_restarted_from_its_saved_shard(tmp_path: Path, files,
         assert all(ctxengine.distributed.shard_of(h.doc_id, 3) != 0 for h in hits)
     finally:
         partial.close()
+
+
+def test_an_actor_killed_mid_save_is_restarted_and_the_save_completes(
+    tmp_path: Path, files, one, monkeypatch
+) -> None:
+    """A shard's actor killed while it writes its shard (shards unchanged since they were
+    loaded from another folder, so it is restarted from there and the save retried): the retry
+    writes the folder the killed attempt left half written, and the save completes."""
+    from ctxengine.distributed import persistence
+
+    local = ShardedIndex(3, **OPTIONS, embedder=HashEmbedder())
+    with pytest.warns(ctxengine.retrieval.SkippedFilesWarning):
+        local.add_files(files, progress=False, metadata={"group": "docs"})
+    local.save(tmp_path / "a")
+    local.save(tmp_path / "b")  # b: a sharded index folder, saved to again below
+    index = ShardedIndex.load(tmp_path / "a", backend="ray", embedder=HashEmbedder())
+    try:
+        # What a kill in the middle of the shard's save leaves: an Index version half written
+        # (no CURRENT yet) and a partial order file.
+        left = tmp_path / "b" / "shard-0001-0badf00d"
+        (left / "index" / "v1-0badf00d.tmp").mkdir(parents=True)
+        (left / "index" / "v1-0badf00d.tmp" / "chunks.npy").write_bytes(b"\x93NUMPY\x01")
+        (left / "order.npy.tmp").write_bytes(b"\x93NU")
+        real = persistence._new_folder
+        monkeypatch.setattr(
+            persistence, "_new_folder", lambda root, i: left if i == 1 else real(root, i)
+        )
+        os.kill(index._backend.pids()[1], signal.SIGKILL)
+        index.save(tmp_path / "b")
+        assert index._backend.restarts == 1
+        _compare(index, one)
+    finally:
+        index.close()
+    monkeypatch.undo()
+    loaded = ShardedIndex.load(tmp_path / "b", backend="ray", embedder=HashEmbedder())
+    try:
+        manifest = json.loads((tmp_path / "b" / "sharded.json").read_text())
+        assert manifest["shard_dirs"][1]["dir"] == left.name
+        _compare(loaded, one)
+    finally:
+        loaded.close()
 
 
 def test_a_killed_ingest_re_run_adds_nothing_twice(tmp_path: Path, files, one, monkeypatch) -> None:

@@ -432,6 +432,53 @@ def test_save_load_round_trip_dense(tmp_path: Path, enc, kind: str) -> None:
     assert _results(loaded, "dense") + _results(loaded, "hybrid") == before
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("first", [[], [""], ["", ""]])
+def test_a_dense_index_that_has_embedded_nothing_saves_and_loads(
+    tmp_path: Path, enc, kind: str, first: list[str]
+) -> None:
+    """Empty, or only empty documents: no vector yet, so no dimension (a shard of a sharded
+    index can be saved so by a checkpoint); it loads, and documents added after give the
+    answers of an index that never went through the save."""
+    docs = _docs()[:15]
+    index = Index(tokenizer=enc, max_tokens=96, embedder=HashEmbedder(), dense_index=kind)
+    index.add_many(first, [f"empty-{i}" for i in range(len(first))])
+    index.save(tmp_path / "ix")
+    loaded = Index.load(tmp_path / "ix", tokenizer=enc, embedder=HashEmbedder())
+    assert (len(loaded), loaded.n_chunks) == (len(first), 0)
+    never_saved = Index(tokenizer=enc, max_tokens=96, embedder=HashEmbedder(), dense_index=kind)
+    never_saved.add_many(first, [f"empty-{i}" for i in range(len(first))])
+    for index in (loaded, never_saved):
+        index.add_many([t for _, t in docs], [n for n, _ in docs], [{"i": i} for i in range(15)])
+    assert _results(loaded, "dense") + _results(loaded, "hybrid") == _results(
+        never_saved, "dense"
+    ) + _results(never_saved, "hybrid")
+    loaded.save(tmp_path / "ix")  # and with vectors now, saved over it and loaded again
+    again = Index.load(tmp_path / "ix", tokenizer=enc, embedder=HashEmbedder())
+    assert _results(again, "dense") == _results(never_saved, "dense")
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_dense_search_before_the_first_vector_then_adds(enc, kind: str) -> None:
+    """A dense search of an index with no vector yet (its FAISS index built over nothing,
+    before the dimension is known), then documents added: searched as if never searched."""
+    docs = _docs()[:15]
+    searched, fresh = (
+        Index(tokenizer=enc, max_tokens=96, embedder=HashEmbedder(), dense_index=kind)
+        for _ in range(2)
+    )
+    for mode in ("dense", "hybrid"):
+        assert searched.search("unicode", k=5, mode=mode) == []
+    searched.add("")
+    assert searched.search("unicode", k=5, mode="dense") == []
+    fresh.add("")
+    for index in (searched, fresh):
+        index.add_many([t for _, t in docs], [n for n, _ in docs], [{"i": i} for i in range(15)])
+    assert _results(searched, "dense") + _results(searched, "hybrid") == _results(
+        fresh, "dense"
+    ) + _results(fresh, "hybrid")
+
+
 def _files(path: Path) -> Path:
     current = (path / "CURRENT").read_text().split()[0]
     return path / current

@@ -7,10 +7,12 @@
       shard-0001-<tag>/     document's global position and first chunk id)
       ...
 
-A save writes each changed shard into a new folder (unchanged ones keep theirs), then replaces
-the manifest atomically (write, fsync, rename), and only then deletes the folders it no longer
-names. A crash at any point leaves the previous manifest naming complete shard folders, so the
-last save always loads as one consistent snapshot: this is what lets a killed ingest resume.
+A save writes each changed shard into a new folder (unchanged ones keep theirs; a save retried
+after its actor was killed and restarted writes that folder again from scratch), fsyncs the
+root, then replaces the manifest atomically (write, fsync, rename), and only then deletes the
+folders it no longer names. A crash at any point leaves the previous manifest naming complete
+shard folders, so the last save always loads as one consistent snapshot: this is what lets a
+killed ingest resume.
 Loading checks each shard against the manifest: a missing folder or a damaged file is an error
 naming the shard, unless the caller opts into partial results.
 """
@@ -99,11 +101,12 @@ def save(index: Any, path: str | os.PathLike[str], *, complete: bool) -> None:
     for i in range(index.n_shards):
         if i in index._clean and i in saved and Path(saved[i][0]).parent == root:
             continue  # unchanged since it was saved here
-        folders[i] = str(root / f"shard-{i:04d}-{secrets.token_hex(4)}")
+        folders[i] = str(_new_folder(root, i))
         calls[i] = ("save", (folders[i],), {})
     entries, _ = index._backend.gather(calls, write=True)
     for i, entry in entries.items():
         saved[i] = (folders[i], entry)
+    _fsync_dir(root)  # the new shard folders' entries, before a manifest names them
     template = index._template
     manifest = {
         "format": FORMAT,
@@ -133,6 +136,15 @@ def save(index: Any, path: str | os.PathLike[str], *, complete: bool) -> None:
     for i in range(index.n_shards):
         index._clean.add(i)
         index._backend.saved(i, saved[i][0], index._load_kwargs(saved[i][1]))
+
+
+def _new_folder(root: Path, shard: int) -> Path:
+    """A folder name for a save of `shard` under `root` that nothing uses (a shard writes
+    into it from scratch, so it must never be one a manifest names)."""
+    while True:
+        folder = root / f"shard-{shard:04d}-{secrets.token_hex(4)}"
+        if not folder.exists():
+            return folder
 
 
 def load(

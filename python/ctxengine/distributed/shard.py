@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ..errors import FormatError, InternalError, InvalidInputError, NotFoundErro
 from ..retrieval import Index
 from ..retrieval.filters import Filter, doc_mask
 from ..retrieval.records import DOC, Records
+from ..retrieval.store import _fsync_dir
 from .errors import ShardDamagedError, ShardMissingError
 from .prepare import Prepared
 from .stats import Stats
@@ -254,9 +256,16 @@ class Shard:
     # ---- persistence -----------------------------------------------------------------------
 
     def save(self, folder: str | os.PathLike[str]) -> dict[str, Any]:
-        """Write this shard to `folder` (its index, then its global numbering); returns what
-        the sharded index's manifest records to check it on load."""
+        """Write this shard to `folder`, a new folder (its index, then its global numbering);
+        returns what the sharded index's manifest records to check it on load.
+
+        Something already at `folder` is what an earlier attempt of this same save left when
+        its process was killed (the coordinator names a new folder for every save; on Ray the
+        actor is restarted from its saved copy and the call retried): it is removed, not
+        written over (an Index folder without CURRENT refuses a save)."""
         folder = Path(folder)
+        if folder.exists():
+            shutil.rmtree(folder)
         self.index.save(folder / INDEX_DIR)
         order = np.stack(
             [np.array(self._seq, np.int64), np.array(self._base, np.int64)], axis=1
@@ -267,6 +276,7 @@ class Shard:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, folder / ORDER_FILE)
+        _fsync_dir(folder)  # its entries (index/, order.npy) durable before a manifest names it
         return {
             "documents": len(self.index),
             "positions": len(self.records.ids),

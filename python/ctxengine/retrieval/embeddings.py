@@ -109,8 +109,11 @@ class Embeddings:
             return
         vectors = self.vectors()
         live = records.live_chunks()
+        # A FAISS index over no vectors may predate the dimension (an index searched before
+        # its first vector, as an empty shard is): rebuilt, never added to.
         if (
             self.faiss is not None
+            and self.faiss_chunks.size
             and live.size >= self.faiss_chunks.size
             and np.array_equal(live[: self.faiss_chunks.size], self.faiss_chunks)
         ):

@@ -157,13 +157,17 @@ def load_index(
             raise FormatError("the BM25 index does not match its chunk table")
         if opened.has("vectors.npy"):
             vectors = opened.array("vectors.npy")
+            # An index that has embedded nothing yet (no chunks: empty, or only empty
+            # documents, as a shard of a sharded index can be) knows no dimension: it saves
+            # dim None and a (0, 0) array, and must load as it was saved.
             if (
                 vectors.ndim != 2
                 or vectors.shape[0] != records.chunks.size
-                or vectors.shape[1] != emb.dim
+                or vectors.shape[1] != (emb.dim or 0)
+                or (emb.dim is None and vectors.shape[0])
             ):
                 raise FormatError("the vectors do not match the chunk table")
-            emb.parts = [vectors]
+            emb.parts = [vectors] if len(vectors) else []  # a (0, 0) part cannot be appended to
             emb.dirty = True
         if opened.has("dense.faiss"):
             emb.faiss = dense.deserialize(opened.path("dense.faiss"), gpu=gpu)
