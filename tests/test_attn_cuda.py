@@ -50,7 +50,9 @@ def test_page_meta_on_gpu_equals_cpu(cupy: Any, dtype: type) -> None:
     assert nan_equal(cupy.asnumpy(gpu.kmax), cpu.kmax)
 
 
-@pytest.mark.parametrize(("hq", "hkv", "nq", "d"), [(32, 8, 1, 128), (8, 1, 70, 64), (6, 2, 3, 80)])
+@pytest.mark.parametrize(
+    ("hq", "hkv", "nq", "d"), [(32, 8, 1, 128), (8, 1, 70, 64), (6, 2, 3, 80), (4, 2, 2, 30)]
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_quest_scores_on_gpu_equal_cpu(
     cupy: Any, hq: int, hkv: int, nq: int, d: int, dtype: type

@@ -19,15 +19,14 @@ import corpus
 import hf_files
 import hf_reference
 from ctxengine import FormatError, InvalidInputError, NotFoundError, UnsupportedError
-from ctxengine.tokenizer_json import (
+from ctxengine.tokenizer_json import JsonTokenizer, load
+from ctxengine.tokenizers.json_pipeline import _JsonCore
+from ctxengine.tokenizers.json_regex import (
     GPT2_PATTERN,
-    JsonTokenizer,
-    _JsonCore,
     _regex_step,
     _RegexStep,
     _split_spans,
     compile_pattern,
-    load,
 )
 
 tokenizers = pytest.importorskip("tokenizers")

@@ -55,12 +55,38 @@ __global__ void page_meta_kernel(const void* __restrict__ keys, bool f16, int he
 constexpr int kQuestRows = 32;  // query rows per block (shared memory: 32 x D floats)
 constexpr int kQuestWarps = 8;
 
+// Four consecutive bounds as floats: one 8-byte (float16) or 16-byte (float32) load, so a
+// warp reads 128 channels of a page in one coalesced transaction per bounds array.
+__device__ __forceinline__ float4 load4(const __half* p) {
+  const uint2 raw = *reinterpret_cast<const uint2*>(p);
+  const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&raw.x));
+  const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&raw.y));
+  return make_float4(a.x, a.y, b.x, b.y);
+}
+__device__ __forceinline__ float4 load4(const float* p) {
+  return *reinterpret_cast<const float4*>(p);
+}
+__device__ __forceinline__ float load1(const __half* p) {
+  return __half2float(*p);
+}
+__device__ __forceinline__ float load1(const float* p) {
+  return *p;
+}
+
+__device__ __forceinline__ float bound(float qd, float lo, float hi) {
+  return qd * (qd >= 0.0f ? hi : lo);
+}
+
+constexpr int kQuestUnroll = 4;  // pages a warp scores together (their loads all in flight)
+
 // grid: (page groups, KV heads, row chunks). Rows of a KV head: r = j * nq + i for query head
-// kv * group + j and query i (as the CPU kernel's grouping).
+// kv * group + j and query i (as the CPU kernel's grouping). A warp scores kQuestUnroll
+// consecutive pages at a time; with D a multiple of 4 each lane takes four consecutive channels
+// per step (kVec), else one.
+template <typename T, bool kVec>
 __global__ void quest_kernel(const void* __restrict__ q, bool q_f16, int nq, int dim, int group,
-                             const void* __restrict__ kmin, const void* __restrict__ kmax,
-                             bool meta_f16, int pages, long long capacity,
-                             float* __restrict__ out) {
+                             const T* __restrict__ kmin, const T* __restrict__ kmax, int pages,
+                             long long capacity, float* __restrict__ out) {
   extern __shared__ float qs[];  // kQuestRows x dim
   const int kv = blockIdx.y;
   const int rows = group * nq;
@@ -73,22 +99,61 @@ __global__ void quest_kernel(const void* __restrict__ q, bool q_f16, int nq, int
   }
   __syncthreads();
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  for (int p = blockIdx.x * kQuestWarps + warp; p < pages; p += gridDim.x * kQuestWarps) {
-    const std::size_t base = (static_cast<std::size_t>(kv) * capacity + p) * dim;
+  const int stride = gridDim.x * kQuestWarps * kQuestUnroll;
+  for (int p0 = (blockIdx.x * kQuestWarps + warp) * kQuestUnroll; p0 < pages; p0 += stride) {
+    const std::size_t base = (static_cast<std::size_t>(kv) * capacity + p0) * dim;
+    const T* lo = kmin + base;
+    const T* hi = kmax + base;
+    const int np = min(kQuestUnroll, pages - p0);
     for (int r = 0; r < nr; ++r) {
-      float s = 0.0f;
-      for (int d = lane; d < dim; d += 32) {
-        const float qd = qs[r * dim + d];
-        s += qd * load(qd >= 0.0f ? kmax : kmin, meta_f16, base + d);
+      const float* qr = qs + r * dim;
+      float s[kQuestUnroll] = {};
+      if constexpr (kVec) {
+        for (int d = lane * 4; d < dim; d += 128) {  // the first row's loads stay in L1
+#pragma unroll
+          for (int u = 0; u < kQuestUnroll; ++u) {
+            if (u < np) {
+              const float4 a = load4(lo + u * dim + d), b = load4(hi + u * dim + d);
+              s[u] += bound(qr[d], a.x, b.x) + bound(qr[d + 1], a.y, b.y) +
+                      bound(qr[d + 2], a.z, b.z) + bound(qr[d + 3], a.w, b.w);
+            }
+          }
+        }
+      } else {
+        for (int d = lane; d < dim; d += 32) {
+#pragma unroll
+          for (int u = 0; u < kQuestUnroll; ++u)
+            if (u < np) s[u] += bound(qr[d], load1(lo + u * dim + d), load1(hi + u * dim + d));
+        }
       }
-      for (int off = 16; off > 0; off /= 2) s += __shfl_down_sync(0xFFFFFFFFu, s, off);
+#pragma unroll
+      for (int u = 0; u < kQuestUnroll; ++u)
+        for (int off = 16; off > 0; off /= 2) s[u] += __shfl_down_sync(0xFFFFFFFFu, s[u], off);
       if (lane == 0) {
         const int row = r0 + r;
         const int h = kv * group + row / nq, i = row % nq;
-        out[(static_cast<std::size_t>(h) * nq + i) * pages + p] = s;
+        float* o = out + (static_cast<std::size_t>(h) * nq + i) * pages + p0;
+#pragma unroll
+        for (int u = 0; u < kQuestUnroll; ++u)
+          if (u < np) o[u] = s[u];
       }
     }
   }
+}
+
+template <typename T>
+void launch_quest(dim3 grid, std::size_t smem, cudaStream_t stream, const void* q, bool q_f16,
+                  int nq, int dim, int group, const void* kmin, const void* kmax, int pages,
+                  long long capacity, float* out) {
+  const T* lo = static_cast<const T*>(kmin);
+  const T* hi = static_cast<const T*>(kmax);
+  // Vector loads need every page row 4-aligned: D a multiple of 4 (the storage is aligned).
+  if (dim % 4 == 0)
+    quest_kernel<T, true><<<grid, kQuestWarps * 32, smem, stream>>>(q, q_f16, nq, dim, group, lo,
+                                                                    hi, pages, capacity, out);
+  else
+    quest_kernel<T, false><<<grid, kQuestWarps * 32, smem, stream>>>(q, q_f16, nq, dim, group, lo,
+                                                                     hi, pages, capacity, out);
 }
 
 __global__ void select_pages_kernel(const float* __restrict__ scores, int nq, int pages,
@@ -142,15 +207,20 @@ void attn_quest_scores(const void* q, bool q_f16, std::size_t hq, std::size_t nq
   const std::size_t group = hq / hkv, rows = group * nq;
   const std::size_t smem = kQuestRows * dim * sizeof(float);
   CTX_REQUIRE(smem <= 48 * 1024, "the GPU quest kernel takes D <= 384");
-  const unsigned page_blocks =
-      static_cast<unsigned>(std::min<std::size_t>((pages + kQuestWarps - 1) / kQuestWarps, 4096));
+  // About eight pages per warp: a block's fixed work (loading the query rows into shared
+  // memory) is shared by more pages, and the grid still fills the device at 128K keys.
+  constexpr std::size_t kPagesPerBlock = kQuestWarps * kQuestUnroll * 2;
+  const unsigned page_blocks = static_cast<unsigned>(
+      std::min<std::size_t>((pages + kPagesPerBlock - 1) / kPagesPerBlock, 4096));
   dim3 grid(page_blocks, static_cast<unsigned>(hkv),
             static_cast<unsigned>((rows + kQuestRows - 1) / kQuestRows));
-  quest_kernel<<<grid, kQuestWarps * 32, smem, stream>>>(
-      q, q_f16, static_cast<int>(nq), static_cast<int>(dim), static_cast<int>(group), kmin, kmax,
-      meta_f16, static_cast<int>(pages), static_cast<long long>(capacity), out);
+  auto launch = meta_f16 ? launch_quest<__half> : launch_quest<float>;
+  launch(grid, smem, stream, q, q_f16, static_cast<int>(nq), static_cast<int>(dim),
+         static_cast<int>(group), kmin, kmax, static_cast<int>(pages),
+         static_cast<long long>(capacity), out);
+  // No host wait: the scores are read on the same stream (a decode step's hot path); a fault
+  // surfaces at the stream's next synchronisation.
   check(cudaGetLastError(), "quest_scores launch");
-  check(cudaStreamSynchronize(stream), "quest_scores");
 }
 
 void attn_select_pages(const float* scores, std::size_t rows, std::size_t nq, std::size_t pages,
