@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "common/error.hpp"
+#include "text/utf8.hpp"
+#include "tokenizer/bpe_seams.hpp"
 #include "tokenizer/piece_cache.hpp"
 
 namespace ctxengine {
@@ -14,12 +18,75 @@ namespace {
 // its heap at 100 bytes too); it beats the heap on the short pieces of real text.
 constexpr std::size_t kShortPiece = 128;
 
+// Pieces shorter than this (under two CJK characters) are merged without looking for seams.
+constexpr std::size_t kSeamPiece = 6;
+
 uint64_t next_serial() {
   static std::atomic<uint64_t> counter{1};
   return counter.fetch_add(1, std::memory_order_relaxed);
 }
 
+bool has_non_ascii(const uint8_t* p, std::size_t len) {
+  std::size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ull) return true;
+  }
+  for (; i < len; ++i) {
+    if (p[i] & 0x80) return true;
+  }
+  return false;
+}
+
+// The code point at p[i] and its length, or 0 when p[i..len) does not start with a valid UTF-8
+// character (then the piece is merged without cutting).
+uint32_t valid_char(const uint8_t* p, std::size_t i, std::size_t len, uint32_t* cp) {
+  const uint8_t b = p[i];
+  if (b < 0x80) return *cp = b, 1;
+  auto cont = [&](std::size_t k) { return i + k < len && (p[i + k] & 0xC0) == 0x80; };
+  if (b < 0xC2) return 0;
+  if (b < 0xE0) {
+    if (!cont(1)) return 0;
+    *cp = ((b & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+    return 2;
+  }
+  if (b < 0xF0) {
+    if (!cont(1) || !cont(2)) return 0;
+    *cp = ((b & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+    return *cp >= 0x800 && (*cp < 0xD800 || *cp >= 0xE000) ? 3 : 0;
+  }
+  if (b >= 0xF5 || !cont(1) || !cont(2) || !cont(3)) return 0;
+  *cp = ((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) |
+        (p[i + 3] & 0x3Fu);
+  return *cp >= 0x10000 && *cp <= 0x10FFFF ? 4 : 0;
+}
+
 }  // namespace
+
+namespace detail {
+
+struct SeamsSlot {
+  std::once_flag once;
+  std::unique_ptr<BpeSeams> index;
+};
+
+}  // namespace detail
+
+const detail::BpeSeams* BpeModel::seams() const {
+  if (seams_ == nullptr) return nullptr;
+  std::call_once(seams_->once, [this] {
+    seams_->index = std::make_unique<detail::BpeSeams>(
+        vocab_, [this, out = std::vector<uint32_t>()](const uint8_t* p, std::size_t len,
+                                                      uint32_t* ids) mutable {
+          out.clear();
+          merge_short<false>(p, len, &out, nullptr);
+          std::copy(out.begin(), out.end(), ids);
+          return out.size();
+        });
+  });
+  return seams_->index.get();
+}
 
 void BpeModel::init_pairs(std::size_t expected) {
   int bits = 4;
@@ -66,6 +133,7 @@ BpeModel BpeModel::from_ranks(Vocabulary vocab, const std::string& source) {
   BpeModel m;
   m.vocab_ = std::move(vocab);
   m.serial_ = next_serial();
+  m.seams_ = std::make_shared<detail::SeamsSlot>();
   m.whole_piece_lookup_ = true;
   const Vocabulary& v = m.vocab_;
   for (int b = 0; b < 256; ++b) {
@@ -86,6 +154,7 @@ BpeModel BpeModel::from_merges(Vocabulary vocab, const std::vector<BpeMerge>& me
   BpeModel m;
   m.vocab_ = std::move(vocab);
   m.serial_ = next_serial();
+  m.seams_ = std::make_shared<detail::SeamsSlot>();
   m.whole_piece_lookup_ = whole_piece_lookup;
   for (int b = 0; b < 256; ++b) {
     if (!m.vocab_.contains(byte_ids[b]))
@@ -100,6 +169,13 @@ BpeModel BpeModel::from_merges(Vocabulary vocab, const std::vector<BpeMerge>& me
     if (!m.vocab_.contains(e.left) || !m.vocab_.contains(e.right) || !m.vocab_.contains(e.merged))
       throw_error(ErrorKind::Format, source + ": merge " + std::to_string(i) +
                                          " names a token id that is not in the vocabulary");
+    // Seams (bpe_seams.hpp) rely on a merge making the token of the two parts' bytes.
+    const std::string_view l = m.vocab_.bytes(e.left), r = m.vocab_.bytes(e.right),
+                           merged = m.vocab_.bytes(e.merged);
+    if (merged.size() != l.size() + r.size() || merged.substr(0, l.size()) != l ||
+        merged.substr(l.size()) != r)
+      throw_error(ErrorKind::Format, source + ": merge " + std::to_string(i) +
+                                         " makes a token whose bytes are not its parts' bytes");
     m.insert_pair(e.left, e.right, static_cast<uint32_t>(i), e.merged, true);
   }
   m.build_byte_pairs();
@@ -291,13 +367,66 @@ std::size_t BpeModel::merge_long(const uint8_t* p, std::size_t len, std::vector<
   return n;
 }
 
+template <bool kCount>
+std::size_t BpeModel::merge_by_seams(const detail::BpeSeams& seams, const uint8_t* p,
+                                     std::size_t len, std::vector<uint32_t>* out,
+                                     detail::PairCache* cache) const {
+  const std::size_t first = kCount ? 0 : out->size();
+  std::size_t total = 0, start = 0, i = 0;
+  uint32_t cp_a = 0, cp_b = 0;
+  uint32_t len_a = valid_char(p, 0, len, &cp_a);
+  if (len_a == 0) return npos;
+  const detail::BpeSeams::Char* a = seams.bmp(cp_a);
+  while (true) {
+    const std::size_t j = i + len_a;
+    uint32_t len_b = 0;
+    const detail::BpeSeams::Char* b = nullptr;
+    bool seam = j == len;
+    if (!seam) {
+      len_b = valid_char(p, j, len, &cp_b);
+      if (len_b == 0) {
+        if constexpr (!kCount) out->resize(first);
+        return npos;
+      }
+      b = seams.bmp(cp_b);
+      seam = a != nullptr && b != nullptr &&
+             !seams.may_cross(p + i, len_a, cp_a, *a, p + j, len_b, cp_b, *b);
+    }
+    if (seam) {
+      if (start == i && a != nullptr) {  // one character
+        total += a->count;
+        if constexpr (!kCount) out->insert(out->end(), a->ids, a->ids + a->count);
+      } else {
+        total += j - start <= kShortPiece ? merge_short<kCount>(p + start, j - start, out, cache)
+                                          : merge_long<kCount>(p + start, j - start, out, cache);
+      }
+      if (j == len) return total;
+      start = j;
+    }
+    i = j;
+    len_a = len_b;
+    cp_a = cp_b;
+    a = b;
+  }
+}
+
+template <bool kCount>
+std::size_t BpeModel::merge_any(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
+                                detail::PairCache* cache) const {
+  if (len >= kSeamPiece && has_non_ascii(p, len)) {
+    if (const detail::BpeSeams* seams = this->seams()) {
+      const std::size_t n = merge_by_seams<kCount>(*seams, p, len, out, cache);
+      if (n != npos) return n;
+    }
+  }
+  return len <= kShortPiece ? merge_short<kCount>(p, len, out, cache)
+                            : merge_long<kCount>(p, len, out, cache);
+}
+
 void BpeModel::merge_piece(const uint8_t* p, std::size_t len, std::vector<uint32_t>& out) const {
   if (len == 0) return;
   detail::PairCache* cache = pair_cacheable() ? &detail::PieceCache::local().pairs : nullptr;
-  if (len <= kShortPiece)
-    merge_short<false>(p, len, &out, cache);
-  else
-    merge_long<false>(p, len, &out, cache);
+  merge_any<false>(p, len, &out, cache);
 }
 
 namespace detail {
@@ -346,10 +475,7 @@ std::size_t BpeModel::count_piece(const uint8_t* p, std::size_t len,
   const auto serial = static_cast<uint32_t>(serial_);
   detail::PieceCache& caches = detail::PieceCache::local();
   detail::PairCache* pair_cache = pair_cacheable() ? &caches.pairs : nullptr;
-  auto count_merged = [&] {
-    return len <= kShortPiece ? merge_short<true>(p, len, nullptr, pair_cache)
-                              : merge_long<true>(p, len, nullptr, pair_cache);
-  };
+  auto count_merged = [&] { return merge_any<true>(p, len, nullptr, pair_cache); };
   if (len <= caches.short_pieces.kMaxBytes) {
     if (const auto* e = caches.short_pieces.find(serial, p, len)) return e->count;
     const std::size_t count = count_merged();

@@ -13,12 +13,15 @@
 //   the merged id is the vocabulary id of the concatenation; `ignore_merges` in tokenizer.json
 //   is the whole-piece lookup option.
 //
-// Short pieces run the O(n^2) scan tiktoken uses for small inputs; long ones run a heap over a
+// A piece with non-ASCII characters is first cut at seams, boundaries no token covers
+// (bpe_seams.hpp): CJK text falls apart into characters whose encodings are precomputed. What
+// is left runs the O(n^2) scan tiktoken uses for small inputs, or for long parts a heap over a
 // linked list of parts, O(n log n), so 10 MB without a space stays fast (tiktoken #195).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +32,8 @@ namespace ctxengine {
 
 namespace detail {
 class PairCache;
+class BpeSeams;
+struct SeamsSlot;
 }  // namespace detail
 
 struct BpeMerge {
@@ -76,6 +81,9 @@ class BpeModel {
   // The merge loop alone, without the whole-piece lookup (for tests and HF's ignore_merges=false).
   void merge_piece(const uint8_t* p, std::size_t len, std::vector<uint32_t>& out) const;
 
+  // The seam index (bpe_seams.hpp), built on first use; null for a default-constructed model.
+  const detail::BpeSeams* seams() const;
+
   // Pair lookup: sets *merged and returns the priority, or kNoToken when (a, b) does not merge.
   uint32_t pair(uint32_t a, uint32_t b, uint32_t* merged) const noexcept {
     if (pairs_.empty()) {  // tiktoken ranks: the concatenation's rank is priority and id
@@ -118,6 +126,15 @@ class BpeModel {
   template <bool kCount>
   std::size_t merge_long(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
                          detail::PairCache* cache) const;
+  // The merge loop of any piece: cut at seams when it has some, else merge_short / merge_long.
+  template <bool kCount>
+  std::size_t merge_any(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
+                        detail::PairCache* cache) const;
+  // merge_any's cut: the parts between seams, one character from the seam index's table;
+  // npos (and nothing appended) when the piece is not valid UTF-8.
+  template <bool kCount>
+  std::size_t merge_by_seams(const detail::BpeSeams& seams, const uint8_t* p, std::size_t len,
+                             std::vector<uint32_t>* out, detail::PairCache* cache) const;
 
   Vocabulary vocab_;
   uint32_t byte_ids_[256] = {};
@@ -130,6 +147,8 @@ class BpeModel {
   std::size_t pair_count_ = 0;
   bool whole_piece_lookup_ = true;
   uint64_t serial_ = 0;
+  // Shared by copies of the model (the index depends only on the vocabulary and pairs).
+  std::shared_ptr<detail::SeamsSlot> seams_;
 };
 
 }  // namespace ctxengine
