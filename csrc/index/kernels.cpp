@@ -21,6 +21,24 @@ std::size_t next_above_scalar(const float* acc, std::size_t from, std::size_t n,
   return n;
 }
 
+std::size_t take_above_scalar(float* acc, std::size_t from, std::size_t n, float t, float fill,
+                              uint32_t* idx, float* val, std::size_t cap, std::size_t* found) {
+  std::size_t f = 0, i = from;
+  while (i < n && f + 8 <= cap) {
+    const std::size_t group_end = i + 8 < n ? i + 8 : n;
+    for (; i < group_end; ++i) {
+      const float v = acc[i];
+      acc[i] = fill;
+      if (v > t) {
+        idx[f] = static_cast<uint32_t>(i);
+        val[f++] = v;
+      }
+    }
+  }
+  *found = f;
+  return i;
+}
+
 namespace {
 
 // Branch-free: one unaligned 8-byte load and a shift per value (w + 7 <= 39 bits fit), the width
@@ -54,15 +72,31 @@ void undelta_scalar(uint32_t* v, std::size_t n, uint32_t base) {
   for (std::size_t i = 0; i < n; ++i) v[i] = base = base + v[i] + 1;
 }
 
+void unpack_docs_scalar(const unsigned char* p, std::size_t n, unsigned w, uint32_t base,
+                        uint32_t* out) {
+  unpack_scalar(p, n, w, out);
+  undelta_scalar(out, n, base);
+}
+
 }  // namespace detail
 
 namespace {
 
-const Kernels kScalar{&detail::score_ids_scalar, &detail::next_above_scalar, &detail::unpack_scalar,
-                      &detail::undelta_scalar, "scalar"};
+const Kernels kScalar{&detail::score_ids_scalar,
+                      &detail::next_above_scalar,
+                      &detail::take_above_scalar,
+                      &detail::unpack_scalar,
+                      &detail::undelta_scalar,
+                      &detail::unpack_docs_scalar,
+                      "scalar"};
 #if defined(__x86_64__) || defined(_M_X64)
-const Kernels kAvx2{&detail::score_ids_avx2, &detail::next_above_avx2, &detail::unpack_avx2,
-                    &detail::undelta_avx2, "avx2"};
+const Kernels kAvx2{&detail::score_ids_avx2,
+                    &detail::next_above_avx2,
+                    &detail::take_above_avx2,
+                    &detail::unpack_avx2,
+                    &detail::undelta_avx2,
+                    &detail::unpack_docs_avx2,
+                    "avx2"};
 #endif
 
 const Kernels* pick(const char* name) {

@@ -111,8 +111,16 @@ const unsigned char* decode_block(const unsigned char* p, const unsigned char* e
   if (n == 0 || n > kBlockSize || end - p < 2 || limit < end) return nullptr;
   const unsigned gw = p[0], vw = p[1];
   p += 2;
-  if (!(p = unpack(p, end, limit, n, gw, docs)) || !undelta(docs, n, gw, prev_last_doc))
+  const std::size_t gap_bytes = packed_bytes(n, gw);
+  if (gw >= 1 && gw <= kMaxKernelWidth && static_cast<std::size_t>(end - p) >= gap_bytes &&
+      static_cast<std::size_t>(limit - p) >= gap_bytes + 16 &&
+      prev_last_doc + static_cast<int64_t>(uint64_t{n} << gw) <= int64_t{0xFFFFFFFE}) {
+    // The common case in one pass: no id can pass the limit, the bytes after the run readable.
+    kernels().unpack_docs(p, n, gw, static_cast<uint32_t>(prev_last_doc), docs);
+    p += gap_bytes;
+  } else if (!(p = unpack(p, end, limit, n, gw, docs)) || !undelta(docs, n, gw, prev_last_doc)) {
     return nullptr;
+  }
   return unpack(p, end, limit, n, vw, values);
 }
 

@@ -1,7 +1,6 @@
 // Term-at-a-time strategies: the exhaustive reference (scalar, one posting at a time, nothing
 // shared with the fast paths but the scoring expression) and the accumulator strategy.
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "index/cursor.hpp"
@@ -13,6 +12,14 @@ namespace ctxengine {
 namespace {
 
 constexpr uint32_t kTaatWindow = 1u << 15;
+constexpr std::size_t kTakeBatch = 64;
+
+// A thread's accumulator window; its first `filled` values hold `fill`.
+struct Window {
+  std::vector<float> acc = std::vector<float>(kTaatWindow);
+  float fill = 0.0f;
+  uint32_t filled = 0;
+};
 
 }  // namespace
 
@@ -62,9 +69,18 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
   bool positive = true;
   for (const SegmentTerm& t : q.terms) positive = positive && t.idf > 0.0f;
   const float* parts = q.pair_parts;
-  thread_local std::vector<float> acc;
-  acc.resize(kTaatWindow);
-  float* a = acc.data();
+  const float fill = positive ? 0.0f : -1.0f;
+  // The window's accumulator is left filled by the scan that reads it (take_above), so only a
+  // part never used before needs filling. While the loop runs the state says "nothing filled",
+  // so that an error (a corrupt block) leaves no stale sums for the next query.
+  thread_local Window win;
+  if (win.fill != fill) win.filled = 0;
+  win.fill = fill;
+  uint32_t filled = win.filled;
+  win.filled = 0;
+  float* a = win.acc.data();
+  alignas(32) uint32_t found_idx[kTakeBatch];
+  alignas(32) float found_val[kTakeBatch];
   for (;;) {
     uint32_t start = detail::kEnd;
     for (const auto& c : cur) start = std::min(start, c.doc);
@@ -72,10 +88,9 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
     const uint32_t end =
         static_cast<uint32_t>(std::min<uint64_t>(uint64_t{start} + kTaatWindow, n_docs));
     const uint32_t len = end - start;
-    if (positive) {
-      std::memset(a, 0, len * sizeof(float));  // libc's wide stores: a third of the time of a loop
-    } else {
-      std::fill(a, a + len, -1.0f);
+    if (filled < len) {
+      std::fill(a + filled, a + len, fill);
+      filled = len;
     }
     for (auto& c : cur) {
       while (c.doc < end) {
@@ -107,13 +122,21 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
         }
       }
     }
-    for (uint32_t d = 0;; ++d) {
-      d = static_cast<uint32_t>(
-          kern.next_above(a, d, len, std::max(top.threshold(), positive ? 0.0f : -0.5f)));
-      if (d >= len) break;
-      if (q.accepts(start + d)) top.push(a[d], q.key(start + d));
+    // Sums above the k-th score (and above "not reached"), found in batches: the threshold
+    // rises as they are pushed, so each is checked again against the threshold of its turn.
+    const float floor = positive ? 0.0f : -0.5f;
+    for (std::size_t d = 0; d < len;) {
+      std::size_t n_found;
+      d = kern.take_above(a, d, len, std::max(top.threshold(), floor), fill, found_idx, found_val,
+                          kTakeBatch, &n_found);
+      for (std::size_t j = 0; j < n_found; ++j) {
+        const uint32_t doc = start + found_idx[j];
+        if (found_val[j] > std::max(top.threshold(), floor) && q.accepts(doc))
+          top.push(found_val[j], q.key(doc));
+      }
     }
   }
+  win.filled = filled;
 }
 
 }  // namespace ctxengine
