@@ -4,8 +4,9 @@ Corpus: the Python 3.11 docs chunked by ctxengine.chunk_many (cl100k, by="recurs
 512-token chunks (7.0K chunks: "5K") and 128-token chunks repeated 3 times (85K: "80K") and 36
 times (1.02M: "1M"). Queries: the 372 hand-written questions of bench/data (8-15 words, as users
 type them; bench/questions.py), one at a time, k=10, as a user calls each library: ctxengine
-``BM25.search(question)``, bm25s ``retrieve(bm25s.tokenize(question))`` (its tokenizing
-included, its default English stop words), tantivy ``searcher.search(index.parse_query(...))``
+``BM25.search(question)`` (one thread, its default), bm25s
+``retrieve(bm25s.tokenize(question))`` (one thread; its tokenizing included, its default English
+stop words), tantivy ``searcher.search(index.parse_query(...))``
 (the question with punctuation replaced by spaces: its query parser rejects some). All engines of a
 scale live in one child process and are timed in interleaved order, question by question (the
 engine that goes first rotates), so that load from other processes falls on all of them alike;
@@ -78,7 +79,9 @@ class Ctx(Engine):
         self.index = ctxengine.BM25(texts, **options)
 
     def search(self, q: str) -> list[int]:
-        return self.index.search(q, 10)[1].tolist()
+        # One thread, as bm25s below (its numba backend parallelises over queries, never within
+        # one); it is also BM25.search's default.
+        return self.index.search(q, 10, threads=1)[1].tolist()
 
 
 class Bm25s(Engine):

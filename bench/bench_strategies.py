@@ -39,7 +39,7 @@ def measure(label: str) -> list[dict]:
             best = float("inf")
             for _ in range(3):
                 t = time.thread_time()
-                native.search(query, 10, None, None, strategy)
+                native.search(query, 10, None, None, strategy, threads=1)
                 best = min(best, time.thread_time() - t)
             row[name] = best * 1e3
         rows.append(row)

@@ -418,10 +418,10 @@ def test_split_queries_equal_exhaustive_for_any_thread_count() -> None:
                         )
                         np.testing.assert_array_equal(keys, ref_keys)
                         np.testing.assert_array_equal(scores, ref_scores)
-    # The public call splits large queries by default and takes a thread count.
+    # The public call runs on one thread by default and splits when given a thread count.
     with _split_queries(1000):
         for q in QUERIES:
-            a, b = bm25.search(q, 10, threads=1), bm25.search(q, 10)
+            a, b = bm25.search(q, 10, threads=0), bm25.search(q, 10)
             np.testing.assert_array_equal(a[1], b[1])
             np.testing.assert_array_equal(a[0], b[0])
     for bad in (-1, 1.5, True, "2"):

@@ -267,8 +267,10 @@ class BM25:
         empty arrays. `mask` (bool or uint8, one per id) keeps only texts where it is true,
         inside the search: the top k among those texts, never a filtered-down top k. `stats`
         scores with statistics gathered elsewhere (a sharded index: :class:`TermStats`). A
-        query with many postings is split over `threads` threads (default: the index's
-        `threads`, all cores unless set); the result does not depend on it.
+        query runs on the calling thread, as bm25s, tantivy and Lucene run one by default;
+        ``threads=0`` (all cores) or ``n`` splits a query with many postings over threads by
+        document ranges, which helps only where cores are idle (docs/retrieval.md, "Speed");
+        the result does not depend on it.
         """
         k = check_k(k)
         scores, ids = self._native.search(
@@ -276,7 +278,7 @@ class BM25:
             k,
             self._live(mask),
             None if stats is None else stats._native(),
-            threads=self._threads if threads is None else check_threads(threads),
+            threads=1 if threads is None else check_threads(threads),
         )
         return scores, ids
 

@@ -105,7 +105,7 @@ class Lexical:
             k,
             self._filter(records, doc_mask),
             None if stats is None else stats._native(),
-            threads=self.threads,
+            threads=1,  # one query, one thread (docs/retrieval.md, "Speed"); batches: search_many
         )
         return keys, scores.astype(np.float64)
 
