@@ -476,6 +476,10 @@ std::size_t BpeModel::count_piece(const uint8_t* p, std::size_t len,
   detail::PieceCache& caches = detail::PieceCache::local();
   detail::PairCache* pair_cache = pair_cacheable() ? &caches.pairs : nullptr;
   auto count_merged = [&] { return merge_any<true>(p, len, nullptr, pair_cache); };
+  // A piece that starts with a 3- or 4-byte character (CJK and the like) is cut at seams into
+  // characters counted from a table, which is cheaper than a cache line that such pieces,
+  // mostly distinct, would rarely find filled (and would evict words from).
+  if (p[0] >= 0xE0 && len >= kSeamPiece) return count_merged();
   if (len <= caches.short_pieces.kMaxBytes) {
     if (const auto* e = caches.short_pieces.find(serial, p, len)) return e->count;
     const std::size_t count = count_merged();

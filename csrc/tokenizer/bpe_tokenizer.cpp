@@ -103,19 +103,27 @@ std::size_t BpeTokenizer::count_range(const uint8_t* s, std::size_t n, std::size
     case Pretokenizer::Custom:
       break;
   }
-  // The compiled pattern, counted one piece behind as above.
+  // The compiled pattern, counted kAhead pieces behind: its scanner finds a piece in fewer
+  // cycles than a slot takes to arrive from memory, so one piece of distance is not enough.
+  constexpr std::size_t kAhead = 4;  // a power of two
+  struct Pending {
+    std::size_t a, b;
+    Vocabulary::Probe probe;
+  };
   const Vocabulary& v = m.vocab();
-  std::size_t total = 0, pa = npos, pb = 0;
-  Vocabulary::Probe probe{};
+  Pending ring[kAhead];
+  std::size_t total = 0, found = 0;
   for_each_piece_in(s, begin, end, [&](std::size_t a, std::size_t b) {
-    const Vocabulary::Probe next = v.probe(s + a, b - a, n - a);
-    v.prefetch(next);
-    if (pa != npos) total += m.count_piece(s + pa, pb - pa, probe);
-    pa = a;
-    pb = b;
-    probe = next;
+    Pending& p = ring[found & (kAhead - 1)];
+    if (found >= kAhead) total += m.count_piece(s + p.a, p.b - p.a, p.probe);
+    p = Pending{a, b, v.probe(s + a, b - a, n - a)};
+    v.prefetch(p.probe);
+    ++found;
   });
-  if (pa != npos) total += m.count_piece(s + pa, pb - pa, probe);
+  for (std::size_t k = found > kAhead ? found - kAhead : 0; k < found; ++k) {
+    const Pending& p = ring[k & (kAhead - 1)];
+    total += m.count_piece(s + p.a, p.b - p.a, p.probe);
+  }
   return total;
 }
 

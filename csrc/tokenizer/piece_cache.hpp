@@ -1,6 +1,6 @@
 // Per-thread caches of BPE results for pieces that are not whole tokens. Words repeat (in 3 MB
 // of the Python docs, 45,527 such pieces are 11,539 distinct strings), so remembering the
-// tokens of recent pieces skips most merge loops. Direct-mapped; a short tier (4096 lines of 64
+// tokens of recent pieces skips most merge loops. Direct-mapped; a short tier (16384 lines of 64
 // bytes, pieces up to 32 bytes, with up to 6 ids) and a long tier (512 lines, pieces up to 160
 // bytes such as reStructuredText rules, counts only). Entries carry the model's serial, so
 // models sharing a thread never see each other's entries; keys are the full bytes (exact).
@@ -102,7 +102,7 @@ class PairCache {
 };
 
 struct PieceCache {
-  PieceCacheTier<32, 6, 12> short_pieces;  // 4096 x 64 bytes
+  PieceCacheTier<32, 6, 14> short_pieces;  // 16384 x 64 bytes
   PieceCacheTier<160, 1, 9> long_pieces;   // 512 x 172 bytes
   PairCache pairs;
   static_assert(sizeof(PieceCacheTier<32, 6, 12>::Entry) == 64, "one cache line per entry");
