@@ -139,8 +139,11 @@ class Bm25Index {
   Parsed parse(std::string_view query, const ExternalStats* stats) const;
   std::shared_ptr<const Scorer> scorer_for(const CorpusStats& stats, uint32_t max_dl) const;
   bool plan_merge(std::size_t max_segments, Merge& merge) const;  // under the lock
-  void run_merge(Merge& merge, std::size_t threads) const;        // no lock
-  void commit_merge(Merge& merge);                                // under the lock
+  // Plans, runs and commits merges on this thread until none is planned (max_segments as in
+  // plan_merge); returns how many ran.
+  std::size_t merge_inline(std::size_t max_segments, std::size_t threads);
+  void run_merge(Merge& merge, std::size_t threads) const;  // no lock
+  void commit_merge(Merge& merge);                          // under the lock
   void flush_locked(std::size_t threads);
   void forget_inherited_merger();  // under merge_mu_
   int64_t max_key_locked() const;

@@ -214,6 +214,10 @@ void Bm25Index::commit_merge(Merge& merge) {
 
 std::size_t Bm25Index::force_merge(std::size_t max_segments, std::size_t threads) {
   CTX_REQUIRE(max_segments >= 1, "max_segments must be at least 1");
+  return merge_inline(max_segments, threads);
+}
+
+std::size_t Bm25Index::merge_inline(std::size_t max_segments, std::size_t threads) {
   wait_for_merges();
   std::size_t merges = 0;
   for (;;) {
@@ -243,34 +247,7 @@ std::size_t Bm25Index::force_merge(std::size_t max_segments, std::size_t threads
 }
 
 std::size_t Bm25Index::maintain(bool background, std::size_t threads) {
-  if (!background) {
-    wait_for_merges();
-    std::size_t merges = 0;
-    for (;;) {
-      Merge m;
-      merging_.store(true);
-      {
-        std::shared_lock lock(mu_);
-        if (!plan_merge(0, m)) {
-          merging_.store(false);
-          break;
-        }
-      }
-      try {
-        run_merge(m, threads);
-      } catch (...) {
-        merging_.store(false);
-        throw;
-      }
-      {
-        std::unique_lock lock(mu_);
-        commit_merge(m);
-      }
-      merging_.store(false);
-      ++merges;
-    }
-    return merges;
-  }
+  if (!background) return merge_inline(0, threads);  // 0: the tiered policy's merges
   std::lock_guard<std::mutex> guard(merge_mu_);
   forget_inherited_merger();
   if (merging_.load()) return 0;

@@ -24,6 +24,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "text/utf8.hpp"
 #include "tokenizer/regex_parse.hpp"
 
 namespace ctxengine {
@@ -136,35 +137,12 @@ inline uint64_t Regex::classes_at(const uint8_t* s, std::size_t i, uint32_t* len
     *len = 1;
     return ascii_cls_[b];
   }
-  uint32_t cp;
-  if (b < 0xE0) {
-    cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
-    *len = 2;
-  } else if (b < 0xF0) {
-    cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
-    *len = 3;
-  } else {
-    cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
-         (s[i + 3] & 0x3Fu);
-    *len = 4;
-  }
-  return eq_cls_[stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)]];
+  return eq_cls_[eq_at(s, i, len)];
 }
 
 inline uint16_t Regex::eq_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept {
-  const uint8_t b = s[i];
   uint32_t cp;
-  if (b < 0xE0) {
-    cp = ((b & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
-    *len = 2;
-  } else if (b < 0xF0) {
-    cp = ((b & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
-    *len = 3;
-  } else {
-    cp = ((b & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
-         (s[i + 3] & 0x3Fu);
-    *len = 4;
-  }
+  *len = static_cast<uint32_t>(decode_utf8(s, i, &cp));
   return stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)];
 }
 
