@@ -20,9 +20,9 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..retrieval.embeddings import Embeddings
 from ..retrieval.ingest import chunk_documents
-from ..retrieval.records import Records
+from ..retrieval.records import Records, check_texts
 
-__all__ = ["Prepared", "check_ids", "prepare"]
+__all__ = ["Prepared", "prepare"]
 
 # Per-chunk columns a Prepared batch carries (the chunk table's, without the document column).
 COLUMNS = ("start", "end", "bstart", "bend", "tokens")
@@ -87,21 +87,6 @@ class Prepared:
         )
 
 
-def check_ids(n: int, doc_ids: Sequence[str]) -> list[str]:
-    """`doc_ids` checked for `n` new documents: non-empty str, no repeats among them."""
-    ids = list(doc_ids)
-    if len(ids) != n:
-        raise InvalidInputError(f"got {n} documents but {len(ids)} ids")
-    seen: set[str] = set()
-    for d in ids:
-        if not isinstance(d, str) or not d:
-            raise InvalidInputError(f"document ids must be non-empty str, got {d!r}")
-        if d in seen:
-            raise InvalidInputError(f"document id {d!r} is already in the index; remove it first")
-        seen.add(d)
-    return ids
-
-
 def prepare(
     texts: Sequence[str],
     ids: list[str],
@@ -115,10 +100,7 @@ def prepare(
     """Chunk (and with `embedder`, embed) `texts` as an Index with `options` would
     (``max_tokens``, ``overlap``, ``by``); `tokenizer` is the resolved tokenizer."""
     start = time.process_time()
-    texts = list(texts)
-    for t in texts:
-        if not isinstance(t, str):
-            raise InvalidInputError(f"documents must be str, got {type(t).__name__}")
+    texts = check_texts(texts)
     metas = Records.check_metadata(len(texts), metadatas)
     batch = chunk_documents(
         texts,

@@ -39,12 +39,13 @@ from ..retrieval.filters import Filter
 from ..retrieval.fusion import fuse, mmr
 from ..retrieval.index import check_search, fetch_size, warn_skipped
 from ..retrieval.ingest import expand_paths
+from ..retrieval.records import check_ids, check_texts
 from . import persistence
 from .backend import Backend, Call, LocalBackend, Pending
 from .directory import Directory
 from .ingest import IngestReport, ingest_files
 from .merge import merge_hits, merge_lists
-from .prepare import Prepared, check_ids, prepare
+from .prepare import Prepared, prepare
 from .routing import shards_of
 from .stats import GlobalStats
 
@@ -328,10 +329,7 @@ class ShardedIndex:
         """Add documents (chunked and embedded here, on all cores, then sent to their shards);
         returns their ids. As :meth:`Index.add_many`: nothing is added when an argument is
         invalid."""
-        texts = list(texts)
-        for t in texts:
-            if not isinstance(t, str):
-                raise InvalidInputError(f"documents must be str, got {type(t).__name__}")
+        texts = check_texts(texts)
         ids = self._new_ids(len(texts), doc_ids)
         batch = prepare(
             texts,

@@ -49,7 +49,7 @@ from .fusion import fuse, mmr
 from .ingest import chunk_documents, expand_paths, read_files
 from .lexical import Lexical
 from .persistence import load_index, save_index
-from .records import Hit, Records
+from .records import Hit, Records, check_texts
 
 __all__ = ["AddFilesResult", "Hit", "Index", "SkippedFilesWarning"]
 
@@ -214,10 +214,7 @@ class Index:
         Ids must be new strings; metadata must be JSON-serialisable mappings (they are saved).
         Nothing is added when any argument is invalid.
         """
-        texts = list(texts)
-        for t in texts:
-            if not isinstance(t, str):
-                raise InvalidInputError(f"documents must be str, got {type(t).__name__}")
+        texts = check_texts(texts)
         records, emb = self._records, self._embeddings
         first_doc, first_chunk = len(records.ids), records.chunks.size
         ids = records.new_ids(len(texts), doc_ids)

@@ -122,18 +122,12 @@ class Records:
                 out.append(f"doc-{self.next_auto}")
                 self.next_auto += 1
             return out
-        ids = list(doc_ids)
-        if len(ids) != n:
-            raise InvalidInputError(f"got {n} documents but {len(ids)} ids")
-        seen = set()
+        ids = check_ids(n, doc_ids)
         for d in ids:
-            if not isinstance(d, str) or not d:
-                raise InvalidInputError(f"document ids must be non-empty str, got {d!r}")
-            if d in self.pos or d in seen:
+            if d in self.pos:
                 raise InvalidInputError(
                     f"document id {d!r} is already in the index; remove it first"
                 )
-            seen.add(d)
         return ids
 
     @staticmethod
@@ -303,6 +297,30 @@ class Records:
             ]
         except UnicodeDecodeError as exc:  # only a damaged index loaded with verify=False
             raise _damaged_text(exc) from exc
+
+
+def check_texts(texts: Iterable[Any]) -> list[str]:
+    """`texts` as a list, every one a str (documents to add)."""
+    out = list(texts)
+    for t in out:
+        if not isinstance(t, str):
+            raise InvalidInputError(f"documents must be str, got {type(t).__name__}")
+    return out
+
+
+def check_ids(n: int, doc_ids: Sequence[str]) -> list[str]:
+    """`doc_ids` checked for `n` new documents: non-empty str, no repeats among them."""
+    ids = list(doc_ids)
+    if len(ids) != n:
+        raise InvalidInputError(f"got {n} documents but {len(ids)} ids")
+    seen: set[str] = set()
+    for d in ids:
+        if not isinstance(d, str) or not d:
+            raise InvalidInputError(f"document ids must be non-empty str, got {d!r}")
+        if d in seen:
+            raise InvalidInputError(f"document id {d!r} is already in the index; remove it first")
+        seen.add(d)
+    return ids
 
 
 def _damaged_text(exc: UnicodeDecodeError) -> FormatError:
