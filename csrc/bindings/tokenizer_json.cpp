@@ -48,6 +48,15 @@ hf::TokenMask mask_of(const Pipeline& p, const U8& mask) {
   return hf::TokenMask(mask.data(), mask.data() + mask.size());
 }
 
+// The step kind a component's "type" names, or UnsupportedError naming it.
+template <typename K>
+K kind_of(const std::map<std::string, K>& kinds, const std::string& name, const char* what) {
+  auto it = kinds.find(name);
+  if (it == kinds.end())
+    throw_error(ErrorKind::Unsupported, std::string("unsupported ") + what + " " + name);
+  return it->second;
+}
+
 hf::NormalizerStep::Kind normalizer_kind(const std::string& name) {
   using K = hf::NormalizerStep::Kind;
   static const std::map<std::string, K> kinds = {{"BertNormalizer", K::Bert},
@@ -60,9 +69,7 @@ hf::NormalizerStep::Kind normalizer_kind(const std::string& name) {
                                                  {"Strip", K::Strip},
                                                  {"Replace", K::Replace},
                                                  {"Prepend", K::Prepend}};
-  auto it = kinds.find(name);
-  if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported normalizer " + name);
-  return it->second;
+  return kind_of(kinds, name, "normalizer");
 }
 
 hf::DecoderStep::Kind decoder_kind(const std::string& name) {
@@ -71,9 +78,7 @@ hf::DecoderStep::Kind decoder_kind(const std::string& name) {
       {"ByteLevel", K::ByteLevel},       {"WordPiece", K::WordPiece}, {"BPEDecoder", K::BpeSuffix},
       {"ByteFallback", K::ByteFallback}, {"Fuse", K::Fuse},           {"Strip", K::Strip},
       {"Replace", K::Replace},           {"Metaspace", K::Metaspace}};
-  auto it = kinds.find(name);
-  if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported decoder " + name);
-  return it->second;
+  return kind_of(kinds, name, "decoder");
 }
 
 hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
@@ -87,9 +92,7 @@ hf::PreTokenizerStep::Kind pre_tokenizer_kind(const std::string& name) {
                                                  {"Digits", K::CharSplit},
                                                  {"Punctuation", K::CharSplit},
                                                  {"Regex", K::Regex}};
-  auto it = kinds.find(name);
-  if (it == kinds.end()) throw_error(ErrorKind::Unsupported, "unsupported pre-tokenizer " + name);
-  return it->second;
+  return kind_of(kinds, name, "pre-tokenizer");
 }
 
 std::vector<hf::Piece> pieces_of(const I64& a) {
