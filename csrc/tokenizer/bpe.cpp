@@ -26,42 +26,6 @@ uint64_t next_serial() {
   return counter.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool has_non_ascii(const uint8_t* p, std::size_t len) {
-  std::size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ull) return true;
-  }
-  for (; i < len; ++i) {
-    if (p[i] & 0x80) return true;
-  }
-  return false;
-}
-
-// The code point at p[i] and its length, or 0 when p[i..len) does not start with a valid UTF-8
-// character (then the piece is merged without cutting).
-uint32_t valid_char(const uint8_t* p, std::size_t i, std::size_t len, uint32_t* cp) {
-  const uint8_t b = p[i];
-  if (b < 0x80) return *cp = b, 1;
-  auto cont = [&](std::size_t k) { return i + k < len && (p[i + k] & 0xC0) == 0x80; };
-  if (b < 0xC2) return 0;
-  if (b < 0xE0) {
-    if (!cont(1)) return 0;
-    *cp = ((b & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
-    return 2;
-  }
-  if (b < 0xF0) {
-    if (!cont(1) || !cont(2)) return 0;
-    *cp = ((b & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
-    return *cp >= 0x800 && (*cp < 0xD800 || *cp >= 0xE000) ? 3 : 0;
-  }
-  if (b >= 0xF5 || !cont(1) || !cont(2) || !cont(3)) return 0;
-  *cp = ((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) |
-        (p[i + 3] & 0x3Fu);
-  return *cp >= 0x10000 && *cp <= 0x10FFFF ? 4 : 0;
-}
-
 }  // namespace
 
 namespace detail {
@@ -77,12 +41,11 @@ const detail::BpeSeams* BpeModel::seams() const {
   if (seams_ == nullptr) return nullptr;
   std::call_once(seams_->once, [this] {
     seams_->index = std::make_unique<detail::BpeSeams>(
-        vocab_, [this, out = std::vector<uint32_t>()](const uint8_t* p, std::size_t len,
-                                                      uint32_t* ids) mutable {
-          out.clear();
-          merge_short<false>(p, len, &out, nullptr);
-          std::copy(out.begin(), out.end(), ids);
-          return out.size();
+        vocab_, [this](const uint8_t* p, std::size_t len, std::vector<uint32_t>& ids,
+                       std::vector<uint32_t>& lens) {
+          merge_short<false>(p, len, &ids, nullptr);
+          for (uint32_t id : ids) lens.push_back(static_cast<uint32_t>(vocab_.bytes(id).size()));
+          return true;
         });
   });
   return seams_->index.get();
@@ -372,48 +335,27 @@ std::size_t BpeModel::merge_by_seams(const detail::BpeSeams& seams, const uint8_
                                      std::size_t len, std::vector<uint32_t>* out,
                                      detail::PairCache* cache) const {
   const std::size_t first = kCount ? 0 : out->size();
-  std::size_t total = 0, start = 0, i = 0;
-  uint32_t cp_a = 0, cp_b = 0;
-  uint32_t len_a = valid_char(p, 0, len, &cp_a);
-  if (len_a == 0) return npos;
-  const detail::BpeSeams::Char* a = seams.bmp(cp_a);
-  while (true) {
-    const std::size_t j = i + len_a;
-    uint32_t len_b = 0;
-    const detail::BpeSeams::Char* b = nullptr;
-    bool seam = j == len;
-    if (!seam) {
-      len_b = valid_char(p, j, len, &cp_b);
-      if (len_b == 0) {
-        if constexpr (!kCount) out->resize(first);
-        return npos;
-      }
-      b = seams.bmp(cp_b);
-      seam = a != nullptr && b != nullptr &&
-             !seams.may_cross(p + i, len_a, cp_a, *a, p + j, len_b, cp_b, *b);
-    }
-    if (seam) {
-      if (start == i && a != nullptr) {  // one character
-        total += a->count;
-        if constexpr (!kCount) out->insert(out->end(), a->ids, a->ids + a->count);
-      } else {
-        total += j - start <= kShortPiece ? merge_short<kCount>(p + start, j - start, out, cache)
-                                          : merge_long<kCount>(p + start, j - start, out, cache);
-      }
-      if (j == len) return total;
-      start = j;
-    }
-    i = j;
-    len_a = len_b;
-    cp_a = cp_b;
-    a = b;
-  }
+  std::size_t total = 0;
+  const bool valid = seams.cut(
+      p, len,
+      [&](const detail::BpeSeams::Char& c) {
+        total += c.count;
+        if constexpr (!kCount) out->insert(out->end(), c.ids, c.ids + c.count);
+      },
+      [&](std::size_t begin, std::size_t end) {
+        total += end - begin <= kShortPiece
+                     ? merge_short<kCount>(p + begin, end - begin, out, cache)
+                     : merge_long<kCount>(p + begin, end - begin, out, cache);
+      });
+  if (valid) return total;
+  if constexpr (!kCount) out->resize(first);
+  return npos;
 }
 
 template <bool kCount>
 std::size_t BpeModel::merge_any(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
                                 detail::PairCache* cache) const {
-  if (len >= kSeamPiece && has_non_ascii(p, len)) {
+  if (len >= kSeamPiece && detail::has_non_ascii(p, len)) {
     if (const detail::BpeSeams* seams = this->seams()) {
       const std::size_t n = merge_by_seams<kCount>(*seams, p, len, out, cache);
       if (n != npos) return n;

@@ -56,7 +56,16 @@ bool listed(const std::vector<uint64_t>& sorted, uint64_t kind, uint32_t key) {
 
 }  // namespace
 
-BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
+BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge)
+    : BpeSeams(
+          vocab.id_bound(),
+          [&vocab](std::size_t id) {
+            const auto i = static_cast<uint32_t>(id);
+            return vocab.contains(i) ? vocab.bytes(i) : std::string_view();
+          },
+          merge) {}
+
+BpeSeams::BpeSeams(std::size_t count, const TokenFn& token, const MergeFn& merge) {
   chars_.assign(0x10000, Char{});
   // Tokens share most pairs (ASCII letter pairs above all): a set that grows with the distinct
   // pairs stays small and in cache while the crossings of all tokens go in.
@@ -64,9 +73,8 @@ BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
   mask_ = pairs_.size() - 1;
   shift_ = 64 - 12;
   std::vector<uint64_t> left_parts, right_parts;  // kind << 32 | part key
-  for (std::size_t id = 0; id < vocab.id_bound(); ++id) {
-    if (!vocab.contains(static_cast<uint32_t>(id))) continue;
-    const std::string_view tok = vocab.bytes(static_cast<uint32_t>(id));
+  for (std::size_t index = 0; index < count; ++index) {
+    const std::string_view tok = token(index);
     const auto* t = reinterpret_cast<const uint8_t*>(tok.data());
     const std::size_t n = tok.size();
     for (std::size_t i = 1; i < n; ++i) {
@@ -117,7 +125,7 @@ BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
   uint8_t b[4];
-  uint32_t ids[3];
+  std::vector<uint32_t> ids, lens;
   for (uint32_t cp = 0; cp < 0x10000; ++cp) {
     if (cp >= 0xD800 && cp < 0xE000) continue;  // surrogates are not characters of UTF-8 text
     const uint32_t len = utf8_bytes(cp, b);
@@ -130,8 +138,17 @@ BpeSeams::BpeSeams(const Vocabulary& vocab, const MergeFn& merge) {
         if (listed(right_parts, kind, part_key(b, j))) c.flags |= static_cast<uint8_t>(kind << 4);
       }
     }
-    c.count = static_cast<uint8_t>(merge(b, len, ids));
-    std::copy(ids, ids + c.count, c.ids);
+    ids.clear();
+    lens.clear();
+    if (!merge(b, len, ids, lens) || ids.size() > 3) {
+      c.opaque = 1;
+      continue;
+    }
+    c.count = static_cast<uint8_t>(ids.size());
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      c.ids[k] = ids[k];
+      c.lens = static_cast<uint8_t>(c.lens | (lens[k] & 3u) << (2 * k));
+    }
   }
 }
 

@@ -19,26 +19,75 @@
 // it ends inside B). The index holds every such (left, right) pair of every token, so a
 // boundary none of whose pairs is listed is a seam. Listing pairs no valid text can hold only
 // costs a missed cut, never a wrong one.
+//
+// Two models use it: BpeModel (tiktoken ranks and byte-level HF merges, symbols start as bytes)
+// and hf::HfBpe (every BPE of tokenizer.json files; symbols start as bytes or characters). The
+// argument needs only that a symbol spanning two characters is a merge result whose bytes are
+// its parts' bytes, so the tokens listed are the merge results, and that the first symbols of
+// the characters on both sides are their own bytes: a character whose first symbols are
+// something else (HF's unknown token or byte-fallback tokens <0xXX>) is "opaque", never cut
+// next to, and merged with its neighbours as the piece would be.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "tokenizer/vocabulary.hpp"
 
 namespace ctxengine::detail {
 
+// The code point at p[i] and its length, or 0 when p[i..len) does not start with a valid UTF-8
+// character.
+inline uint32_t valid_char(const uint8_t* p, std::size_t i, std::size_t len, uint32_t* cp) {
+  const uint8_t b = p[i];
+  if (b < 0x80) return *cp = b, 1;
+  auto cont = [&](std::size_t k) { return i + k < len && (p[i + k] & 0xC0) == 0x80; };
+  if (b < 0xC2) return 0;
+  if (b < 0xE0) {
+    if (!cont(1)) return 0;
+    *cp = ((b & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+    return 2;
+  }
+  if (b < 0xF0) {
+    if (!cont(1) || !cont(2)) return 0;
+    *cp = ((b & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+    return *cp >= 0x800 && (*cp < 0xD800 || *cp >= 0xE000) ? 3 : 0;
+  }
+  if (b >= 0xF5 || !cont(1) || !cont(2) || !cont(3)) return 0;
+  *cp = ((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) |
+        (p[i + 3] & 0x3Fu);
+  return *cp >= 0x10000 && *cp <= 0x10FFFF ? 4 : 0;
+}
+
+// Whether p[0, len) has a byte above 0x7F.
+inline bool has_non_ascii(const uint8_t* p, std::size_t len) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ull) return true;
+  }
+  for (; i < len; ++i) {
+    if (p[i] & 0x80) return true;
+  }
+  return false;
+}
+
 class BpeSeams {
  public:
   // A character of the Basic Multilingual Plane: which kinds of pairs it may be in, and its
   // encoding as a piece of its own (merges only, no whole-piece lookup).
   struct Char {
-    uint8_t flags;  // bits below
-    uint8_t count;  // tokens of the character alone (1 to 3)
-    uint16_t unused;
+    uint8_t flags;   // bits below
+    uint8_t count;   // tokens of the character alone (0 to 3)
+    uint8_t lens;    // byte length of each of them, 2 bits each (ids[k]: bits 2k, 2k + 1)
+    uint8_t opaque;  // 1: its first symbols are not its own bytes, never cut next to it
     uint32_t ids[3];
+    uint32_t len(std::size_t k) const noexcept { return (lens >> (2 * k)) & 3u; }
   };
   // Listed pairs (left, right) by kind: each side whole (W) or a part (P) of the character.
   // The character is the whole left of a WW / WP pair, its bytes end with the left part of a
@@ -47,13 +96,28 @@ class BpeSeams {
   static constexpr uint8_t kLeftWW = 1, kLeftWP = 2, kLeftPW = 4, kLeftPP = 8;
   static constexpr uint8_t kRightWW = 16, kRightWP = 32, kRightPW = 64, kRightPP = 128;
 
-  // Encodes bytes p[0, len) by merges alone into ids (returns the count).
-  using MergeFn = std::function<std::size_t(const uint8_t* p, std::size_t len, uint32_t* ids)>;
+  // Encodes the character p[0, len) alone by merges alone, appending its ids and their byte
+  // lengths; false when the character is opaque (then what it appended is ignored).
+  using MergeFn = std::function<bool(const uint8_t* p, std::size_t len, std::vector<uint32_t>& ids,
+                                     std::vector<uint32_t>& lens)>;
+  // The bytes of the token with index i, for i < count (empty for an index without a token):
+  // the tokens a merge can make.
+  using TokenFn = std::function<std::string_view(std::size_t i)>;
+  BpeSeams(std::size_t count, const TokenFn& token, const MergeFn& merge);
+  // Every token of the vocabulary.
   BpeSeams(const Vocabulary& vocab, const MergeFn& merge);
 
-  // The entry of code point cp, or nullptr beyond the BMP (boundaries next to such characters
-  // are never cut).
-  const Char* bmp(uint32_t cp) const noexcept { return cp < 0x10000 ? &chars_[cp] : nullptr; }
+  // The entry of code point cp, or nullptr beyond the BMP and for an opaque character
+  // (boundaries next to such characters are never cut).
+  const Char* bmp(uint32_t cp) const noexcept {
+    return cp < 0x10000 && chars_[cp].opaque == 0 ? &chars_[cp] : nullptr;
+  }
+
+  // Cuts p[0, len) at its seams: on_char(const Char&) for a part that is one character with a
+  // table entry, on_part(begin, end) for any other part, in order. False when the piece is not
+  // valid UTF-8 (the calls made before the bad byte was met are to be undone by the caller).
+  template <class OnChar, class OnPart>
+  bool cut(const uint8_t* p, std::size_t len, OnChar&& on_char, OnPart&& on_part) const;
 
   // False when no token can cover the boundary between character a (bytes pa[0, la), entry
   // ca) and character b right after it (bytes pb[0, lb), entry cb): a seam.
@@ -99,5 +163,40 @@ class BpeSeams {
   int shift_ = 64;
   std::size_t pair_count_ = 0;
 };
+
+template <class OnChar, class OnPart>
+bool BpeSeams::cut(const uint8_t* p, std::size_t len, OnChar&& on_char, OnPart&& on_part) const {
+  std::size_t start = 0, i = 0;
+  uint32_t cp_a = 0, cp_b = 0;
+  uint32_t len_a = valid_char(p, 0, len, &cp_a);
+  if (len_a == 0) return false;
+  const Char* a = bmp(cp_a);
+  while (true) {
+    const std::size_t j = i + len_a;
+    uint32_t len_b = 0;
+    const Char* b = nullptr;
+    bool seam = j == len;
+    if (!seam) {
+      len_b = valid_char(p, j, len, &cp_b);
+      if (len_b == 0) return false;
+      b = bmp(cp_b);
+      seam = a != nullptr && b != nullptr &&
+             !may_cross(p + i, len_a, cp_a, *a, p + j, len_b, cp_b, *b);
+    }
+    if (seam) {
+      if (start == i && a != nullptr) {
+        on_char(*a);
+      } else {
+        on_part(start, j);
+      }
+      if (j == len) return true;
+      start = j;
+    }
+    i = j;
+    len_a = len_b;
+    cp_a = cp_b;
+    a = b;
+  }
+}
 
 }  // namespace ctxengine::detail

@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "text/utf8.hpp"
+#include "tokenizer/bpe_seams.hpp"
 #include "tokenizer/vocabulary.hpp"
 
 namespace ctxengine::hf {
@@ -29,6 +30,9 @@ struct ByteAlphabet {
   }
 };
 const ByteAlphabet kAlphabet;
+
+// Pieces shorter than this (under two CJK characters) are merged without looking for seams.
+constexpr std::size_t kSeamPiece = 6;
 
 uint64_t mix(uint64_t h) noexcept {
   h ^= h >> 33;
@@ -112,6 +116,62 @@ HfBpe::HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>
   }
 }
 
+HfBpe::~HfBpe() = default;
+
+const detail::BpeSeams* HfBpe::seams() const {
+  std::call_once(seams_once_, [this] { seams_ = build_seams(); });
+  return seams_.get();
+}
+
+std::unique_ptr<detail::BpeSeams> HfBpe::build_seams() const {
+  // A prefix or suffix makes a character's first symbol depend on where it stands.
+  if (!opt_.continuing_subword_prefix.empty() || !opt_.end_of_word_suffix.empty()) return nullptr;
+  // The symbol strings of tokens (raw bytes for byte-level vocabularies): 1 known, 2 none.
+  std::vector<std::string> keys(strings_.size());
+  std::vector<uint8_t> state(strings_.size());
+  auto key_of = [&](uint32_t id) -> const std::string* {
+    if (id >= strings_.size() || !has_id_[id]) return nullptr;
+    if (state[id] == 0) {
+      if (opt_.byte_level) {
+        state[id] = to_raw_bytes(strings_[id], keys[id]) ? 1 : 2;
+      } else {
+        keys[id] = strings_[id];
+        state[id] = 1;
+      }
+    }
+    return state[id] == 1 ? &keys[id] : nullptr;
+  };
+  std::vector<uint32_t> made;
+  for (const MergeSlot& slot : merges_) {
+    if (slot.key == ~0ull) continue;
+    const std::string* l = key_of(static_cast<uint32_t>(slot.key >> 32));
+    const std::string* r = key_of(static_cast<uint32_t>(slot.key));
+    const std::string* m = key_of(slot.merged);
+    if (l == nullptr || r == nullptr || m == nullptr || m->size() != l->size() + r->size() ||
+        m->compare(0, l->size(), *l) != 0 || m->compare(l->size(), r->size(), *r) != 0)
+      return nullptr;
+    made.push_back(slot.merged);
+  }
+  std::sort(made.begin(), made.end());
+  made.erase(std::unique(made.begin(), made.end()), made.end());
+  Scratch scratch;
+  return std::make_unique<detail::BpeSeams>(
+      made.size(), [&](std::size_t i) { return std::string_view(keys[made[i]]); },
+      [&](const uint8_t* p, std::size_t len, std::vector<uint32_t>& ids,
+          std::vector<uint32_t>& lens) {
+        const std::string_view c(reinterpret_cast<const char*>(p), len);
+        if (opt_.byte_level) {
+          for (std::size_t k = 0; k < len; ++k) {
+            if (vocab_.find(c.substr(k, 1)) == VocabMap::kMissing) return false;
+          }
+        } else if (vocab_.find(c) == VocabMap::kMissing) {
+          return false;
+        }
+        merge_symbols(c, scratch, ids, lens);
+        return true;
+      });
+}
+
 bool HfBpe::token_of(uint32_t id, std::string& out) const {
   if (id >= has_id_.size() || !has_id_[id]) return false;
   out = strings_[id];
@@ -132,8 +192,33 @@ bool HfBpe::find_merge(uint32_t left, uint32_t right, uint32_t* rank,
   }
 }
 
-void HfBpe::merge_word(std::string_view w, Scratch& scratch, std::vector<uint32_t>& out_ids,
-                       std::vector<uint32_t>& out_lens) const {
+void HfBpe::merge_word(std::string_view w, Scratch& scratch, std::vector<uint32_t>& ids,
+                       std::vector<uint32_t>& lens) const {
+  const auto* p = reinterpret_cast<const uint8_t*>(w.data());
+  if (w.size() >= kSeamPiece && detail::has_non_ascii(p, w.size())) {
+    if (const detail::BpeSeams* seams = this->seams()) {
+      const std::size_t first = ids.size(), first_len = lens.size();
+      const bool valid = seams->cut(
+          p, w.size(),
+          [&](const detail::BpeSeams::Char& c) {
+            for (std::size_t k = 0; k < c.count; ++k) {
+              ids.push_back(c.ids[k]);
+              lens.push_back(c.len(k));
+            }
+          },
+          [&](std::size_t begin, std::size_t end) {
+            merge_symbols(w.substr(begin, end - begin), scratch, ids, lens);
+          });
+      if (valid) return;
+      ids.resize(first);
+      lens.resize(first_len);
+    }
+  }
+  merge_symbols(w, scratch, ids, lens);
+}
+
+void HfBpe::merge_symbols(std::string_view w, Scratch& scratch, std::vector<uint32_t>& out_ids,
+                          std::vector<uint32_t>& out_lens) const {
   // Symbols: id, byte length, and links to the neighbours still alive.
   std::vector<uint32_t>& sym = scratch.u32a;
   std::vector<uint32_t>& len = scratch.u32b;

@@ -3,10 +3,25 @@
 // the file's merges list (lowest first, leftmost among equals), not by the rank of the merged
 // token as tiktoken does. Symbols start as the characters of the pre-token, or its bytes for
 // byte-level vocabularies, whose token strings are mapped back to bytes at load.
+//
+// Pieces with non-ASCII characters are first cut at seams (bpe_seams.hpp), as BpeModel does:
+// CJK text falls apart into characters whose encodings are precomputed. The cut is exact here
+// when every merge makes the token of its parts' strings, which HF's merges do by construction
+// (the merged token is vocab[left + right]) unless continuing_subword_prefix or
+// end_of_word_suffix is set; those files, and any whose merges fail that check, are merged
+// whole. Characters that are not symbols of their own (unknown: byte fallback, the unknown
+// token, or dropped) are never cut next to.
 #pragma once
+
+#include <memory>
+#include <mutex>
 
 #include "tokenizer/hf_model.hpp"
 #include "tokenizer/vocab_map.hpp"
+
+namespace ctxengine::detail {
+class BpeSeams;
+}  // namespace ctxengine::detail
 
 namespace ctxengine::hf {
 
@@ -26,15 +41,25 @@ class HfBpe final : public Model {
   HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>& ids,
         const std::vector<uint32_t>& left, const std::vector<uint32_t>& right,
         const std::vector<uint32_t>& merged, BpeOptions options);
+  ~HfBpe() override;
 
   void tokenize(std::string_view piece, Scratch& scratch, std::vector<uint32_t>& ids,
                 std::vector<uint32_t>* lens) const override;
   bool token_of(uint32_t id, std::string& out) const override;
   std::size_t vocab_size() const noexcept override { return vocab_.size(); }
 
+  // The seam index, built on first use; null when cutting at seams would not be exact (see
+  // above). For tests.
+  const detail::BpeSeams* seams() const;
+
  private:
+  // The merges of one pre-token: cut at seams when it has some, each part by merge_symbols.
   void merge_word(std::string_view piece, Scratch& scratch, std::vector<uint32_t>& ids,
                   std::vector<uint32_t>& lens) const;
+  // HF's merge_word on the whole piece.
+  void merge_symbols(std::string_view piece, Scratch& scratch, std::vector<uint32_t>& ids,
+                     std::vector<uint32_t>& lens) const;
+  std::unique_ptr<detail::BpeSeams> build_seams() const;
   bool find_merge(uint32_t left, uint32_t right, uint32_t* rank, uint32_t* merged) const noexcept;
 
   VocabMap vocab_;  // token bytes (raw bytes for byte-level vocabularies) -> id
@@ -50,6 +75,8 @@ class HfBpe final : public Model {
   uint32_t byte_tokens_[256];  // id of "<0xXX>" for byte_fallback, or kMissing
   BpeOptions opt_;
   uint64_t serial_;  // unique per model in this process: the key of the per-thread cache
+  mutable std::once_flag seams_once_;
+  mutable std::unique_ptr<detail::BpeSeams> seams_;
 };
 
 // GPT-2's byte alphabet: the code point standing for each byte, and its inverse (-1 for a code
