@@ -346,9 +346,16 @@ void HfBpe::tokenize(std::string_view piece, Scratch& scratch, std::vector<uint3
       return;
     }
   }
-  if (piece.size() >= PieceCache::kMaxPiece) {
-    std::vector<uint32_t> local_lens;
-    merge_word(piece, scratch, ids, lens != nullptr ? *lens : local_lens);
+  // Long pieces, and pieces that start with a 3- or 4-byte character (CJK and the like), skip
+  // the cache: such pieces are mostly distinct and fall apart at seams into characters from a
+  // table. (Those that start with a space before such a character repeat more often: on the CJK
+  // catalogs of bench/bench_pretokenize.py the cache pays for them.)
+  if (piece.size() >= PieceCache::kMaxPiece ||
+      (piece.size() >= kSeamPiece && static_cast<uint8_t>(piece[0]) >= 0xE0 &&
+       seams() != nullptr)) {
+    std::vector<uint32_t>& out_lens = lens != nullptr ? *lens : scratch.merged_lens;
+    if (lens == nullptr) out_lens.clear();
+    merge_word(piece, scratch, ids, out_lens);
     return;
   }
   PieceCache& cache = PieceCache::of(serial_);
