@@ -327,8 +327,7 @@ class RegexCompiler {
         return (*out = classes_[in.cls]), true;
       case Inst::Run:
         if (in.min == 0) {
-          if (depth > 16 || pc + 1 >= re_.prog_.size() ||
-              !must_begin_with(pc + 1, out, depth + 1))
+          if (depth > 16 || pc + 1 >= re_.prog_.size() || !must_begin_with(pc + 1, out, depth + 1))
             return false;
           out->add(classes_[in.cls]);
           return true;
@@ -527,7 +526,7 @@ class RegexMachine {
   // The end of the leftmost-first match of the sub-program at pc from pos, or npos.
   std::size_t run(uint32_t pc, std::size_t pos);
   // The leftmost-first match searching from `from` (Regex::search).
-  bool search(std::size_t from, std::size_t* mb, std::size_t* me);
+  inline bool search(std::size_t from, std::size_t* mb, std::size_t* me);
 
  private:
   enum FrameKind : uint32_t { kResume, kRunGive, kRunTake, kRestoreSlot };
@@ -821,9 +820,9 @@ std::size_t Regex::match_at(const uint8_t* s, std::size_t begin, std::size_t at,
   RegexMachine m(*this, s, begin, end);
   uint64_t consumed;
   uint32_t len;
-  const uint64_t alts = at < end ? (dispatch_ ? candidates_at(s, at, end, &consumed, &len)
-                                              : ~uint64_t{0})
-                                 : nullable_alts_;
+  const uint64_t alts =
+      at < end ? (dispatch_ ? candidates_at(s, at, end, &consumed, &len) : ~uint64_t{0})
+               : nullable_alts_;
   for (std::size_t k = 0; k < entries_.size(); ++k) {
     if (k < 64 && !((alts >> k) & 1)) continue;
     const std::size_t r = m.run(entries_[k], at);
@@ -832,7 +831,8 @@ std::size_t Regex::match_at(const uint8_t* s, std::size_t begin, std::size_t at,
   return npos;
 }
 
-bool RegexMachine::search(std::size_t from, std::size_t* mb, std::size_t* me) {
+__attribute__((always_inline)) inline bool RegexMachine::search(std::size_t from, std::size_t* mb,
+                                                                std::size_t* me) {
   const Regex& re = re_;
   const uint8_t* s = s_;
   const std::size_t end = end_, n = re.entries_.size();
@@ -852,8 +852,8 @@ bool RegexMachine::search(std::size_t from, std::size_t* mb, std::size_t* me) {
       while (alts != 0) {
         const auto k = static_cast<std::size_t>(__builtin_ctzll(alts));
         alts &= alts - 1;
-        const std::size_t r = (consumed >> k) & 1 ? run(re.entries_[k] + 1, p + len)
-                                                  : run(re.entries_[k], p);
+        const std::size_t r =
+            (consumed >> k) & 1 ? run(re.entries_[k] + 1, p + len) : run(re.entries_[k], p);
         if (r != npos) return (*mb = p), (*me = r), true;
       }
     }
