@@ -41,7 +41,11 @@ class RegexCompiler {
         CharSet first, prefix, rest;
         const bool transparent = alts[k] < 0 || first_set(alts[k], first);
         if (transparent) re_.nullable_alts_ |= uint64_t{1} << k;
-        if (!transparent && prefix_form(alts[k], &prefix, &rest)) {
+        // The search enters such an alternative past its P? (candidates_at), which must then
+        // be the one instruction at its entry.
+        const Inst& head = re_.prog_[re_.entries_[k]];
+        if (!transparent && prefix_form(alts[k], &prefix, &rest) && head.op == Inst::Run &&
+            head.min == 0 && head.max == 1) {
           pres.push_back(prefix.minus(rest));
           nexts.push_back(rest);
           firsts.push_back(std::move(rest));
@@ -313,14 +317,21 @@ class RegexCompiler {
     }
   }
 
-  // The characters the instruction at pc must begin with, or false when it may consume nothing.
-  bool must_begin_with(uint32_t pc, CharSet* out) const {
+  // The characters the code from pc must begin with, or false when it may consume nothing. A
+  // run that may be empty adds its class to what follows it ([^\p{L}]?[\p{Lu}]*[\p{Ll}]+
+  // begins with an upper- or a lowercase letter).
+  bool must_begin_with(uint32_t pc, CharSet* out, int depth = 0) const {
     const Inst& in = re_.prog_[pc];
     switch (in.op) {
       case Inst::Class:
         return (*out = classes_[in.cls]), true;
       case Inst::Run:
-        if (in.min == 0) return false;
+        if (in.min == 0) {
+          if (depth > 16 || pc + 1 >= re_.prog_.size() || !must_begin_with(pc + 1, out, depth + 1))
+            return false;
+          out->add(classes_[in.cls]);
+          return true;
+        }
         return (*out = classes_[in.cls]), true;
       case Inst::Lit: {
         uint32_t cp;
@@ -515,7 +526,7 @@ class RegexMachine {
   // The end of the leftmost-first match of the sub-program at pc from pos, or npos.
   std::size_t run(uint32_t pc, std::size_t pos);
   // The leftmost-first match searching from `from` (Regex::search).
-  bool search(std::size_t from, std::size_t* mb, std::size_t* me);
+  inline bool search(std::size_t from, std::size_t* mb, std::size_t* me);
 
  private:
   enum FrameKind : uint32_t { kResume, kRunGive, kRunTake, kRestoreSlot };
@@ -807,8 +818,11 @@ std::shared_ptr<const Regex> Regex::compile(std::string_view pattern, Flavor fla
 std::size_t Regex::match_at(const uint8_t* s, std::size_t begin, std::size_t at,
                             std::size_t end) const {
   RegexMachine m(*this, s, begin, end);
+  uint64_t consumed;
+  uint32_t len;
   const uint64_t alts =
-      at < end ? (dispatch_ ? candidates_at(s, at, end) : ~uint64_t{0}) : nullable_alts_;
+      at < end ? (dispatch_ ? candidates_at(s, at, end, &consumed, &len) : ~uint64_t{0})
+               : nullable_alts_;
   for (std::size_t k = 0; k < entries_.size(); ++k) {
     if (k < 64 && !((alts >> k) & 1)) continue;
     const std::size_t r = m.run(entries_[k], at);
@@ -817,7 +831,8 @@ std::size_t Regex::match_at(const uint8_t* s, std::size_t begin, std::size_t at,
   return npos;
 }
 
-bool RegexMachine::search(std::size_t from, std::size_t* mb, std::size_t* me) {
+__attribute__((always_inline)) inline bool RegexMachine::search(std::size_t from, std::size_t* mb,
+                                                                std::size_t* me) {
   const Regex& re = re_;
   const uint8_t* s = s_;
   const std::size_t end = end_, n = re.entries_.size();
@@ -831,11 +846,14 @@ bool RegexMachine::search(std::size_t from, std::size_t* mb, std::size_t* me) {
         if (r != npos) return (*mb = p), (*me = r), true;
       }
     } else {
-      uint64_t alts = p < end ? re.candidates_at(s, p, end) : re.nullable_alts_;
+      uint64_t consumed = 0;
+      uint32_t len = 0;
+      uint64_t alts = p < end ? re.candidates_at(s, p, end, &consumed, &len) : re.nullable_alts_;
       while (alts != 0) {
         const auto k = static_cast<std::size_t>(__builtin_ctzll(alts));
         alts &= alts - 1;
-        const std::size_t r = run(re.entries_[k], p);
+        const std::size_t r =
+            (consumed >> k) & 1 ? run(re.entries_[k] + 1, p + len) : run(re.entries_[k], p);
         if (r != npos) return (*mb = p), (*me = r), true;
       }
     }

@@ -127,8 +127,12 @@ class Regex {
   inline uint64_t classes_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept;
   // The equivalence id of the non-ASCII character at s[i], and its byte length.
   inline uint16_t eq_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept;
-  // The alternatives that can match at s[i] (i < end), with the two-character dispatch.
-  inline uint64_t candidates_at(const uint8_t* s, std::size_t i, std::size_t end) const noexcept;
+  // The alternatives that can match at s[i] (i < end), with the two-character dispatch. Those
+  // of the form P?REST that it admits only because s[i] is in P and not in FIRST(REST) are also
+  // set in *consumed: P? must take that character, so their match is s[i] then REST's match at
+  // i + *len (their entry + 1: P? compiles to one instruction), with nothing to give back.
+  inline uint64_t candidates_at(const uint8_t* s, std::size_t i, std::size_t end,
+                                uint64_t* consumed, uint32_t* len) const noexcept;
 };
 
 inline uint64_t Regex::classes_at(const uint8_t* s, std::size_t i, uint32_t* len) const noexcept {
@@ -146,23 +150,25 @@ inline uint16_t Regex::eq_at(const uint8_t* s, std::size_t i, uint32_t* len) con
   return stage2_[(std::size_t{stage1_[cp >> 8]} << 8) | (cp & 0xFF)];
 }
 
-inline uint64_t Regex::candidates_at(const uint8_t* s, std::size_t i,
-                                     std::size_t end) const noexcept {
+inline uint64_t Regex::candidates_at(const uint8_t* s, std::size_t i, std::size_t end,
+                                     uint64_t* consumed, uint32_t* len) const noexcept {
   uint64_t alts, pre;
-  uint32_t len = 1;
+  *len = 1;
+  *consumed = 0;
   const uint8_t b = s[i];
   if (b < 0x80) {
     alts = ascii_alt_[b];
     pre = ascii_pre_[b];
   } else {
-    const uint16_t id = eq_at(s, i, &len);
+    const uint16_t id = eq_at(s, i, len);
     alts = eq_alt_[id];
     pre = eq_pre_[id];
   }
-  if (pre != 0 && i + len < end) {
-    const uint8_t c = s[i + len];
+  if (pre != 0 && i + *len < end) {
+    const uint8_t c = s[i + *len];
     uint32_t l2;
-    alts |= pre & (c < 0x80 ? ascii_next_[c] : eq_next_[eq_at(s, i + len, &l2)]);
+    *consumed = pre & (c < 0x80 ? ascii_next_[c] : eq_next_[eq_at(s, i + *len, &l2)]);
+    alts |= *consumed;
   }
   return alts;
 }
