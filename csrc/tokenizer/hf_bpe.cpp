@@ -113,7 +113,11 @@ HfBpe::HfBpe(const std::vector<std::string>& tokens, const std::vector<uint32_t>
   for (int b = 0; b < 256; ++b) {
     std::snprintf(name, sizeof(name), "<0x%02X>", b);
     byte_tokens_[b] = vocab_.find(name);
+    const char byte = static_cast<char>(b);
+    byte_symbols_[b] = vocab_.find(std::string_view(&byte, 1));
   }
+  plain_bytes_ =
+      opt_.byte_level && opt_.continuing_subword_prefix.empty() && opt_.end_of_word_suffix.empty();
 }
 
 HfBpe::~HfBpe() = default;
@@ -233,6 +237,12 @@ void HfBpe::merge_symbols(std::string_view w, Scratch& scratch, std::vector<uint
   std::string& key = scratch.key;
   std::size_t i = 0;
   while (i < n) {
+    if (plain_bytes_ && unk < 0 && byte_symbols_[s[i]] != VocabMap::kMissing) {
+      sym.push_back(byte_symbols_[s[i]]);  // what the general step below finds, without a key
+      len.push_back(1);
+      ++i;
+      continue;
+    }
     const std::size_t clen = opt_.byte_level ? 1 : utf8_length(s[i]);
     const bool is_first = i == 0, is_last = i + clen >= n;
     key.clear();

@@ -73,6 +73,10 @@ class HfBpe final : public Model {
   std::vector<MergeSlot> merges_;
   std::size_t merge_mask_ = 0;
   uint32_t byte_tokens_[256];  // id of "<0xXX>" for byte_fallback, or kMissing
+  // Byte-level without prefix or suffix: the symbol of each byte (kMissing when it has none),
+  // so that the first symbols take no key building and hash lookup.
+  uint32_t byte_symbols_[256];
+  bool plain_bytes_ = false;
   BpeOptions opt_;
   uint64_t serial_;  // unique per model in this process: the key of the per-thread cache
   mutable std::once_flag seams_once_;
