@@ -130,37 +130,70 @@ const detail::BpeSeams* HfBpe::seams() const {
 std::unique_ptr<detail::BpeSeams> HfBpe::build_seams() const {
   // A prefix or suffix makes a character's first symbol depend on where it stands.
   if (!opt_.continuing_subword_prefix.empty() || !opt_.end_of_word_suffix.empty()) return nullptr;
-  // The symbol strings of tokens (raw bytes for byte-level vocabularies): 1 known, 2 none.
-  std::vector<std::string> keys(strings_.size());
-  std::vector<uint8_t> state(strings_.size());
-  auto key_of = [&](uint32_t id) -> const std::string* {
-    if (id >= strings_.size() || !has_id_[id]) return nullptr;
-    if (state[id] == 0) {
-      if (opt_.byte_level) {
-        state[id] = to_raw_bytes(strings_[id], keys[id]) ? 1 : 2;
-      } else {
-        keys[id] = strings_[id];
-        state[id] = 1;
+  // The symbol strings of tokens (raw bytes for byte-level vocabularies), in id order in one
+  // arena; kNoKey for an id without a token or with a character outside the byte alphabet.
+  constexpr uint32_t kNoKey = 0xFFFFFFFFu;
+  struct Span {
+    uint32_t offset = 0, len = kNoKey;
+  };
+  std::vector<Span> span(strings_.size());
+  std::string arena, raw;
+  for (std::size_t id = 0; id < strings_.size(); ++id) {
+    if (!has_id_[id]) continue;
+    const std::string* key = &strings_[id];
+    if (opt_.byte_level) {
+      if (!to_raw_bytes(strings_[id], raw)) continue;
+      key = &raw;
+    }
+    if (arena.size() + key->size() >= kNoKey) return nullptr;
+    span[id] = {static_cast<uint32_t>(arena.size()), static_cast<uint32_t>(key->size())};
+    arena += *key;
+  }
+  auto key_of = [&](uint32_t id) {
+    return std::string_view(arena.data() + span[id].offset, span[id].len);
+  };
+  auto known = [&](uint32_t id) { return id < span.size() && span[id].len != kNoKey; };
+  // Every merge must make the token of its parts' strings joined. The merges lie in hash order:
+  // blocks of them load their spans, then their strings, through prefetches, so that the misses
+  // of a block overlap.
+  std::vector<const MergeSlot*> block;
+  std::vector<uint32_t> made;
+  auto check_block = [&]() {
+    for (const MergeSlot* m : block) {
+      for (uint32_t id :
+           {static_cast<uint32_t>(m->key >> 32), static_cast<uint32_t>(m->key), m->merged}) {
+        if (id < span.size()) __builtin_prefetch(&span[id]);
       }
     }
-    return state[id] == 1 ? &keys[id] : nullptr;
+    for (const MergeSlot* m : block) {
+      for (uint32_t id :
+           {static_cast<uint32_t>(m->key >> 32), static_cast<uint32_t>(m->key), m->merged}) {
+        if (known(id)) __builtin_prefetch(arena.data() + span[id].offset);
+      }
+    }
+    for (const MergeSlot* m : block) {
+      const auto l = static_cast<uint32_t>(m->key >> 32), r = static_cast<uint32_t>(m->key);
+      if (!known(l) || !known(r) || !known(m->merged)) return false;
+      const std::string_view lk = key_of(l), rk = key_of(r), mk = key_of(m->merged);
+      if (mk.size() != lk.size() + rk.size() || mk.substr(0, lk.size()) != lk ||
+          mk.substr(lk.size()) != rk)
+        return false;
+      made.push_back(m->merged);
+    }
+    block.clear();
+    return true;
   };
-  std::vector<uint32_t> made;
   for (const MergeSlot& slot : merges_) {
     if (slot.key == ~0ull) continue;
-    const std::string* l = key_of(static_cast<uint32_t>(slot.key >> 32));
-    const std::string* r = key_of(static_cast<uint32_t>(slot.key));
-    const std::string* m = key_of(slot.merged);
-    if (l == nullptr || r == nullptr || m == nullptr || m->size() != l->size() + r->size() ||
-        m->compare(0, l->size(), *l) != 0 || m->compare(l->size(), r->size(), *r) != 0)
-      return nullptr;
-    made.push_back(slot.merged);
+    block.push_back(&slot);
+    if (block.size() == 32 && !check_block()) return nullptr;
   }
+  if (!check_block()) return nullptr;
   std::sort(made.begin(), made.end());
   made.erase(std::unique(made.begin(), made.end()), made.end());
   Scratch scratch;
   return std::make_unique<detail::BpeSeams>(
-      made.size(), [&](std::size_t i) { return std::string_view(keys[made[i]]); },
+      made.size(), [&](std::size_t i) { return key_of(made[i]); },
       [&](const uint8_t* p, std::size_t len, std::vector<uint32_t>& ids,
           std::vector<uint32_t>& lens) {
         const std::string_view c(reinterpret_cast<const char*>(p), len);
