@@ -421,10 +421,19 @@ def capacity_model(
 # ---- driver -------------------------------------------------------------------------------
 
 
-def _child(call: str) -> Any:
+def _child(call: str, timeout_s: float = 1800) -> Any:
     code = f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import bench_scale as b; "
     code += f"print(json.dumps(b.{call}))"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s
+        )
+    except subprocess.TimeoutExpired:
+        # A Ray start can hang on a loaded machine (seen once: gcs_server up, workers defunct).
+        raise SystemExit(
+            f"bench_scale: {call} did not finish in {timeout_s:.0f} s; stop leftover Ray "
+            "processes (ray stop) and run it again"
+        ) from None
     if proc.returncode != 0:
         raise SystemExit(f"bench_scale: {call} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -172,12 +172,14 @@ def byte_level_bpe(
 
 def with_pre_tokenizer(steps: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
     """byte_level_bpe() with these pre-tokenizer steps, then ByteLevel without its regex (unless
-    the steps end with a ByteLevel of their own)."""
+    the steps have a ByteLevel of their own, as the last step or before others as Falcon's)."""
     spec = byte_level_bpe(pattern=None, **kwargs)
     tail = spec["pre_tokenizer"]["pretokenizers"]
-    if steps and steps[-1]["type"] == "ByteLevel":
-        tail = [{**tail[0], **steps[-1]}]
-        steps = steps[:-1]
+    steps = list(steps)
+    own = [i for i, step in enumerate(steps) if step["type"] == "ByteLevel"]
+    if own:
+        steps[own[-1]] = {**tail[0], **steps[own[-1]]}
+        tail = []
     spec["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [*steps, *tail]}
     return spec
 

@@ -646,7 +646,10 @@ def test_bad_files_raise_clear_errors(
         ("normalizer", {"type": "Replace", "pattern": {"Regex": "a+"}, "content": "b"}, "regex"),
         ("pre_tokenizer", {"type": "UnicodeScripts"}, "UnicodeScripts"),
         ("pre_tokenizer", {"type": "Sequence", "pretokenizers": [
-            {"type": "ByteLevel"}, {"type": "Digits"}]}, "Digits pre-tokenizer after ByteLevel"),
+            {"type": "ByteLevel"}, {"type": "WhitespaceSplit"}]},
+         "WhitespaceSplit pre-tokenizer after ByteLevel"),
+        ("pre_tokenizer", {"type": "Sequence", "pretokenizers": [
+            {"type": "Metaspace"}, {"type": "Digits"}]}, "Digits pre-tokenizer after Metaspace"),
         ("pre_tokenizer", {"type": "Split", "pattern": {"Regex": "(?<x"}, "behavior": "Isolated",
                            "invert": False}, "Split pattern"),
         ("post_processor", {"type": "Unknown"}, "Unknown post-processor"),

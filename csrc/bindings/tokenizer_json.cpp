@@ -245,7 +245,7 @@ void bind_tokenizer_json(py::module_& root) {
           [](Pipeline& p, const std::string& kind, bool add_prefix_space,
              const std::string& scanner, const std::string& prepend_scheme, bool split,
              const std::string& replacement, const std::string& behavior,
-             const std::string& pattern, bool invert, const std::string& flavor) {
+             const std::string& pattern, bool invert, const std::string& flavor, bool byte_level) {
             using Behavior = hf::PreTokenizerStep::Behavior;
             static const std::map<std::string, Behavior> behaviors = {
                 {"Removed", Behavior::Removed},
@@ -282,13 +282,17 @@ void bind_tokenizer_json(py::module_& root) {
             CTX_REQUIRE(step.kind != hf::PreTokenizerStep::Kind::Scanner ||
                             step.scanner != Pretokenizer::Custom,
                         "unknown scanner '" + scanner + "'");
+            CTX_REQUIRE(!byte_level || step.kind == hf::PreTokenizerStep::Kind::CharSplit ||
+                            step.kind == hf::PreTokenizerStep::Kind::Regex,
+                        "only Digits, Punctuation and Split steps run on byte-level text");
+            step.byte_level = byte_level;
             p.pre_tokenizer.push_back(step);
           },
           py::arg("kind"), py::kw_only(), py::arg("add_prefix_space") = false,
           py::arg("scanner") = "custom", py::arg("prepend_scheme") = "always",
           py::arg("split") = true, py::arg("replacement") = "\xE2\x96\x81",
           py::arg("behavior") = "Isolated", py::arg("pattern") = "", py::arg("invert") = false,
-          py::arg("flavor") = "oniguruma")
+          py::arg("flavor") = "oniguruma", py::arg("byte_level") = false)
       .def(
           "set_wordpiece",
           [](Pipeline& p, const std::vector<std::string>& tokens, const U32& ids, uint32_t unk_id,

@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/thread_pool.hpp"
 #include "text/utf8.hpp"
+#include "tokenizer/hf_bpe.hpp"
 #include "tokenizer/hf_unicode.hpp"
 #include "tokenizer/vocabulary.hpp"
 
@@ -121,6 +122,40 @@ void split_on_regex(const unsigned char* s, uint32_t begin, uint32_t end, const 
   });
   if (last < end) marks.push_back({last, end, invert});
   apply_behavior(marks, behavior, out);
+}
+
+// A CharSplit or Regex step over piece `pc` as HF's byte-level text: each byte one character
+// of GPT-2's alphabet (hf_bpe.hpp), after a virtual leading space when the piece has one. The
+// pieces found there are mapped back to bytes; one that starts at the virtual space keeps it
+// (and holds no byte of s when it ends there).
+void split_byte_level(const PreTokenizerStep& st, const unsigned char* s, const Piece& pc,
+                      std::vector<Piece>& out) {
+  std::string mapped;
+  std::vector<uint32_t> byte_at;  // per byte of `mapped`: the byte of s its character stands for
+  mapped.reserve(2 * (pc.end - pc.begin + 1));
+  byte_at.reserve(2 * (pc.end - pc.begin + 1) + 1);
+  auto add = [&](uint8_t b, uint32_t at) {
+    const std::size_t before = mapped.size();
+    append_utf8(mapped, byte_to_char(b));
+    byte_at.insert(byte_at.end(), mapped.size() - before, at);
+  };
+  if (pc.space) add(' ', pc.begin);
+  const auto space_len = static_cast<uint32_t>(mapped.size());
+  for (uint32_t i = pc.begin; i < pc.end; ++i) add(s[i], i);
+  byte_at.push_back(pc.end);
+  const auto* m = reinterpret_cast<const unsigned char*>(mapped.data());
+  const auto n = static_cast<uint32_t>(mapped.size());
+  std::vector<Piece> found;
+  if (st.kind == PreTokenizerStep::Kind::CharSplit) {
+    split_on_chars(m, 0, n, st.char_flag, st.behavior, found);
+  } else {
+    split_on_regex(m, 0, n, *st.regex, st.invert, st.behavior, found);
+  }
+  for (const Piece& f : found) {
+    const bool space = space_len > 0 && f.begin == 0;
+    const uint32_t e = f.end <= space_len ? pc.begin : byte_at[f.end];
+    out.push_back({space ? pc.begin : byte_at[f.begin], e, -1, space, false});
+  }
 }
 
 }  // namespace
@@ -259,6 +294,11 @@ std::vector<Piece> Pipeline::run_step(std::size_t step, const std::string& text,
   for (const Piece& pc : pieces) {
     if (pc.id >= 0) {
       out.push_back(pc);
+      continue;
+    }
+    if (st.byte_level && (st.kind == Kind::CharSplit || st.kind == Kind::Regex)) {
+      CTX_CHECK(!pc.meta, "a byte-level step after Metaspace");
+      split_byte_level(st, s, pc, out);
       continue;
     }
     if (st.kind == Kind::CharSplit) {

@@ -45,6 +45,10 @@ struct PreTokenizerStep {
   uint8_t char_flag = 0;
   std::shared_ptr<const ctxengine::Regex> regex;  // Regex
   bool invert = false;                            // Regex
+  // CharSplit, Regex after a ByteLevel step: they see HF's byte-level text, one character of
+  // GPT-2's byte alphabet per byte (Falcon's Digits and Split after ByteLevel), so they may cut
+  // inside a UTF-8 sequence (U+043C is D0 BC, and BC stands for the numeric '¼').
+  bool byte_level = false;
 };
 
 // Throws Limit when a text of `bytes` bytes cannot be run with 32-bit offsets (4 GiB or more).

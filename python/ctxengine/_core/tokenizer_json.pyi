@@ -91,6 +91,7 @@ class Pipeline:
         pattern: str = "",
         invert: bool = False,
         flavor: str = "oniguruma",
+        byte_level: bool = False,
     ) -> None: ...
     def add_token(
         self,

@@ -252,9 +252,14 @@ class _JsonCore:
         for n in _flatten(node, "pretokenizers", self):
             kind = _type(n, "pre_tokenizer", self)
             self._pre_plan.append("other")  # refined below for the steps a twin can follow
-            if byte_level or metaspace:
+            # After ByteLevel the text is GPT-2's byte alphabet, one character per byte; the
+            # steps that split it (Falcon's Digits and Split) run on that text.
+            if metaspace or (byte_level and kind not in ("Digits", "Punctuation", "Split")):
                 before = "ByteLevel" if byte_level else "Metaspace"
-                raise self._unsupported(f"a {kind} pre-tokenizer after {before}")
+                raise self._unsupported(
+                    f"a {kind} pre-tokenizer after {before}",
+                    "after ByteLevel only Digits, Punctuation and Split are" if byte_level else "",
+                )
             if kind in ("BertPreTokenizer", "WhitespaceSplit"):
                 self._pipe.add_pre_tokenizer(kind)
                 self._steps.append(None)
@@ -279,13 +284,13 @@ class _JsonCore:
                         self._pre_plan[-1] = "bytelevel"
             elif kind == "Digits":
                 behavior = "Isolated" if n.get("individual_digits", False) else "Contiguous"
-                self._pipe.add_pre_tokenizer(kind, behavior=behavior)
+                self._pipe.add_pre_tokenizer(kind, behavior=behavior, byte_level=byte_level)
                 self._steps.append(None)
             elif kind == "Punctuation":
                 behavior = str(n.get("behavior", "Isolated"))
                 if behavior not in _BEHAVIORS:
                     raise self._fail(f"unknown Punctuation behavior {behavior!r}")
-                self._pipe.add_pre_tokenizer(kind, behavior=behavior)
+                self._pipe.add_pre_tokenizer(kind, behavior=behavior, byte_level=byte_level)
                 self._steps.append(None)
             elif kind == "Whitespace":
                 # HF: the matches of \w+|[^\w\s]+ (the Rust regex crate), the rest removed.
@@ -321,11 +326,12 @@ class _JsonCore:
                     raise self._fail(f"a Split pattern needs 'String' or 'Regex': {pattern}")
                 invert = bool(n.get("invert", False))
                 scanner = core.tokenizer.identify_pattern(source)
-                if self._scanners and behavior == "Isolated" and not invert and scanner != "custom":
+                hand_written = not byte_level and scanner != "custom"  # they read raw UTF-8
+                if self._scanners and behavior == "Isolated" and not invert and hand_written:
                     self._pipe.add_pre_tokenizer("Scanner", scanner=scanner)
                     self._steps.append(None)
                     self._pre_plan[-1] = f"scanner:{scanner}"
-                elif self._scanners and self._add_compiled(source, behavior, invert):
+                elif self._scanners and self._add_compiled(source, behavior, invert, byte_level):
                     self._steps.append(None)
                 else:
                     self._check_repetitions(source)
@@ -334,20 +340,23 @@ class _JsonCore:
                     except regex.error as exc:
                         raise self._unsupported("the Split pattern", f"{source!r}: {exc}") from None
                     self._pipe.add_pre_tokenizer("External")
-                    self._steps.append(_RegexStep(compiled, behavior, invert))
+                    self._steps.append(
+                        _RegexStep(compiled, behavior, invert, byte_level=byte_level)
+                    )
                 self.pattern = source if not self.pattern else ""
             else:
                 raise self._unsupported(f"the {kind} pre-tokenizer")
         return byte_level
 
-    def _add_compiled(self, source: str, behavior: str, invert: bool) -> bool:
+    def _add_compiled(self, source: str, behavior: str, invert: bool, byte_level: bool) -> bool:
         """Adds the Split step compiled in C++; False when the pattern is outside the compiled
         dialect (the general path takes it). A pattern that asks for unbounded work (a
         repetition count over 100,000, say) refuses the file."""
         try:
             self._pipe.add_pre_tokenizer(
-                "Regex", pattern=source, behavior=behavior, invert=invert, flavor="oniguruma"
-            )
+                "Regex", pattern=source, behavior=behavior, invert=invert, flavor="oniguruma",
+                byte_level=byte_level,
+            )  # fmt: skip
         except (UnsupportedError, FormatError):
             return False
         except BudgetError as exc:

@@ -12,6 +12,7 @@ import numpy as np
 import regex
 
 from .._native import core
+from .byte_alphabet import CHAR_OF_BYTE
 
 # GPT-2's pre-tokenizer pattern (HF ByteLevel with use_regex=true).
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -25,6 +26,7 @@ class _RegexStep:
     behavior: str
     invert: bool
     add_prefix_space: bool = False  # ByteLevel(use_regex=true)
+    byte_level: bool = False  # after ByteLevel: the pattern sees GPT-2's byte alphabet
 
 
 # General categories in the order of csrc/text/unicode.hpp's GeneralCategory.
@@ -98,8 +100,16 @@ def _regex_step(step: _RegexStep, text: bytes, pieces: np.ndarray) -> np.ndarray
         if token_id >= 0:
             out.append((begin, end, token_id, space))
             continue
-        s = text[begin:end].decode("utf-8")
         lead = 1 if space else 0
+        if step.byte_level:
+            # One character per byte (a virtual space first), so str offsets are byte offsets.
+            s = CHAR_OF_BYTE[32] * lead + "".join(map(CHAR_OF_BYTE.__getitem__, text[begin:end]))
+            for a, b in _split_spans(s, step):
+                out.append(
+                    (begin + max(a - lead, 0), begin + max(b - lead, 0), -1, int(lead and a == 0))
+                )
+            continue
+        s = text[begin:end].decode("utf-8")
         if step.add_prefix_space and not space and not s.startswith(" "):
             lead = 1
         if lead:
