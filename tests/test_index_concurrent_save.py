@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import ctxengine
 
 WRITER = textwrap.dedent(
@@ -48,28 +50,38 @@ READER = textwrap.dedent(
 def test_concurrent_saves_never_leave_the_index_unreadable(tmp_path: Path) -> None:
     path, stop = tmp_path / "ix", tmp_path / "stop"
     env = {**os.environ, "PYTHONPATH": str(Path(ctxengine.__file__).parents[1])}
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(path), str(stop)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), who, "6"],
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(path), str(stop)],
             env=env,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for who in ("a", "b", "c")
-    ]
-    for w in writers:
-        _, err = w.communicate(timeout=300)
-        assert w.returncode == 0, err
-    stop.write_text("")
-    out, err = reader.communicate(timeout=300)
-    assert reader.returncode == 0, err
+        procs.append(reader)
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, str(path), who, "6"],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for who in ("a", "b", "c")
+        ]
+        procs += writers
+        for w in writers:
+            _, err = w.communicate(timeout=300)
+            assert w.returncode == 0, err
+        stop.write_text("")
+        out, err = reader.communicate(timeout=300)
+        assert reader.returncode == 0, err
+    finally:
+        stop.write_text("")
+        for p in procs:  # a failure above leaves no process or open pipe to the next test
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
     report = json.loads(out)
     assert report["loads"] >= 1 and set(report["seen"]) <= {"a", "b", "c"}
     final = ctxengine.Index.load(path)
@@ -78,3 +90,24 @@ def test_concurrent_saves_never_leave_the_index_unreadable(tmp_path: Path) -> No
     assert [p.name for p in path.iterdir() if p.is_dir()] == [
         (path / "CURRENT").read_text().split()[0]
     ]
+
+
+def test_a_first_save_under_way_is_not_a_foreign_directory(tmp_path: Path) -> None:
+    """What another process's first save has written before its CURRENT exists (its version
+    directory, its temporary pointer) does not make the folder "not an index"; a user's file
+    does."""
+    path = tmp_path / "ix"
+    path.mkdir()
+    (path / "v1733300000000000000-0123abcd").mkdir()
+    (path / "CURRENT.0123456789abcdef.tmp").write_text("")
+    (path / "LOCK").write_text("")
+    index = ctxengine.Index(max_tokens=16)
+    index.add_many(["a document about zebras"], ["d"])
+    index.save(path)
+    assert ctxengine.Index.load(path).doc_ids() == ["d"]
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(ctxengine.errors.InvalidInputError, match="not a ctxengine index"):
+        index.save(other)
+    assert (other / "notes.txt").read_text() == "mine"

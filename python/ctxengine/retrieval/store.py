@@ -50,6 +50,25 @@ _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION_DIR = re.compile(r"^v\d+-[0-9a-f]{8}$")
 _TEMP_DIR = re.compile(r"^v\d+-[0-9a-f]{8}\.p(\d+)\.tmp$")
+_POINTER_TMP = re.compile(r"^CURRENT\.[0-9a-f]{16}\.tmp$")
+
+
+def _check_target(root: Path) -> None:
+    """Refuses a directory that is not an index: one without CURRENT that holds anything a save
+    does not write (a first save under way in another process has written only such names)."""
+    if not root.is_dir():
+        raise InvalidInputError(f"{root} exists and is not a directory; choose another path")
+    if (root / "CURRENT").is_file():
+        return
+    for p in root.iterdir():
+        own = p.name == "LOCK" or any(
+            r.match(p.name) for r in (_VERSION_DIR, _TEMP_DIR, _POINTER_TMP)
+        )
+        if not own:
+            raise InvalidInputError(
+                f"{root} is a non-empty directory that is not a ctxengine index; "
+                "choose another path or empty it"
+            )
 
 
 def _fsync_dir(path: Path) -> None:
@@ -109,15 +128,7 @@ def save_index(
     """Write `files` (name -> ndarray, bytes or list of bytes) and `manifest` as a new version."""
     root = Path(path)
     if root.exists():
-        if not root.is_dir():
-            raise InvalidInputError(f"{root} exists and is not a directory; choose another path")
-        if not (root / "CURRENT").is_file() and any(
-            p.name != "LOCK" and not _TEMP_DIR.match(p.name) for p in root.iterdir()
-        ):
-            raise InvalidInputError(
-                f"{root} is a non-empty directory that is not a ctxengine index; "
-                "choose another path or empty it"
-            )
+        _check_target(root)  # fails fast, before anything is written; checked again when locked
     for fname in files:
         if not _FILE_NAME.match(fname) or fname == "manifest.json":
             raise InvalidInputError(f"bad index file name {fname!r}")  # a bug, not user input
@@ -145,6 +156,7 @@ def save_index(
         raise
     with _locked(root, exclusive=True):
         try:
+            _check_target(root)  # a user's files put there since the check above
             os.rename(tmp, root / name)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -160,7 +172,7 @@ def save_index(
                 stale and not _alive(int(stale.group(1)))
             ):
                 shutil.rmtree(old, ignore_errors=True)
-            elif old.name.startswith("CURRENT.") and old.name.endswith(".tmp"):
+            elif _POINTER_TMP.match(old.name):
                 with contextlib.suppress(OSError):
                     old.unlink()  # a pointer left by a writer that died before renaming it
 
