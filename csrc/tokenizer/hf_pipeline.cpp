@@ -143,6 +143,7 @@ void split_byte_level(const PreTokenizerStep& st, const unsigned char* s, const 
   const auto space_len = static_cast<uint32_t>(mapped.size());
   for (uint32_t i = pc.begin; i < pc.end; ++i) add(s[i], i);
   byte_at.push_back(pc.end);
+  check_text_size(mapped.size());  // up to two bytes a byte: offsets stay 32-bit
   const auto* m = reinterpret_cast<const unsigned char*>(mapped.data());
   const auto n = static_cast<uint32_t>(mapped.size());
   std::vector<Piece> found;
