@@ -21,8 +21,6 @@ import corpus
 import hf_files
 from ctxengine.tokenizer_json import JsonTokenizer, load
 
-tokenizers = pytest.importorskip("tokenizers")
-
 CJK_LANGS = {"zh_CN", "zh_TW", "ja", "ko"}
 
 

@@ -355,7 +355,7 @@ std::size_t BpeModel::merge_by_seams(const detail::BpeSeams& seams, const uint8_
 template <bool kCount>
 std::size_t BpeModel::merge_any(const uint8_t* p, std::size_t len, std::vector<uint32_t>* out,
                                 detail::PairCache* cache) const {
-  if (len >= kSeamPiece && detail::has_non_ascii(p, len)) {
+  if (len >= kSeamPiece && has_non_ascii(p, len)) {
     if (const detail::BpeSeams* seams = this->seams()) {
       const std::size_t n = merge_by_seams<kCount>(*seams, p, len, out, cache);
       if (n != npos) return n;

@@ -31,51 +31,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <string_view>
 #include <vector>
 
+#include "text/utf8.hpp"
 #include "tokenizer/vocabulary.hpp"
 
 namespace ctxengine::detail {
-
-// The code point at p[i] and its length, or 0 when p[i..len) does not start with a valid UTF-8
-// character.
-inline uint32_t valid_char(const uint8_t* p, std::size_t i, std::size_t len, uint32_t* cp) {
-  const uint8_t b = p[i];
-  if (b < 0x80) return *cp = b, 1;
-  auto cont = [&](std::size_t k) { return i + k < len && (p[i + k] & 0xC0) == 0x80; };
-  if (b < 0xC2) return 0;
-  if (b < 0xE0) {
-    if (!cont(1)) return 0;
-    *cp = ((b & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
-    return 2;
-  }
-  if (b < 0xF0) {
-    if (!cont(1) || !cont(2)) return 0;
-    *cp = ((b & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
-    return *cp >= 0x800 && (*cp < 0xD800 || *cp >= 0xE000) ? 3 : 0;
-  }
-  if (b >= 0xF5 || !cont(1) || !cont(2) || !cont(3)) return 0;
-  *cp = ((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) |
-        (p[i + 3] & 0x3Fu);
-  return *cp >= 0x10000 && *cp <= 0x10FFFF ? 4 : 0;
-}
-
-// Whether p[0, len) has a byte above 0x7F.
-inline bool has_non_ascii(const uint8_t* p, std::size_t len) noexcept {
-  std::size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ull) return true;
-  }
-  for (; i < len; ++i) {
-    if (p[i] & 0x80) return true;
-  }
-  return false;
-}
 
 class BpeSeams {
  public:

@@ -232,7 +232,7 @@ bool HfBpe::find_merge(uint32_t left, uint32_t right, uint32_t* rank,
 void HfBpe::merge_word(std::string_view w, Scratch& scratch, std::vector<uint32_t>& ids,
                        std::vector<uint32_t>& lens) const {
   const auto* p = reinterpret_cast<const uint8_t*>(w.data());
-  if (w.size() >= kSeamPiece && detail::has_non_ascii(p, w.size())) {
+  if (w.size() >= kSeamPiece && has_non_ascii(p, w.size())) {
     if (const detail::BpeSeams* seams = this->seams()) {
       const std::size_t first = ids.size(), first_len = lens.size();
       const bool valid = seams->cut(

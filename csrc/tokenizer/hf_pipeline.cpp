@@ -19,18 +19,6 @@
 namespace ctxengine::hf {
 namespace {
 
-bool is_ascii(std::string_view s) noexcept {
-  uint64_t acc = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    acc |= w;
-  }
-  for (; i < s.size(); ++i) acc |= static_cast<unsigned char>(s[i]);
-  return (acc & 0x8080808080808080ull) == 0;
-}
-
 // HF's NormalizedString::split: `marks` are the matches (match = true) and the runs between
 // them in order, and `behavior` decides what is kept and joined. Appends the kept (non-empty)
 // spans.
@@ -253,7 +241,9 @@ Prepared Pipeline::prepare(std::string_view text, const TokenMask& mask, bool al
           i += len;
         }
       }
-    } else if (!alignment && is_ascii(part) && normalizer.apply_ascii(part, p.text)) {
+    } else if (!alignment &&
+               !has_non_ascii(reinterpret_cast<const uint8_t*>(part.data()), part.size()) &&
+               normalizer.apply_ascii(part, p.text)) {
       // the ASCII fast path appended the normalized text
     } else if (!alignment && normalizer.apply_stable(part, p.text)) {
       // NFC / NFD on text they leave unchanged: appended as it is

@@ -527,6 +527,12 @@ class RegexMachine {
   std::size_t run(uint32_t pc, std::size_t pos);
   // The leftmost-first match searching from `from` (Regex::search).
   inline bool search(std::size_t from, std::size_t* mb, std::size_t* me);
+  // Alternative k at p. One that candidates_at set in `consumed` is entered past its P?, the
+  // character of `len` bytes at p taken.
+  std::size_t run_alternative(std::size_t k, std::size_t p, uint64_t consumed, uint32_t len) {
+    return k < 64 && ((consumed >> k) & 1) ? run(re_.entries_[k] + 1, p + len)
+                                           : run(re_.entries_[k], p);
+  }
 
  private:
   enum FrameKind : uint32_t { kResume, kRunGive, kRunTake, kRestoreSlot };
@@ -818,14 +824,14 @@ std::shared_ptr<const Regex> Regex::compile(std::string_view pattern, Flavor fla
 std::size_t Regex::match_at(const uint8_t* s, std::size_t begin, std::size_t at,
                             std::size_t end) const {
   RegexMachine m(*this, s, begin, end);
-  uint64_t consumed;
-  uint32_t len;
+  uint64_t consumed = 0;
+  uint32_t len = 0;
   const uint64_t alts =
       at < end ? (dispatch_ ? candidates_at(s, at, end, &consumed, &len) : ~uint64_t{0})
                : nullable_alts_;
   for (std::size_t k = 0; k < entries_.size(); ++k) {
     if (k < 64 && !((alts >> k) & 1)) continue;
-    const std::size_t r = m.run(entries_[k], at);
+    const std::size_t r = m.run_alternative(k, at, consumed, len);
     if (r != npos) return r;
   }
   return npos;
@@ -852,8 +858,7 @@ __attribute__((always_inline)) inline bool RegexMachine::search(std::size_t from
       while (alts != 0) {
         const auto k = static_cast<std::size_t>(__builtin_ctzll(alts));
         alts &= alts - 1;
-        const std::size_t r =
-            (consumed >> k) & 1 ? run(re.entries_[k] + 1, p + len) : run(re.entries_[k], p);
+        const std::size_t r = run_alternative(k, p, consumed, len);
         if (r != npos) return (*mb = p), (*me = r), true;
       }
     }
