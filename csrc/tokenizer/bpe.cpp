@@ -382,8 +382,13 @@ PieceCache& PieceCache::local() {
 
 void BpeModel::encode_piece(const uint8_t* p, std::size_t len, std::size_t avail,
                             std::vector<uint32_t>& out) const {
+  encode_piece(p, len, vocab_.probe(p, len, avail), out);
+}
+
+void BpeModel::encode_piece(const uint8_t* p, std::size_t len, const Vocabulary::Probe& probe,
+                            std::vector<uint32_t>& out) const {
   if (whole_piece_lookup_) {
-    const uint32_t id = vocab_.find(p, len, avail);
+    const uint32_t id = vocab_.find(probe, p, len);
     if (id != kNoToken) {
       out.push_back(id);
       return;

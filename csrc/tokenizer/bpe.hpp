@@ -74,6 +74,9 @@ class BpeModel {
   // Tokens of one piece p[0, len) (len >= 1). `avail` >= len bytes may be read from p.
   void encode_piece(const uint8_t* p, std::size_t len, std::size_t avail,
                     std::vector<uint32_t>& out) const;
+  // encode_piece with the whole-piece lookup's probe already computed (and its slot prefetched).
+  void encode_piece(const uint8_t* p, std::size_t len, const Vocabulary::Probe& probe,
+                    std::vector<uint32_t>& out) const;
   std::size_t count_piece(const uint8_t* p, std::size_t len, std::size_t avail) const;
   // count_piece with the whole-piece lookup's probe already computed (and its slot prefetched).
   std::size_t count_piece(const uint8_t* p, std::size_t len, const Vocabulary::Probe& probe) const;

@@ -61,69 +61,81 @@ std::size_t BpeTokenizer::next_piece(const uint8_t* s, std::size_t i,
 
 namespace {
 
-// Counts the pieces of s[begin, end) one piece behind the scanner: the vocabulary slot of a
-// piece is prefetched when it is found and read one iteration later, which hides much of the
-// table's memory latency behind the scan of the next piece.
-template <class Scanner>
-std::size_t count_pipelined(const BpeModel& m, const uint8_t* s, std::size_t n, std::size_t begin,
-                            std::size_t end) {
-  if (begin >= end) return 0;
-  const Vocabulary& v = m.vocab();
-  std::size_t total = 0, a = begin, b = Scanner::next(s, a, end);
+// Calls fn(a, b, probe) for each piece [a, b) of s[begin, end), one piece behind the scanner:
+// the vocabulary slot of a piece (its whole-piece lookup, `probe`) is prefetched when it is
+// found and read one iteration later, which hides much of the table's memory latency behind
+// the scan of the next piece.
+template <class Scanner, class Fn>
+void probe_pipelined(const Vocabulary& v, const uint8_t* s, std::size_t n, std::size_t begin,
+                     std::size_t end, Fn&& fn) {
+  if (begin >= end) return;
+  std::size_t a = begin, b = Scanner::next(s, a, end);
   Vocabulary::Probe probe = v.probe(s + a, b - a, n - a);
   v.prefetch(probe);
   while (b < end) {
     const std::size_t c = b, d = Scanner::next(s, c, end);
     const Vocabulary::Probe next = v.probe(s + c, d - c, n - c);
     v.prefetch(next);
-    total += m.count_piece(s + a, b - a, probe);
+    fn(a, b, probe);
     a = c;
     b = d;
     probe = next;
   }
-  return total + m.count_piece(s + a, b - a, probe);
+  fn(a, b, probe);
+}
+
+// The same for a compiled pattern, whose matches come in batches (empty ones too: fn sees
+// a == b). Its scanner finds a piece in fewer cycles than a slot takes to arrive from memory,
+// so each batch is handled kAhead pieces behind its prefetches.
+template <class Fn>
+void probe_pipelined(const Regex& re, const Vocabulary& v, const uint8_t* s, std::size_t n,
+                     std::size_t begin, std::size_t end, Fn&& fn) {
+  constexpr std::size_t kBatch = 128, kAhead = 8;
+  Regex::Span spans[kBatch];
+  Vocabulary::Probe probes[kBatch];
+  Regex::Cursor cursor(begin);
+  while (const std::size_t found = re.next_matches(s, begin, end, cursor, spans, kBatch)) {
+    for (std::size_t k = 0; k < found; ++k) {
+      const Regex::Span& p = spans[k];
+      probes[k] = v.probe(s + p.begin, p.end - p.begin, n - p.begin);
+      v.prefetch(probes[k]);
+      if (k >= kAhead) fn(spans[k - kAhead].begin, spans[k - kAhead].end, probes[k - kAhead]);
+    }
+    for (std::size_t q = found > kAhead ? found - kAhead : 0; q < found; ++q)
+      fn(spans[q].begin, spans[q].end, probes[q]);
+  }
 }
 
 }  // namespace
 
+template <class Fn>
+void BpeTokenizer::for_each_probed_piece(const uint8_t* s, std::size_t n, std::size_t begin,
+                                         std::size_t end, Fn&& fn) const {
+  const Vocabulary& v = model_->vocab();
+  switch (pretokenizer_) {
+    case Pretokenizer::Cl100k:
+      return probe_pipelined<detail::Cl100kScanner>(v, s, n, begin, end, fn);
+    case Pretokenizer::O200k:
+      return probe_pipelined<detail::O200kScanner>(v, s, n, begin, end, fn);
+    case Pretokenizer::R50k:
+      return probe_pipelined<detail::R50kScanner>(v, s, n, begin, end, fn);
+    case Pretokenizer::Llama3:
+      return probe_pipelined<detail::Llama3Scanner>(v, s, n, begin, end, fn);
+    case Pretokenizer::Qwen2:
+      return probe_pipelined<detail::Qwen2Scanner>(v, s, n, begin, end, fn);
+    case Pretokenizer::Custom:
+      return probe_pipelined(*regex_, v, s, n, begin, end, fn);
+  }
+}
+
 std::size_t BpeTokenizer::count_range(const uint8_t* s, std::size_t n, std::size_t begin,
                                       std::size_t end) const {
   const BpeModel& m = *model_;
-  switch (pretokenizer_) {
-    case Pretokenizer::Cl100k:
-      return count_pipelined<detail::Cl100kScanner>(m, s, n, begin, end);
-    case Pretokenizer::O200k:
-      return count_pipelined<detail::O200kScanner>(m, s, n, begin, end);
-    case Pretokenizer::R50k:
-      return count_pipelined<detail::R50kScanner>(m, s, n, begin, end);
-    case Pretokenizer::Llama3:
-      return count_pipelined<detail::Llama3Scanner>(m, s, n, begin, end);
-    case Pretokenizer::Qwen2:
-      return count_pipelined<detail::Qwen2Scanner>(m, s, n, begin, end);
-    case Pretokenizer::Custom:
-      break;
-  }
-  // The compiled pattern, counted kAhead pieces behind: its scanner finds a piece in fewer
-  // cycles than a slot takes to arrive from memory, so one piece of distance is not enough.
-  constexpr std::size_t kAhead = 4;  // a power of two
-  struct Pending {
-    std::size_t a, b;
-    Vocabulary::Probe probe;
+  std::size_t total = 0;
+  auto count = [&](std::size_t a, std::size_t b, const Vocabulary::Probe& probe) {
+    total += m.count_piece(s + a, b - a, probe);
   };
-  const Vocabulary& v = m.vocab();
-  Pending ring[kAhead];
-  std::size_t total = 0, found = 0;
-  for_each_piece_in(s, begin, end, [&](std::size_t a, std::size_t b) {
-    Pending& p = ring[found & (kAhead - 1)];
-    if (found >= kAhead) total += m.count_piece(s + p.a, p.b - p.a, p.probe);
-    p = Pending{a, b, v.probe(s + a, b - a, n - a)};
-    v.prefetch(p.probe);
-    ++found;
-  });
-  for (std::size_t k = found > kAhead ? found - kAhead : 0; k < found; ++k) {
-    const Pending& p = ring[k & (kAhead - 1)];
-    total += m.count_piece(s + p.a, p.b - p.a, p.probe);
-  }
+  for_each_probed_piece(s, n, begin, end, count);
   return total;
 }
 
@@ -144,9 +156,10 @@ std::size_t BpeTokenizer::run_segments(std::string_view text, const std::vector<
     if constexpr (kCount) {
       total += count_range(s, n, pos, seg_end);
     } else {
-      for_each_piece_in(s, pos, seg_end, [&](std::size_t a, std::size_t b) {
+      auto encode = [&](std::size_t a, std::size_t b, const Vocabulary::Probe& probe) {
+        if (a == b) return;  // an empty match of a compiled pattern encodes to nothing
         const std::size_t first = ids->size();
-        m.encode_piece(s + a, b - a, n - a, *ids);
+        m.encode_piece(s + a, b - a, probe, *ids);
         if (starts != nullptr) {
           std::size_t off = a;
           for (std::size_t k = first; k < ids->size(); ++k) {
@@ -154,7 +167,8 @@ std::size_t BpeTokenizer::run_segments(std::string_view text, const std::vector<
             off += v.bytes((*ids)[k]).size();
           }
         }
-      });
+      };
+      for_each_probed_piece(s, n, pos, seg_end, encode);
     }
     if (at == npos) break;
     if constexpr (kCount) {

@@ -95,6 +95,11 @@ class BpeTokenizer {
   std::vector<std::size_t> seams(std::string_view text, std::size_t part_bytes) const;
 
  private:
+  // Calls fn(a, b, probe) for each piece [a, b) of the ordinary text s[begin, end), with the
+  // probe of its whole-piece lookup, whose slot was prefetched pieces earlier.
+  template <class Fn>
+  void for_each_probed_piece(const uint8_t* s, std::size_t n, std::size_t begin, std::size_t end,
+                             Fn&& fn) const;
   template <bool kCount>
   std::size_t run_segments(std::string_view text, const std::vector<char>* allowed,
                            std::vector<uint32_t>* ids, std::vector<std::size_t>* starts) const;

@@ -873,27 +873,31 @@ bool Regex::search(const uint8_t* s, std::size_t begin, std::size_t from, std::s
   return m.search(from, mb, me);
 }
 
-void Regex::scan(const uint8_t* s, std::size_t begin, std::size_t end,
-                 void (*emit)(void*, std::size_t, std::size_t), void* state) const {
+std::size_t Regex::next_matches(const uint8_t* s, std::size_t begin, std::size_t end,
+                                Cursor& cursor, Span* out, std::size_t cap) const {
   RegexMachine m(*this, s, begin, end);
-  std::size_t at = begin, last_end = npos;
-  while (at <= end) {
+  std::size_t at = cursor.at, last_end = cursor.last_end, n = 0;
+  while (n < cap && at <= end) {
     std::size_t mb, me;
-    if (!m.search(at, &mb, &me)) return;
+    if (!m.search(at, &mb, &me)) {
+      at = end + 1;
+      break;
+    }
     if (mb == me && me == last_end) {  // an empty match where the last one ended: skipped
-      if (mb >= end) return;
-      at = mb + char_len(s[mb]);
+      at = mb >= end ? end + 1 : mb + char_len(s[mb]);
       continue;
     }
-    emit(state, mb, me);
+    out[n++] = Span{mb, me};
     last_end = me;
     if (me == mb) {  // after an empty match, move on one character
-      if (me >= end) return;
-      at = me + char_len(s[me]);
+      at = me >= end ? end + 1 : me + char_len(s[me]);
     } else {
       at = me;
     }
   }
+  cursor.at = at;
+  cursor.last_end = last_end;
+  return n;
 }
 
 }  // namespace ctxengine

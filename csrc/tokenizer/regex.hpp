@@ -46,19 +46,34 @@ class Regex {
   bool search(const uint8_t* s, std::size_t begin, std::size_t from, std::size_t end,
               std::size_t* mb, std::size_t* me) const;
 
-  // Calls fn(mb, me) for each successive match in s[begin, end), as the reference engines'
-  // find_iter: after a match the search continues at its end; an empty match right where the
-  // previous match ended is skipped, and after an empty match the search moves one character.
+  // A position in find_iter's walk over a text: where the next search starts and where the
+  // last match ended.
+  struct Cursor {
+    std::size_t at;
+    std::size_t last_end = static_cast<std::size_t>(-1);
+    explicit Cursor(std::size_t begin) : at(begin) {}
+  };
+  struct Span {
+    std::size_t begin, end;
+  };
+  // The next matches of find_iter in s[begin, end) from `cursor`, at most `cap` of them, into
+  // out; returns how many (0: no more). After a match the search continues at its end; an empty
+  // match right where the previous match ended is skipped, and after an empty match the search
+  // moves one character (as the reference engines' find_iter).
+  std::size_t next_matches(const uint8_t* s, std::size_t begin, std::size_t end, Cursor& cursor,
+                           Span* out, std::size_t cap) const;
+
+  // Calls fn(mb, me) for each successive match in s[begin, end). The matches are found in
+  // batches, so that fn is inlined here and the scanner's loop stays hot between calls.
   template <class Fn>
   void for_each_match(const uint8_t* s, std::size_t begin, std::size_t end, Fn&& fn) const {
-    using F = std::remove_reference_t<Fn>;
-    scan(
-        s, begin, end,
-        [](void* f, std::size_t mb, std::size_t me) { (*static_cast<F*>(f))(mb, me); }, &fn);
+    constexpr std::size_t kBatch = 64;
+    Span spans[kBatch];
+    Cursor cursor(begin);
+    while (const std::size_t n = next_matches(s, begin, end, cursor, spans, kBatch)) {
+      for (std::size_t k = 0; k < n; ++k) fn(spans[k].begin, spans[k].end);
+    }
   }
-  // The loop of for_each_match, with one machine for the whole text.
-  void scan(const uint8_t* s, std::size_t begin, std::size_t end,
-            void (*emit)(void*, std::size_t, std::size_t), void* state) const;
 
   // Anchored: the end of the leftmost-first match starting exactly at `at`, or npos.
   std::size_t match_at(const uint8_t* s, std::size_t begin, std::size_t at, std::size_t end) const;
