@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "tokenizer/bytes.hpp"
+
 namespace ctxengine::detail {
 
 template <std::size_t kMaxBytes_, std::size_t kMaxIds_, std::size_t kLineBits>
@@ -29,7 +31,7 @@ class PieceCacheTier {
   // The entry for these bytes under model `serial` (len <= kMaxBytes), or nullptr.
   const Entry* find(uint32_t serial, const uint8_t* p, std::size_t len) const noexcept {
     const Entry& e = entries_[slot(serial, p, len)];
-    if (e.serial == serial && e.len == len && std::memcmp(e.bytes, p, len) == 0) return &e;
+    if (e.serial == serial && e.len == len && same_bytes(e.bytes, p, len)) return &e;
     return nullptr;
   }
   // Stores a result; `ids` may be null when only the count is known.
@@ -54,14 +56,8 @@ class PieceCacheTier {
   static std::size_t slot(uint32_t serial, const uint8_t* p, std::size_t len) noexcept {
     uint64_t h = 0x9e3779b97f4a7c15ull * (serial + len);
     std::size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    }
-    uint64_t w = 0;
-    std::memcpy(&w, p + i, len - i);
-    h = (h ^ w) * 0x94d049bb133111ebull;
+    for (; i + 8 <= len; i += 8) h = (h ^ load_u64(p + i)) * 0xbf58476d1ce4e5b9ull;
+    h = (h ^ tail_word(p + i, len - i)) * 0x94d049bb133111ebull;
     return static_cast<std::size_t>(h >> (64 - kLineBits));
   }
   Entry entries_[kLines] = {};

@@ -11,16 +11,9 @@ namespace detail {
 uint64_t hash_long_bytes(const uint8_t* p, std::size_t len) noexcept {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
   std::size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = (h ^ mix64(w)) * 0x94d049bb133111ebull;
-  }
-  if (i < len) {
-    uint64_t w = 0;
-    std::memcpy(&w, p + i, len - i);
-    h = (h ^ mix64(w)) * 0x94d049bb133111ebull;
-  }
+  for (; i + 8 <= len; i += 8) h = (h ^ mix64(load_u64(p + i))) * 0x94d049bb133111ebull;
+  // the rest as the last eight bytes (len > 8), which overlap the words before
+  if (i < len) h = (h ^ mix64(load_u64(p + len - 8))) * 0x94d049bb133111ebull;
   return h ^ (h >> 31);
 }
 

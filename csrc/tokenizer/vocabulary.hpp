@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "tokenizer/bytes.hpp"
+
 namespace ctxengine {
 
 inline constexpr uint32_t kNoToken = 0xFFFFFFFFu;
@@ -75,8 +77,7 @@ class Vocabulary {
     std::size_t slot = detail::mix64(key + len) >> shift_;
     for (;; slot = (slot + 1) & mask_) {
       const Slot& e = slots_[slot];
-      if (e.len == len && e.key == key && std::memcmp(arena_.data() + offsets_[e.id], p, len) == 0)
-        return e.id;
+      if (e.len == len && e.key == key && detail::same_bytes(token_data(e.id), p, len)) return e.id;
       if (e.len == 0) return kNoToken;
     }
   }
@@ -100,7 +101,7 @@ class Vocabulary {
     for (std::size_t slot = probe.slot;; slot = (slot + 1) & mask_) {
       const Slot& e = slots_[slot];
       if (e.len == len && e.key == probe.key &&
-          (len <= 8 || std::memcmp(arena_.data() + offsets_[e.id], p, len) == 0))
+          (len <= 8 || detail::same_bytes(token_data(e.id), p, len)))
         return e.id;
       if (e.len == 0) return kNoToken;
     }
@@ -157,6 +158,9 @@ class Vocabulary {
   }
   void insert(uint32_t id, const std::string& source);
 
+  const uint8_t* token_data(uint32_t id) const noexcept {
+    return reinterpret_cast<const uint8_t*>(arena_.data()) + offsets_[id];
+  }
   struct Slot {
     uint64_t key = 0;  // packed bytes (len <= 8) or hash_long_bytes
     uint32_t id = 0;
