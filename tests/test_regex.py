@@ -339,6 +339,42 @@ def test_generated_patterns_match_hf_oniguruma(pattern: str, text: str) -> None:
     assert our_pieces(pattern, text) == [s for _, s in split.pre_tokenize_str(text)], pattern
 
 
+def reference_find_iter(pattern: str, text: str) -> list[tuple[int, int]]:
+    """find_iter as the reference engines walk it, on Python's regex: search on from the end of
+    a match; an empty match where the last one ended is skipped, and after an empty match the
+    walk moves one character."""
+    compiled = regex.compile(pattern, regex.V1)
+    spans: list[tuple[int, int]] = []
+    at, last_end = 0, -1
+    while at <= len(text):
+        m = compiled.search(text, at)
+        if m is None:
+            break
+        a, b = m.span()
+        if a == b == last_end:
+            at = a + 1
+            continue
+        spans.append((a, b))
+        last_end = b
+        at = b + 1 if a == b else b
+    return spans
+
+
+@pytest.mark.parametrize("pattern", [r"\b", r"x*", r"(?=b)|a+", r"\w+|\s*", r"[ab]*?"])
+def test_matches_across_batches_keep_find_iter_order(pattern: str) -> None:
+    """The scanner hands its matches over in batches (64 to find_all, 128 to count); the walk,
+    empty matches included, continues exactly across the batch boundaries."""
+    text = ("ab ba, xxa b\n" * 60) + "ab"
+    got = [tuple(x) for x in Regex(pattern, "tiktoken").find_all(text).tolist()]
+    expected = reference_find_iter(pattern, text)
+    assert len(expected) > 300
+    assert got == expected
+    tok = ctxengine.get_tokenizer(tok_oracles.cl100k_path(), pattern=pattern, special_tokens={})
+    ids = tok.encode(text).tolist()
+    assert tok.count(text) == len(ids)
+    assert tok.decode(ids) == "".join(text[a:b] for a, b in expected)
+
+
 FLAVOR_CASES = [
     r"(?i:\p{Lu})",
     r"(?i:\P{Ll})",
