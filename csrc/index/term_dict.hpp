@@ -8,22 +8,21 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.hpp"
+
 namespace ctxengine::detail {
 
 // 64-bit hash of a short string, 8 bytes at a time (multiply-xorshift mixing as in wyhash).
 inline uint64_t hash_bytes(std::string_view s) noexcept {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
   std::size_t i = 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ load_u64(p + i)) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
   }
   if (i < s.size()) {
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, s.size() - i);
-    h = (h ^ w) * 0x94D049BB133111EBull;
+    h = (h ^ tail_word(p + i, s.size() - i)) * 0x94D049BB133111EBull;
     h ^= h >> 29;
   }
   h *= 0xBF58476D1CE4E5B9ull;

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "tokenizer/bytes.hpp"
+#include "common/bytes.hpp"
 
 namespace ctxengine::detail {
 

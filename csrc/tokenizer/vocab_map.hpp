@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.hpp"
+
 namespace ctxengine::hf {
 
 class VocabMap {
@@ -27,7 +29,8 @@ class VocabMap {
       const Slot& s = slots_[i];
       if (s.tag == 0) return kMissing;
       if (s.tag == tag && s.len == key.size() &&
-          std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+          detail::same_bytes(reinterpret_cast<const uint8_t*>(arena_.data()) + s.offset,
+                             reinterpret_cast<const uint8_t*>(key.data()), key.size())) {
         return s.id;
       }
     }
@@ -47,14 +50,9 @@ class VocabMap {
     // FNV-1a over 8-byte words, then a final avalanche (splitmix64).
     uint64_t h = 0xcbf29ce484222325ull ^ key.size();
     std::size_t i = 0;
-    for (; i + 8 <= key.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, key.data() + i, 8);
-      h = (h ^ w) * 0x100000001b3ull;
-    }
-    uint64_t tail = 0;
-    std::memcpy(&tail, key.data() + i, key.size() - i);
-    h = (h ^ tail) * 0x100000001b3ull;
+    const auto* p = reinterpret_cast<const uint8_t*>(key.data());
+    for (; i + 8 <= key.size(); i += 8) h = (h ^ detail::load_u64(p + i)) * 0x100000001b3ull;
+    h = (h ^ detail::tail_word(p + i, key.size() - i)) * 0x100000001b3ull;
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 27;

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/bytes.hpp"
+#include "common/bytes.hpp"
 
 namespace ctxengine {
 

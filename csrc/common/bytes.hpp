@@ -1,5 +1,5 @@
-// Byte-string helpers for the tokenizers' hot paths: pieces are short, and inline word loads
-// beat calls to memcmp and variable-size memcpy (which compiles to a slow `rep movsb`).
+// Byte-string helpers for hot paths over short strings (pieces, tokens, terms): inline word
+// loads beat calls to memcmp and variable-size memcpy (which compiles to a slow `rep movsb`).
 #pragma once
 
 #include <cstddef>
