@@ -118,6 +118,7 @@ struct SegmentQuery {
     return key >= 0 && static_cast<uint64_t>(key) < filter_size && filter[key] != 0;
   }
   int64_t key(uint32_t d) const { return segment->arrays().doc_keys[d]; }
+  void prefetch_key(uint32_t d) const { __builtin_prefetch(segment->arrays().doc_keys.data + d); }
   // A term's bound in block b: weight x idf x the block's best tf part.
   float block_bound(const SegmentTerm& t, std::size_t b) const {
     if (t.parts != nullptr)

@@ -57,10 +57,14 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
   const uint32_t n_docs = std::min<uint32_t>(to, static_cast<uint32_t>(q.segment->n_docs()));
   const std::size_t m = q.terms.size();
   std::vector<detail::Cursor> cur(m);
+  // Every term's first block is asked for before any is decoded, so that a query whose index
+  // data was evicted waits for the misses of all its terms at once, not one after another.
   for (std::size_t i = 0; i < m; ++i) {
     cur[i].init(q, i);
-    cur[i].next_geq(from);
+    q.segment->prefetch_block_meta(cur[i].block);
   }
+  for (const auto& c : cur) q.segment->prefetch_block_bytes(c.block);
+  for (auto& c : cur) c.next_geq(from);
   // -1 marks a document no term has reached: max(acc, 0) + score then starts a sum at exactly
   // 0 + score, as the reference does, without a branch; the scan keeps only acc >= 0.
   // When every term's idf is positive, every posting scores > 0 (the tf part of a posting is
@@ -79,6 +83,10 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
   uint32_t filled = win.filled;
   win.filled = 0;
   float* a = win.acc.data();
+  // The first window's part of the accumulator is read in order before the terms scatter into
+  // it: after other work has evicted it, a query otherwise meets it one random miss at a time.
+  const uint32_t first_len = std::min<uint32_t>(filled, n_docs > from ? n_docs - from : 0);
+  for (uint32_t i = 0; i < first_len; i += 16) __builtin_prefetch(a + i, 1, 3);
   alignas(32) uint32_t found_idx[kTakeBatch];
   alignas(32) float found_val[kTakeBatch];
   for (;;) {
@@ -129,6 +137,8 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
       std::size_t n_found;
       d = kern.take_above(a, d, len, std::max(top.threshold(), floor), fill, found_idx, found_val,
                           kTakeBatch, &n_found);
+      // A batch's keys are asked for together: a query's first window pushes dozens.
+      for (std::size_t j = 0; j < n_found; ++j) q.prefetch_key(start + found_idx[j]);
       for (std::size_t j = 0; j < n_found; ++j) {
         const uint32_t doc = start + found_idx[j];
         if (found_val[j] > std::max(top.threshold(), floor) && q.accepts(doc))

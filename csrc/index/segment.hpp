@@ -5,6 +5,7 @@
 // them into one index.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -141,6 +142,19 @@ class Segment {
   std::size_t decode(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* tfs) const;
   // The same, with each posting's pair id instead of its tf (ids checked < n_pairs).
   std::size_t decode_ids(uint32_t t, std::size_t block, uint32_t* docs, uint32_t* ids) const;
+  // Cache hints for a query about to decode `block`: its offsets and last doc, then (once those
+  // have arrived) its bytes.
+  void prefetch_block_meta(std::size_t block) const {
+    __builtin_prefetch(a_.block_offsets.data + block);
+    __builtin_prefetch(a_.block_last_doc.data + block);
+  }
+  void prefetch_block_bytes(std::size_t block) const {
+    if (block >= n_blocks()) return;
+    const auto* p = a_.postings.data + a_.block_offsets[block];
+    const uint64_t n = std::min<uint64_t>(a_.block_offsets[block + 1] - a_.block_offsets[block],
+                                          kBlockSize * 8);  // a block holds at most this
+    for (uint64_t o = 0; o < n; o += 64) __builtin_prefetch(p + o);
+  }
   // The tf of doc d in term t's list, or 0 (finds the block by its last doc, decodes it).
   uint32_t tf_of(uint32_t t, uint32_t d) const;
 
