@@ -83,8 +83,8 @@ void taat_range(const SegmentQuery& q, uint32_t from, uint32_t to, TopK& top) {
   uint32_t filled = win.filled;
   win.filled = 0;
   float* a = win.acc.data();
-  // The first window's part of the accumulator is read in order before the terms scatter into
-  // it: after other work has evicted it, a query otherwise meets it one random miss at a time.
+  // The first window's part of the accumulator is prefetched in order before the terms scatter
+  // into it: after other work has evicted it, a query otherwise meets it one miss at a time.
   const uint32_t first_len = std::min<uint32_t>(filled, n_docs > from ? n_docs - from : 0);
   for (uint32_t i = 0; i < first_len; i += 16) __builtin_prefetch(a + i, 1, 3);
   alignas(32) uint32_t found_idx[kTakeBatch];
