@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ ArrayView<T> view_of(const py::dict& arrays, const char* name) {
   if (a.ndim() != 1 || a.itemsize() != sizeof(T) || !(a.flags() & py::array::c_style))
     throw_error(ErrorKind::Format,
                 std::string("the BM25 segment array '") + name + "' has the wrong type or shape");
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0)
+    throw_error(ErrorKind::Format,
+                std::string("the BM25 segment array '") + name + "' is not aligned to its items");
   return {static_cast<const T*>(a.data()), static_cast<std::size_t>(a.shape(0))};
 }
 

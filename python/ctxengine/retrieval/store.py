@@ -203,6 +203,11 @@ class Opened:
             raise FormatError(f"{self.folder / name} holds {array.dtype}, not {np.dtype(dtype)}")
         if ndim is not None and array.ndim != ndim:
             raise FormatError(f"{self.folder / name} has {array.ndim} dimensions, not {ndim}")
+        if not array.flags.aligned:
+            # A .npy header's length keeps the data 64-byte aligned; a file whose data is not
+            # even aligned to its items was damaged or crafted, and the C++ tables that read it
+            # assume aligned items.
+            raise FormatError(f"{self.folder / name}: its data is not aligned; rebuild the index")
         return array
 
     def path(self, name: str) -> Path:
