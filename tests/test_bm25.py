@@ -590,6 +590,13 @@ def test_from_arrays_round_trip_and_corruption() -> None:
         out[name] = fn(arrays[name].copy())
         return out
 
+    def misaligned(a):  # the same values one byte off their items' alignment
+        raw = np.zeros(a.nbytes + a.itemsize, np.uint8)
+        out = raw[1 : 1 + a.nbytes].view(a.dtype)
+        out[:] = a
+        assert not out.flags.aligned
+        return out
+
     def lowered(a):  # a hostile file: impacts that understate the scores (deep check only)
         a[0::2] = 1  # every impact's tf 1: in range, but below most blocks' best scores
         return a
@@ -610,6 +617,8 @@ def test_from_arrays_round_trip_and_corruption() -> None:
         broken("doc_keys", lambda a: a[::-1].copy()),
         broken("term_bytes", lambda a: np.sort(a)),
         {k: v for k, v in arrays.items() if k != "postings"},
+        broken("block_offsets", misaligned),
+        broken("doc_lengths", misaligned),
     ]
     for bad in cases:
         with pytest.raises(ctxengine.FormatError):
